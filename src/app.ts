@@ -1,0 +1,73 @@
+// The API process's composition root: entry points and tests build the app the same way.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/env.ts';
+import { registerErrorHandlers } from './http/error-handler.ts';
+import { healthRoutes } from './http/health.routes.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import type { TaskQueue } from './jobs/task-queue.ts';
+import type { CacheBus } from './lib/cache-bus.ts';
+import { loggerOptions } from './lib/logger.ts';
+import type { Db } from './lib/prisma.ts';
+import { adminRoutes } from './modules/admin/admin.routes.ts';
+import { recordKeysLastUsed } from './modules/admin/keys.repository.ts';
+import { makeAuthenticate } from './modules/auth/authenticate.ts';
+import { KeyCache } from './modules/auth/key-cache.ts';
+import { type KeyIdentity, loadKeyIdentity } from './modules/auth/key-identity.ts';
+import { LastUsedTracker } from './modules/auth/last-used.ts';
+import { PriceCatalog } from './modules/pricing/catalog.ts';
+import { taskRoutes } from './modules/tasks/tasks.routes.ts';
+import { createTaskService } from './modules/tasks/tasks.service.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  bus: CacheBus;
+  queue: TaskQueue;
+}
+
+const KEY_CACHE = { ttlMs: 60_000, negativeTtlMs: 1_000, maxEntries: 100_000 };
+const PRICE_CACHE_TTL_MS = 30_000;
+const LAST_USED_FLUSH_MS = 10_000;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+// A caller's own request id is kept so its logs and ours can be joined.
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export async function buildApp({ config, db, redis, bus, queue }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.LOG_LEVEL, 'api'),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    genReqId: requestId,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Bodies are JSON; without this, a text/plain body would reach validation as a string.
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('auth', null as unknown as KeyIdentity);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandlers(app, config.BODY_LIMIT_BYTES);
+  await registerOpenApi(app);
+
+  const keyCache = new KeyCache((hash) => loadKeyIdentity(db, hash), bus, KEY_CACHE);
+  const lastUsed = new LastUsedTracker((entries) => recordKeysLastUsed(db, entries), app.log);
+  lastUsed.start(LAST_USED_FLUSH_MS);
+  app.addHook('onClose', () => lastUsed.stop());
+
+  const catalog = new PriceCatalog(db, bus, PRICE_CACHE_TTL_MS);
+  const tasks = createTaskService({ db, catalog, queue });
+
+  await app.register(healthRoutes, { db, redis });
+  await app.register(taskRoutes, { tasks, authenticate: makeAuthenticate(keyCache, lastUsed) });
+  await app.register(adminRoutes, { db, bus, adminToken: config.ADMIN_TOKEN });
+  return app;
+}

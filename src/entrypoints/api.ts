@@ -1,0 +1,14 @@
+// The API process alone (production, docker-compose): migrations are a separate step there.
+import { buildApp } from '../app.ts';
+import { loadConfig } from '../config/env.ts';
+import { createInfra } from '../infra.ts';
+import { onShutdown } from './shutdown.ts';
+
+const config = loadConfig();
+const infra = await createInfra(config, 'api');
+const app = await buildApp({ config, ...infra });
+await app.listen({ port: config.PORT, host: config.HOST });
+onShutdown(app.log, async () => {
+  await app.close();
+  await infra.close();
+});

@@ -1,0 +1,55 @@
+// One error handler for the whole API. Errors are AppErrors by the time they are rendered; the
+// route family decides the envelope: OpenAI's on /v1/videos, EasyRouter's everywhere else.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, errorCodes } from '../lib/errors.ts';
+
+export const isOpenAIRoute = (url: string): boolean => url === '/v1/videos' || url.startsWith('/v1/videos/') || url.startsWith('/v1/videos?');
+
+export function renderError(url: string, error: AppError): object {
+  if (isOpenAIRoute(url)) {
+    return {
+      error: { message: error.message, type: errorCodes[error.code].openaiType, param: error.param, code: error.code },
+    };
+  }
+  return { code: error.code, message: error.message, data: null };
+}
+
+/** Maps anything thrown while serving a request to the AppError the client should see. */
+export function toAppError(error: FastifyError | AppError | Error, bodyLimit: number): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const first = error.validation[0];
+    const path = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') || 'request body';
+    const where = 'validationContext' in error && error.validationContext !== 'body' ? `${String(error.validationContext)} ` : '';
+    return new AppError('invalid_request', `${where}${path}: ${first?.message ?? 'invalid value'}`, path);
+  }
+  switch ((error as FastifyError).code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('invalid_request', 'request body is not valid JSON; send a JSON object');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('invalid_request', 'request body is empty; send a JSON object');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', `request body is larger than the ${bodyLimit}-byte limit`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'unsupported Content-Type; send the body as application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('invalid_request', 'Content-Length does not match the request body');
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status && status >= 400 && status < 500) return new AppError('invalid_request', error.message);
+  return new AppError('internal_error', 'internal error; the request id in x-request-id identifies it in the logs');
+}
+
+export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(error, bodyLimit);
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: appError.code, message: appError.message }, 'request rejected');
+    return reply.status(appError.status).send(renderError(request.url, appError));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).send(renderError(request.url, error));
+  });
+}

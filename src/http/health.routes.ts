@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Db } from '../lib/prisma.ts';
+
+export interface HealthRoutesOptions {
+  db: Db;
+  redis: Redis;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+const checkResult = z.enum(['ok', 'unreachable']);
+const readiness = z.object({ status: z.enum(['ready', 'not_ready']), postgres: checkResult, redis: checkResult });
+
+async function probe(check: () => Promise<unknown>): Promise<'ok' | 'unreachable'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return 'ok';
+  } catch {
+    return 'unreachable';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function healthRoutes(app: FastifyInstance, { db, redis }: HealthRoutesOptions): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/healthz', {
+    schema: { operationId: 'health', tags: ['health'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } },
+    handler: async () => ({ status: 'ok' as const }),
+  });
+
+  r.get('/readyz', {
+    schema: {
+      operationId: 'ready',
+      tags: ['health'],
+      summary: 'PostgreSQL and Redis are reachable',
+      response: { 200: readiness, 503: readiness },
+    },
+    handler: async (_request, reply) => {
+      const [postgres, redisState] = await Promise.all([probe(() => db.$queryRaw`SELECT 1`), probe(() => redis.ping())]);
+      const ready = postgres === 'ok' && redisState === 'ok';
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', postgres, redis: redisState });
+    },
+  });
+}

@@ -1,0 +1,54 @@
+// Cross-process cache invalidation over Redis pub/sub. Each process keeps small in-memory caches
+// (API keys, prices) so the hot path never waits on the database; when an operator changes one of
+// those records, every process hears about it here within milliseconds.
+import type { Redis } from 'ioredis';
+
+export type Invalidation =
+  | { kind: 'key'; keyHash: string }
+  | { kind: 'user'; userId: number }
+  | { kind: 'catalog' }
+  /** Messages may have been missed (the subscription was down): drop everything. */
+  | { kind: 'all' };
+
+type Listener = (message: Invalidation) => void;
+
+export class CacheBus {
+  private readonly listeners = new Set<Listener>();
+  private readonly subscriber: Redis;
+  private readonly publisher: Redis;
+  private readonly channel: string;
+
+  constructor(subscriber: Redis, publisher: Redis, channel: string) {
+    this.subscriber = subscriber;
+    this.publisher = publisher;
+    this.channel = channel;
+  }
+
+  async start(): Promise<void> {
+    this.subscriber.on('message', (channel: string, text: string) => {
+      if (channel === this.channel) this.emit(JSON.parse(text) as Invalidation);
+    });
+    // Any reconnect may have lost messages published while the connection was down.
+    this.subscriber.on('ready', () => this.emit({ kind: 'all' }));
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  /** Caches must not serve from memory unless invalidations are being received. */
+  get healthy(): boolean {
+    return this.subscriber.status === 'ready';
+  }
+
+  onInvalidate(listener: Listener): void {
+    this.listeners.add(listener);
+  }
+
+  /** Invalidates locally at once, then tells every other process. */
+  async publish(message: Invalidation): Promise<void> {
+    this.emit(message);
+    await this.publisher.publish(this.channel, JSON.stringify(message));
+  }
+
+  private emit(message: Invalidation): void {
+    for (const listener of this.listeners) listener(message);
+  }
+}

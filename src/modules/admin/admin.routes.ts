@@ -1,0 +1,108 @@
+// The operator API: users, quota, keys, logs and channels, behind ADMIN_TOKEN.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { CacheBus } from '../../lib/cache-bus.ts';
+import type { Db } from '../../lib/prisma.ts';
+import { makeAdminAuth } from './admin-auth.ts';
+import {
+  channelSchema,
+  createChannelBody,
+  createdKeySchema,
+  createKeyBody,
+  createUserBody,
+  idParams,
+  keySchema,
+  logsPage,
+  logsQuery,
+  quotaChangeBody,
+  updateKeyBody,
+  updateUserBody,
+  userSchema,
+} from './admin.schemas.ts';
+import { createChannel, toChannelView } from './channels.repository.ts';
+import { createKey, toKeyView, updateKey } from './keys.repository.ts';
+import { listLogs, toLogView } from './logs.repository.ts';
+import { changeQuota, createUser, getUser, toUserView, updateUser } from './users.repository.ts';
+
+export interface AdminRoutesOptions {
+  db: Db;
+  bus: CacheBus;
+  adminToken: string;
+}
+
+const admin = { tags: ['admin'], security: [{ adminToken: [] }] };
+
+export async function adminRoutes(app: FastifyInstance, { db, bus, adminToken }: AdminRoutesOptions): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.addHook('onRequest', makeAdminAuth(adminToken));
+
+  r.post('/admin/users', {
+    schema: { ...admin, operationId: 'createUser', body: createUserBody, response: { 201: userSchema } },
+    handler: async (request, reply) => reply.status(201).send(toUserView(await createUser(db, request.body))),
+  });
+
+  r.get('/admin/users/:id', {
+    schema: { ...admin, operationId: 'getUser', params: idParams, response: { 200: userSchema } },
+    handler: async (request) => toUserView(await getUser(db, request.params.id)),
+  });
+
+  r.patch('/admin/users/:id', {
+    schema: { ...admin, operationId: 'updateUser', params: idParams, body: updateUserBody, response: { 200: userSchema } },
+    handler: async (request) => {
+      const user = await updateUser(db, request.params.id, request.body);
+      await bus.publish({ kind: 'user', userId: user.id });
+      return toUserView(user);
+    },
+  });
+
+  r.post('/admin/users/:id/quota', {
+    schema: {
+      ...admin,
+      operationId: 'changeUserQuota',
+      summary: 'Top up (delta > 0) or deduct (delta < 0) quota',
+      params: idParams,
+      body: quotaChangeBody,
+      response: { 200: userSchema },
+    },
+    handler: async (request) => toUserView(await changeQuota(db, request.params.id, request.body.delta, request.body.note)),
+  });
+
+  r.post('/admin/keys', {
+    schema: { ...admin, operationId: 'createKey', body: createKeyBody, response: { 201: createdKeySchema } },
+    handler: async (request, reply) => {
+      const { key, row } = await createKey(db, request.body.user_id, request.body);
+      // Another process may remember this hash as unknown from before it existed.
+      await bus.publish({ kind: 'key', keyHash: row.keyHash });
+      return reply.status(201).send({ ...toKeyView(row), key });
+    },
+  });
+
+  r.patch('/admin/keys/:id', {
+    schema: {
+      ...admin,
+      operationId: 'updateKey',
+      summary: 'Change or revoke (status: disabled) a key; takes effect at once on every instance',
+      params: idParams,
+      body: updateKeyBody,
+      response: { 200: keySchema },
+    },
+    handler: async (request) => {
+      const row = await updateKey(db, request.params.id, request.body);
+      await bus.publish({ kind: 'key', keyHash: row.keyHash });
+      return toKeyView(row);
+    },
+  });
+
+  r.get('/admin/logs', {
+    schema: { ...admin, operationId: 'listLogs', querystring: logsQuery, response: { 200: logsPage } },
+    handler: async (request) => {
+      const { logs, nextCursor } = await listLogs(db, request.query);
+      return { data: logs.map(toLogView), next_cursor: nextCursor };
+    },
+  });
+
+  r.post('/admin/channels', {
+    schema: { ...admin, operationId: 'createChannel', body: createChannelBody, response: { 201: channelSchema } },
+    handler: async (request, reply) => reply.status(201).send(toChannelView(await createChannel(db, request.body))),
+  });
+}

@@ -1,0 +1,129 @@
+// Request and response shapes of the operator API.
+import { z } from 'zod';
+
+export const idParams = z.object({ id: z.coerce.number().int().positive().describe('Record id') });
+
+const quotaAmount = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+const unixOrIso = z
+  .union([z.int().positive(), z.iso.datetime({ offset: true })])
+  .describe('Unix seconds or an ISO 8601 date-time');
+
+export const userSchema = z.object({
+  id: z.int(),
+  name: z.string(),
+  group: z.string(),
+  quota: z.int().describe('Remaining quota (500,000 = 1 USD)'),
+  used_quota: z.int().describe('Quota consumed so far, net of refunds'),
+  status: z.enum(['enabled', 'disabled']),
+  created_at: z.int(),
+  updated_at: z.int(),
+});
+
+export const createUserBody = z.object({
+  name: z.string().trim().min(1).max(128),
+  group: z.string().trim().min(1).max(64).optional().describe('Pricing group; default "default"'),
+  quota: quotaAmount.optional().describe('Initial quota, recorded as a top-up'),
+});
+
+export const updateUserBody = z
+  .object({
+    name: z.string().trim().min(1).max(128).optional(),
+    group: z.string().trim().min(1).max(64).optional(),
+    status: z.enum(['enabled', 'disabled']).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, group, status');
+
+export const quotaChangeBody = z.object({
+  delta: z
+    .int()
+    .min(-Number.MAX_SAFE_INTEGER)
+    .max(Number.MAX_SAFE_INTEGER)
+    .refine((d) => d !== 0, 'delta must not be 0')
+    .describe('Positive to top up (log type 1), negative to deduct (log type 3)'),
+  note: z.string().max(500).optional(),
+});
+
+export const keySchema = z.object({
+  id: z.int(),
+  user_id: z.int(),
+  name: z.string(),
+  key_prefix: z.string().describe('The first characters of the key'),
+  status: z.enum(['enabled', 'disabled']),
+  expires_at: z.int().nullable().describe('Unix seconds; null for never'),
+  models: z.array(z.string()).describe('Allowed models; empty for all'),
+  quota: z.int().nullable().describe("The key's own spending limit; null for none"),
+  quota_used: z.int(),
+  last_used_at: z.int().nullable(),
+  created_at: z.int(),
+});
+
+export const createdKeySchema = keySchema.extend({
+  key: z.string().describe('The API key; shown only in this response'),
+});
+
+export const createKeyBody = z.object({
+  user_id: z.int().positive(),
+  name: z.string().trim().max(128).optional(),
+  models: z.array(z.string().trim().min(1).max(128)).max(100).optional(),
+  expires_at: unixOrIso.nullable().optional(),
+  quota: quotaAmount.nullable().optional().describe("The key's own spending limit"),
+});
+
+export const updateKeyBody = z
+  .object({
+    name: z.string().trim().max(128).optional(),
+    status: z.enum(['enabled', 'disabled']).optional(),
+    models: z.array(z.string().trim().min(1).max(128)).max(100).optional(),
+    expires_at: unixOrIso.nullable().optional(),
+    quota: quotaAmount.nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
+
+export const logSchema = z.object({
+  id: z.string().describe('Log id (a 64-bit integer, as a string)'),
+  type: z.int().describe('1 top-up, 2 consume, 3 manage, 4 system, 5 error, 6 refund'),
+  user_id: z.int(),
+  key_id: z.int().nullable(),
+  task_id: z.string().nullable(),
+  model: z.string(),
+  quota: z.int(),
+  content: z.string(),
+  created_at: z.int(),
+});
+
+export const logsQuery = z.object({
+  user_id: z.coerce.number().int().positive().optional(),
+  task_id: z.string().max(64).optional(),
+  type: z.coerce.number().int().min(1).max(6).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().regex(/^\d+$/, 'cursor must be the next_cursor of a previous page').optional(),
+});
+
+export const logsPage = z.object({
+  data: z.array(logSchema),
+  next_cursor: z.string().nullable().describe('Pass as cursor for the next (older) page; null at the end'),
+});
+
+export const channelSchema = z.object({
+  id: z.int(),
+  name: z.string(),
+  type: z.int(),
+  base_url: z.string(),
+  api_key: z.string().describe('Masked'),
+  models: z.array(z.string()),
+  model_mapping: z.record(z.string(), z.string()),
+  priority: z.int(),
+  weight: z.int(),
+  status: z.enum(['enabled', 'disabled', 'auto_disabled']),
+  created_at: z.int(),
+});
+
+export const createChannelBody = z.object({
+  name: z.string().trim().min(1).max(128),
+  base_url: z.url({ protocol: /^https?$/, error: 'base_url must be an http(s) URL' }).describe('e.g. https://dashscope.aliyuncs.com'),
+  api_key: z.string().trim().min(1),
+  models: z.array(z.string().trim().min(1)).optional().describe('Models served; empty or absent for all'),
+  model_mapping: z.record(z.string(), z.string()).optional().describe('Gateway model -> upstream model'),
+  priority: z.int().optional(),
+  weight: z.int().min(0).optional(),
+});

@@ -1,0 +1,47 @@
+import type { Channel } from '../../generated/prisma/client.ts';
+import type { Db } from '../../lib/prisma.ts';
+import { unixSeconds } from '../../lib/time.ts';
+
+/** Shows enough of an upstream key to tell accounts apart, never the whole key. */
+export const maskSecret = (secret: string): string =>
+  secret.length <= 8 ? '*'.repeat(secret.length) : `${secret.slice(0, 4)}...${secret.slice(-4)}`;
+
+export function toChannelView(channel: Channel) {
+  return {
+    id: channel.id,
+    name: channel.name,
+    type: channel.type,
+    base_url: channel.baseUrl,
+    api_key: maskSecret(channel.apiKey),
+    models: channel.models,
+    model_mapping: channel.modelMapping as Record<string, string>,
+    priority: channel.priority,
+    weight: channel.weight,
+    status: channel.status,
+    created_at: unixSeconds(channel.createdAt),
+  };
+}
+
+export interface ChannelInput {
+  name: string;
+  base_url: string;
+  api_key: string;
+  models?: string[];
+  model_mapping?: Record<string, string>;
+  priority?: number;
+  weight?: number;
+}
+
+export function createChannel(db: Db, input: ChannelInput): Promise<Channel> {
+  return db.channel.create({
+    data: {
+      name: input.name,
+      baseUrl: input.base_url.replace(/\/+$/, ''),
+      apiKey: input.api_key,
+      models: input.models ?? [],
+      modelMapping: input.model_mapping ?? {},
+      priority: input.priority ?? 0,
+      weight: input.weight ?? 1,
+    },
+  });
+}

@@ -1,0 +1,83 @@
+import type { ApiKey } from '../../generated/prisma/client.ts';
+import { AppError, badRequest } from '../../lib/errors.ts';
+import { newApiKey, sha256Hex } from '../../lib/ids.ts';
+import type { Db } from '../../lib/prisma.ts';
+import { unixSeconds } from '../../lib/time.ts';
+
+const DISPLAY_PREFIX_LENGTH = 10;
+
+export function toKeyView(key: ApiKey) {
+  return {
+    id: key.id,
+    user_id: key.userId,
+    name: key.name,
+    key_prefix: key.keyPrefix,
+    status: key.status,
+    expires_at: key.expiresAt ? unixSeconds(key.expiresAt) : null,
+    models: key.models,
+    quota: key.quotaLimit === null ? null : Number(key.quotaLimit),
+    quota_used: Number(key.quotaUsed),
+    last_used_at: key.lastUsedAt ? unixSeconds(key.lastUsedAt) : null,
+    created_at: unixSeconds(key.createdAt),
+  };
+}
+
+/** Accepts unix seconds or an ISO date-time; null clears the expiry. */
+export function toExpiry(value: number | string | null | undefined): Date | null | undefined {
+  if (value === undefined || value === null) return value;
+  return typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+}
+
+export interface KeyInput {
+  name?: string;
+  models?: string[];
+  expires_at?: number | string | null;
+  quota?: number | null;
+}
+
+export async function createKey(db: Db, userId: number, input: KeyInput): Promise<{ key: string; row: ApiKey }> {
+  const user = await db.user.findUnique({ where: { id: userId }, select: { id: true } });
+  if (!user) throw badRequest(`user ${userId} does not exist`, 'user_id');
+  const key = newApiKey();
+  const row = await db.apiKey.create({
+    data: {
+      userId,
+      name: input.name ?? '',
+      keyHash: sha256Hex(key),
+      keyPrefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+      models: input.models ?? [],
+      expiresAt: toExpiry(input.expires_at) ?? null,
+      quotaLimit: input.quota === undefined || input.quota === null ? null : BigInt(input.quota),
+    },
+  });
+  return { key, row };
+}
+
+export async function updateKey(
+  db: Db,
+  id: number,
+  input: KeyInput & { status?: 'enabled' | 'disabled' },
+): Promise<ApiKey> {
+  const { count } = await db.apiKey.updateMany({
+    where: { id },
+    data: {
+      name: input.name,
+      status: input.status,
+      models: input.models,
+      expiresAt: toExpiry(input.expires_at),
+      quotaLimit: input.quota === undefined ? undefined : input.quota === null ? null : BigInt(input.quota),
+    },
+  });
+  if (count === 0) throw new AppError('not_found', `API key ${id} not found`);
+  return db.apiKey.findUniqueOrThrow({ where: { id } });
+}
+
+/** Writes a batch of last-use times in one statement. */
+export async function recordKeysLastUsed(db: Db, entries: [number, Date][]): Promise<void> {
+  const ids = entries.map(([id]) => id);
+  const times = entries.map(([, at]) => at.toISOString());
+  await db.$executeRaw`
+    UPDATE api_keys AS k SET last_used_at = u.at
+    FROM unnest(${ids}::int[], ${times}::timestamptz[]) AS u(id, at)
+    WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`;
+}

@@ -1,0 +1,41 @@
+import type { Log } from '../../generated/prisma/client.ts';
+import type { Db } from '../../lib/prisma.ts';
+import { unixSeconds } from '../../lib/time.ts';
+
+export function toLogView(log: Log) {
+  return {
+    id: log.id.toString(),
+    type: log.type,
+    user_id: log.userId,
+    key_id: log.keyId,
+    task_id: log.taskId,
+    model: log.model,
+    quota: Number(log.quota),
+    content: log.content,
+    created_at: unixSeconds(log.createdAt),
+  };
+}
+
+export interface LogFilter {
+  user_id?: number;
+  task_id?: string;
+  type?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/** Newest first; `nextCursor` continues with older entries. */
+export async function listLogs(db: Db, filter: LogFilter): Promise<{ logs: Log[]; nextCursor: string | null }> {
+  const rows = await db.log.findMany({
+    where: {
+      userId: filter.user_id,
+      taskId: filter.task_id,
+      type: filter.type,
+      id: filter.cursor ? { lt: BigInt(filter.cursor) } : undefined,
+    },
+    orderBy: { id: 'desc' },
+    take: filter.limit + 1,
+  });
+  const logs = rows.slice(0, filter.limit);
+  return { logs, nextCursor: rows.length > filter.limit ? (logs.at(-1)?.id.toString() ?? null) : null };
+}

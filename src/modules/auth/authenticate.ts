@@ -1,0 +1,31 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.ts';
+import { sha256Hex } from '../../lib/ids.ts';
+import type { KeyCache } from './key-cache.ts';
+import type { KeyIdentity } from './key-identity.ts';
+import type { LastUsedTracker } from './last-used.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API key behind the request; set by the authenticate hook on client routes. */
+    auth: KeyIdentity;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+export function makeAuthenticate(cache: KeyCache, lastUsed: LastUsedTracker) {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    if (!token) throw new AppError('invalid_api_key', 'missing API key: send the header "Authorization: Bearer sk-..."');
+    const identity = await cache.get(sha256Hex(token));
+    if (!identity) throw new AppError('invalid_api_key', 'invalid API key');
+    if (!identity.keyEnabled) throw new AppError('invalid_api_key', 'this API key has been disabled');
+    if (identity.expiresAt !== null && identity.expiresAt <= Date.now()) {
+      throw new AppError('invalid_api_key', `this API key expired at ${new Date(identity.expiresAt).toISOString()}`);
+    }
+    if (!identity.userEnabled) throw new AppError('invalid_api_key', 'the account that owns this API key is disabled');
+    request.auth = identity;
+    lastUsed.touch(identity.keyId);
+  };
+}

@@ -1,0 +1,53 @@
+// quota = modelPrice × QuotaPerUnit × groupRatio × seconds × resolutionRatio, computed in decimal
+// so that 0.1 × 500000 is exactly 50000, then rounded half-up to a whole quota unit.
+import { Decimal } from '../../generated/prisma/internal/prismaNamespace.ts';
+
+export const QUOTA_PER_UNIT = 500_000;
+
+/** Everything a task's charge was computed from, stored with the task and never re-read. */
+export interface PriceSnapshot {
+  model: string;
+  price_per_second: string;
+  quota_per_unit: number;
+  group: string;
+  group_ratio: string;
+  resolution: string;
+  resolution_ratio: string;
+  seconds: number;
+  quota: number;
+}
+
+export interface PriceInputs {
+  model: string;
+  pricePerSecond: Decimal;
+  group: string;
+  groupRatio: Decimal;
+  resolution: string;
+  resolutionRatio: Decimal;
+  seconds: number;
+}
+
+export function priceTask(inputs: PriceInputs): PriceSnapshot {
+  const snapshot = {
+    model: inputs.model,
+    price_per_second: inputs.pricePerSecond.toString(),
+    quota_per_unit: QUOTA_PER_UNIT,
+    group: inputs.group,
+    group_ratio: inputs.groupRatio.toString(),
+    resolution: inputs.resolution,
+    resolution_ratio: inputs.resolutionRatio.toString(),
+    seconds: inputs.seconds,
+  };
+  return { ...snapshot, quota: quotaFor(snapshot, inputs.seconds) };
+}
+
+/** The quota the snapshot's prices give for `seconds` (the worker re-prices videoedit with it). */
+export function quotaFor(snapshot: Omit<PriceSnapshot, 'quota'>, seconds: number): number {
+  return new Decimal(snapshot.price_per_second)
+    .times(snapshot.quota_per_unit)
+    .times(snapshot.group_ratio)
+    .times(seconds)
+    .times(snapshot.resolution_ratio)
+    .toDecimalPlaces(0, Decimal.ROUND_HALF_UP)
+    .toNumber();
+}

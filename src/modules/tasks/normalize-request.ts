@@ -1,0 +1,165 @@
+// Turns a submit body into the request the worker sends upstream, enforcing every rule the
+// spec and DashScope place on it. Nothing here touches the database: it runs before any charge.
+import { badRequest } from '../../lib/errors.ts';
+import { checkMediaCounts, checkTypedItem, inferImagesEntry, MEDIA_TYPES, type MediaItem, type MediaType } from './media.ts';
+import {
+  type Capability,
+  DURATION_LIMITS,
+  RATIOS,
+  type Ratio,
+  RESOLUTIONS,
+  type Resolution,
+  VIDEOEDIT_BILLED_SECONDS,
+} from './models.ts';
+import type { SubmitBody } from './submit.schema.ts';
+
+export interface NormalizedRequest {
+  model: string;
+  capability: Capability;
+  prompt: string | null;
+  negative_prompt: string | null;
+  resolution: Resolution;
+  /** Requested output seconds; null for videoedit, whose output follows its source video. */
+  duration: number | null;
+  ratio: Ratio | null;
+  seed: number | null;
+  media: MediaItem[];
+  /** Extra DashScope `input` fields, passed through unchanged. */
+  input: Record<string, unknown>;
+  /** Extra DashScope `parameters` fields, passed through unchanged. */
+  parameters: Record<string, unknown>;
+  /** Seconds charged at submit. */
+  billed_seconds: number;
+}
+
+const PROMPT_MAX = 5000;
+const NEGATIVE_PROMPT_MAX = 500;
+const SEED_MAX = 2147483647;
+// metadata keys the gateway interprets itself; every other key goes to DashScope `parameters`.
+const INTERPRETED_METADATA = new Set(['ratio', 'seed', 'negative_prompt', 'input', 'parameters']);
+
+export function normalizeRequest(body: SubmitBody, model: string, capability: Capability): NormalizedRequest {
+  const metadata = body.metadata ?? {};
+  const prompt = checkPrompt(body.prompt, capability);
+  const negativePrompt = checkNegativePrompt(metadata.negative_prompt ?? body.negative_prompt);
+  const resolution = checkResolution(body.resolution ?? body.size, body.resolution === undefined ? 'size' : 'resolution');
+  const ratio = checkRatio(metadata.ratio, capability);
+  const seed = checkSeed(metadata.seed);
+  const media = collectMedia(body, capability);
+  checkMediaCounts(capability, media);
+  const duration = capability === 'videoedit' ? null : checkDuration(body.duration, media);
+
+  const { media: _media, ...input } = metadata.input ?? {};
+  const parameters: Record<string, unknown> = { ...metadata.parameters };
+  for (const [key, value] of Object.entries(metadata)) {
+    if (!INTERPRETED_METADATA.has(key)) parameters[key] = value;
+  }
+
+  return {
+    model,
+    capability,
+    prompt,
+    negative_prompt: negativePrompt,
+    resolution,
+    duration,
+    ratio,
+    seed,
+    media,
+    input,
+    parameters,
+    billed_seconds: duration ?? VIDEOEDIT_BILLED_SECONDS,
+  };
+}
+
+function checkPrompt(prompt: string | undefined, capability: Capability): string | null {
+  if (prompt === undefined || prompt.trim() === '') {
+    if (capability === 'i2v') return null;
+    throw badRequest('prompt is required', 'prompt');
+  }
+  const length = [...prompt].length;
+  if (length > PROMPT_MAX) {
+    throw badRequest(`prompt is ${length} characters long; the limit is ${PROMPT_MAX}`, 'prompt');
+  }
+  return prompt;
+}
+
+function checkNegativePrompt(text: string | undefined): string | null {
+  if (text === undefined || text === '') return null;
+  const length = [...text].length;
+  if (length > NEGATIVE_PROMPT_MAX) {
+    throw badRequest(`negative_prompt is ${length} characters long; the limit is ${NEGATIVE_PROMPT_MAX}`, 'negative_prompt');
+  }
+  return text;
+}
+
+function checkResolution(value: string | undefined, field: string): Resolution {
+  if (value === undefined || value === '') return '720P';
+  const upper = value.toUpperCase();
+  if (!(RESOLUTIONS as readonly string[]).includes(upper)) {
+    throw badRequest(`${field} must be 720P or 1080P, got "${value}"`, field);
+  }
+  return upper as Resolution;
+}
+
+function checkRatio(value: string | undefined, capability: Capability): Ratio | null {
+  if (value === undefined) return null;
+  if (capability === 'i2v') {
+    throw badRequest(
+      'metadata.ratio is not supported by wan2.7-i2v: the output takes the aspect ratio of the first-frame image; remove metadata.ratio',
+      'metadata.ratio',
+    );
+  }
+  if (!(RATIOS as readonly string[]).includes(value)) {
+    throw badRequest(`metadata.ratio must be one of ${RATIOS.join(', ')}, got "${value}"`, 'metadata.ratio');
+  }
+  return value as Ratio;
+}
+
+function checkSeed(value: number | undefined): number | null {
+  if (value === undefined) return null;
+  if (!Number.isInteger(value) || value < 0 || value > SEED_MAX) {
+    throw badRequest(`metadata.seed must be an integer from 0 to ${SEED_MAX}, got ${value}`, 'metadata.seed');
+  }
+  return value;
+}
+
+function checkDuration(value: number | string | undefined, media: MediaItem[]): number {
+  if (value === undefined) return DURATION_LIMITS.default;
+  const seconds = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  const max = media.some((m) => m.type === 'reference_video') ? DURATION_LIMITS.maxWithReferenceVideo : DURATION_LIMITS.max;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < DURATION_LIMITS.min || seconds > max) {
+    const why = max === DURATION_LIMITS.maxWithReferenceVideo ? ' (the limit with a reference video)' : '';
+    throw badRequest(`duration must be an integer from ${DURATION_LIMITS.min} to ${max} seconds${why}, got ${JSON.stringify(value)}`, 'duration');
+  }
+  return seconds;
+}
+
+function collectMedia(body: SubmitBody, capability: Capability): MediaItem[] {
+  const media: MediaItem[] = [];
+  (body.metadata?.input?.media ?? []).forEach((raw, index) => {
+    const field = `metadata.input.media[${index}]`;
+    if (!(MEDIA_TYPES as readonly string[]).includes(raw.type)) {
+      throw badRequest(`${field}.type must be one of ${MEDIA_TYPES.join(', ')}, got "${raw.type}"`, `${field}.type`);
+    }
+    const item = { ...raw, type: raw.type as MediaType };
+    checkTypedItem(item, `${field}.url`);
+    media.push(item);
+  });
+  if (body.input_reference !== undefined) {
+    const type = inputReferenceType(capability);
+    const item: MediaItem = { type, url: body.input_reference };
+    checkTypedItem(item, 'input_reference');
+    media.push(item);
+  }
+  if (capability === 'videoedit' && body.images?.length === 0) {
+    throw badRequest('images is required for videoedit', 'images');
+  }
+  body.images?.forEach((url, index) => media.push(inferImagesEntry(url, index, capability, media)));
+  return media;
+}
+
+function inputReferenceType(capability: Capability): MediaType {
+  if (capability === 'i2v') return 'first_frame';
+  if (capability === 'r2v') return 'reference_image';
+  throw badRequest(`input_reference is for wan2.7-i2v (the first frame) and wan2.7-r2v; wan2.7-${capability} does not take it`, 'input_reference');
+}

@@ -1,0 +1,152 @@
+// How a task looks from outside: EasyRouter's task record and submit response, and OpenAI's
+// Video object. The zod schemas document the routes; the functions build the bodies.
+import { z } from 'zod';
+import { unixSeconds } from '../../lib/time.ts';
+import type { PriceSnapshot } from '../pricing/quota.ts';
+import { FRAME_SIZES, type Ratio } from './models.ts';
+import type { NormalizedRequest } from './normalize-request.ts';
+import type { TaskRow } from './tasks.repository.ts';
+
+const TASK_STATUSES = ['NOT_START', 'QUEUED', 'IN_PROGRESS', 'SUCCESS', 'FAILURE'] as const;
+const OPENAI_STATUSES = ['queued', 'in_progress', 'completed', 'failed'] as const;
+type OpenAIStatus = (typeof OPENAI_STATUSES)[number];
+
+const OPENAI_STATUS: Record<TaskRow['status'], OpenAIStatus> = {
+  NOT_START: 'queued',
+  QUEUED: 'queued',
+  IN_PROGRESS: 'in_progress',
+  SUCCESS: 'completed',
+  FAILURE: 'failed',
+};
+
+const unix = z.int().describe('Unix seconds; 0 when it has not happened yet');
+
+export const submitResponseSchema = z.object({
+  id: z.string().describe('Public task id (task_ + 32 letters and digits)'),
+  task_id: z.string().describe('Same as id'),
+  object: z.literal('video'),
+  model: z.string(),
+  status: z.literal('queued'),
+  progress: z.literal(0),
+  created_at: z.int().describe('Unix seconds'),
+});
+
+export const taskRecordSchema = z.object({
+  id: z.int().describe('Internal auto-increment id'),
+  task_id: z.string().describe('Public task id'),
+  platform: z.string().describe('Upstream channel type; "17" is DashScope'),
+  user_id: z.int(),
+  group: z.string(),
+  channel_id: z.int().describe('Upstream channel; 0 until the task has been sent upstream'),
+  quota: z.int().describe('Quota charged for this task'),
+  action: z.string().describe('textGenerate (t2v), generate (i2v), referenceGenerate (r2v), videoEdit (videoedit)'),
+  status: z.enum(TASK_STATUSES),
+  fail_reason: z.string().describe('"CODE: message"; empty unless FAILURE'),
+  result_url: z.string().describe('Video URL; empty unless SUCCESS'),
+  submit_time: unix,
+  start_time: unix,
+  finish_time: unix,
+  created_at: unix,
+  updated_at: unix,
+  progress: z.string().describe('e.g. "40%"'),
+  properties: z.object({
+    input: z.string(),
+    upstream_model_name: z.string(),
+    origin_model_name: z.string(),
+  }),
+  data: z.record(z.string(), z.unknown()).describe('The raw upstream DashScope response; {} before there is one'),
+});
+
+export const taskEnvelopeSchema = z.object({
+  code: z.literal('success'),
+  message: z.string(),
+  data: taskRecordSchema,
+});
+
+export const openAIVideoSchema = z.object({
+  id: z.string(),
+  object: z.literal('video'),
+  model: z.string(),
+  status: z.enum(OPENAI_STATUSES),
+  progress: z.int().min(0).max(100),
+  created_at: z.int(),
+  completed_at: z.int().nullable(),
+  expires_at: z.int().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  prompt: z.string().nullable(),
+  remixed_from_video_id: z.string().nullable(),
+  seconds: z.string(),
+  size: z.string(),
+  metadata: z.object({ url: z.string().optional() }).describe('url: the video, once completed'),
+});
+
+export const openAIVideoCreatedSchema = openAIVideoSchema.extend({ task_id: z.string() });
+
+export function toSubmitResponse(task: TaskRow): z.infer<typeof submitResponseSchema> {
+  return {
+    id: task.taskId,
+    task_id: task.taskId,
+    object: 'video',
+    model: task.model,
+    status: 'queued',
+    progress: 0,
+    created_at: unixSeconds(task.createdAt),
+  };
+}
+
+export function toTaskRecord(task: TaskRow): z.infer<typeof taskRecordSchema> {
+  return {
+    id: task.id,
+    task_id: task.taskId,
+    platform: task.platform,
+    user_id: task.userId,
+    group: task.group,
+    channel_id: task.channelId ?? 0,
+    quota: Number(task.quota),
+    action: task.action,
+    status: task.status,
+    fail_reason: task.failReason,
+    result_url: task.resultUrl,
+    submit_time: unixSeconds(task.submitTime),
+    start_time: unixSeconds(task.startTime),
+    finish_time: unixSeconds(task.finishTime),
+    created_at: unixSeconds(task.createdAt),
+    updated_at: unixSeconds(task.updatedAt),
+    progress: `${task.progress}%`,
+    properties: { input: '', upstream_model_name: task.upstreamModel, origin_model_name: task.model },
+    data: task.data as Record<string, unknown>,
+  };
+}
+
+export function toOpenAIVideo(task: TaskRow): z.infer<typeof openAIVideoSchema> {
+  const request = task.request as unknown as NormalizedRequest;
+  const price = task.priceSnapshot as unknown as PriceSnapshot;
+  const terminal = task.status === 'SUCCESS' || task.status === 'FAILURE';
+  const [width, height] = FRAME_SIZES[request.resolution][(request.ratio ?? '16:9') as Ratio];
+  return {
+    id: task.taskId,
+    object: 'video',
+    model: task.model,
+    status: OPENAI_STATUS[task.status],
+    progress: task.progress,
+    created_at: unixSeconds(task.createdAt),
+    completed_at: terminal ? unixSeconds(task.finishTime ?? task.updatedAt) : null,
+    expires_at: null,
+    error: task.status === 'FAILURE' ? failureOf(task.failReason) : null,
+    prompt: request.prompt,
+    remixed_from_video_id: null,
+    seconds: String(request.duration ?? price.seconds),
+    size: `${width}x${height}`,
+    metadata: task.resultUrl ? { url: task.resultUrl } : {},
+  };
+}
+
+export function toOpenAIVideoCreated(task: TaskRow): z.infer<typeof openAIVideoCreatedSchema> {
+  return { ...toOpenAIVideo(task), task_id: task.taskId };
+}
+
+// fail_reason is "CODE: message" when the upstream gave a code.
+function failureOf(reason: string): { code: string; message: string } {
+  const match = /^([A-Za-z][\w.]*): (.*)$/s.exec(reason);
+  return match ? { code: match[1] as string, message: match[2] as string } : { code: 'failed', message: reason || 'task failed' };
+}

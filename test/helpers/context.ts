@@ -1,0 +1,89 @@
+// A fresh gateway per test file: its own database (cloned from the migrated template), its own
+// Redis namespace, the real app listening on a real port.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config/env.ts';
+import { createInfra, type Infra } from '../../src/infra.ts';
+import { withDatabase } from '../setup/database-url.ts';
+import { type HttpClient, httpClient } from './http.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+export interface TestContext extends Infra {
+  config: Config;
+  app: FastifyInstance;
+  baseUrl: string;
+  http: HttpClient;
+  /** Another API instance on the same database and Redis, as in a horizontally scaled deployment. */
+  startPeer(): Promise<{ http: HttpClient; close(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(inject('databaseUrl'), 'postgres') });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function startApp(config: Config, role: string) {
+  const infra = await createInfra(config, role);
+  const app = await buildApp({ config, ...infra });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return { infra, app, baseUrl, http: httpClient(baseUrl) };
+}
+
+export async function createTestContext(overrides: Record<string, string> = {}): Promise<TestContext> {
+  const suffix = randomBytes(6).toString('hex');
+  const database = `vgw_test_${suffix}`;
+  await adminQuery(`CREATE DATABASE ${database} TEMPLATE ${pg.escapeIdentifier(inject('templateDatabase'))}`);
+  const config = loadConfig(
+    {
+      DATABASE_URL: withDatabase(inject('databaseUrl'), database),
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: `vgwtest_${suffix}`,
+      ADMIN_TOKEN,
+      LOG_LEVEL: 'silent',
+      ...overrides,
+    },
+    '/nonexistent/.env',
+  );
+  const main = await startApp(config, 'test');
+  const peers: { close(): Promise<void> }[] = [];
+
+  return {
+    ...main.infra,
+    config,
+    app: main.app,
+    baseUrl: main.baseUrl,
+    http: main.http,
+    async startPeer() {
+      const peer = await startApp(config, 'test-peer');
+      const handle = {
+        http: peer.http,
+        async close() {
+          await peer.app.close();
+          await peer.infra.close();
+        },
+      };
+      peers.push(handle);
+      return handle;
+    },
+    async close() {
+      for (const peer of peers) await peer.close().catch(() => {});
+      const keys = await main.infra.redis.keys(`${config.REDIS_PREFIX}:*`);
+      if (keys.length) await main.infra.redis.del(...keys);
+      await main.app.close();
+      await main.infra.close();
+      await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    },
+  };
+}
