@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/env.ts';
+
+const envFile = (text: string) => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'vgw-env-')), '.env');
+  writeFileSync(file, text);
+  return file;
+};
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({}, '/nonexistent/.env');
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      ADMIN_TOKEN: '',
+      LOG_LEVEL: 'info',
+      BODY_LIMIT_BYTES: 10 * 1024 * 1024,
+    });
+  });
+
+  it('reads .env when present and lets the real environment win', () => {
+    const file = envFile('PORT=4000\nADMIN_TOKEN=from-file\nLOG_LEVEL=debug\n');
+    expect(loadConfig({ PORT: '5000' }, file)).toMatchObject({ PORT: 5000, ADMIN_TOKEN: 'from-file', LOG_LEVEL: 'debug' });
+  });
+
+  it('says which variable is wrong', () => {
+    expect(() => loadConfig({ PORT: 'eighty' }, '/nonexistent/.env')).toThrow(/PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, '/nonexistent/.env')).toThrow(/DATABASE_URL must be a postgresql:\/\/ URL/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' }, '/nonexistent/.env')).toThrow(/LOG_LEVEL/);
+  });
+
+  it('is frozen', () => {
+    const config = loadConfig({}, '/nonexistent/.env');
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+});

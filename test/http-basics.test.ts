@@ -1,0 +1,100 @@
+// Health, OpenAPI, request ids and unknown routes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { createInfra } from '../src/infra.ts';
+import { createTestContext, type TestContext } from './helpers/context.ts';
+
+let ctx: TestContext;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(() => ctx.close());
+
+describe('health', () => {
+  it('/healthz answers while the process is up', async () => {
+    const res = await ctx.http('GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('/readyz checks PostgreSQL and Redis', async () => {
+    const res = await ctx.http('GET', '/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
+  });
+
+  it('/readyz answers 503 when PostgreSQL is unreachable', async () => {
+    const config = { ...ctx.config, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' };
+    const infra = await createInfra(config, 'probe');
+    const app = await buildApp({ config, ...infra });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'not_ready', postgres: 'unreachable', redis: 'ok' });
+    } finally {
+      await app.close();
+      await infra.close();
+    }
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents every route at /openapi.json', async () => {
+    const res = await ctx.http('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    const operations = Object.entries(res.body.paths as Record<string, Record<string, { operationId?: string }>>).flatMap(
+      ([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'POST /v1/video/generations',
+        'GET /v1/video/generations/{task_id}',
+        'POST /v1/videos',
+        'GET /v1/videos/{task_id}',
+        'POST /admin/users',
+        'GET /admin/users/{id}',
+        'PATCH /admin/users/{id}',
+        'POST /admin/users/{id}/quota',
+        'POST /admin/keys',
+        'PATCH /admin/keys/{id}',
+        'GET /admin/logs',
+        'POST /admin/channels',
+        'GET /healthz',
+        'GET /readyz',
+      ]),
+    );
+    const submit = res.body.paths['/v1/video/generations'].post;
+    expect(Object.keys(submit.requestBody.content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['model', 'prompt', 'resolution', 'size', 'duration', 'input_reference', 'images', 'metadata']),
+    );
+    expect(submit.responses['200']).toBeDefined();
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const res = await fetch(`${ctx.baseUrl}/docs/`, { redirect: 'follow' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/swagger/i);
+  });
+});
+
+describe('requests', () => {
+  it('returns a request id, keeping a sane one the caller sent', async () => {
+    const generated = await ctx.http('GET', '/healthz');
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await ctx.http('GET', '/healthz', { headers: { 'x-request-id': 'caller-123' } });
+    expect(kept.headers.get('x-request-id')).toBe('caller-123');
+    const replaced = await ctx.http('GET', '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(replaced.headers.get('x-request-id')).not.toBe('bad id with spaces');
+  });
+
+  it('answers unknown routes with 404 in the shape of their family', async () => {
+    const er = await ctx.http('GET', '/v1/nothing');
+    expect(er.status).toBe(404);
+    expect(er.body).toEqual({ code: 'not_found', message: 'no route for GET /v1/nothing', data: null });
+    const oa = await ctx.http('POST', '/v1/videos/x/unknown');
+    expect(oa.status).toBe(404);
+    expect(oa.body.error.type).toBe('not_found_error');
+  });
+});
