@@ -11,7 +11,7 @@ import { registerOpenApi } from './http/openapi.ts';
 import type { TaskQueue } from './jobs/task-queue.ts';
 import type { CacheBus } from './lib/cache-bus.ts';
 import { loggerOptions } from './lib/logger.ts';
-import type { Db } from './lib/prisma.ts';
+import type { Db, Sql } from './lib/database.ts';
 import { adminRoutes } from './modules/admin/admin.routes.ts';
 import { recordKeysLastUsed } from './modules/admin/keys.repository.ts';
 import { makeAuthenticate } from './modules/auth/authenticate.ts';
@@ -25,6 +25,7 @@ import { createTaskService } from './modules/tasks/tasks.service.ts';
 export interface AppDeps {
   config: Config;
   db: Db;
+  sql: Sql;
   redis: Redis;
   bus: CacheBus;
   queue: TaskQueue;
@@ -41,7 +42,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, redis, bus, queue }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, sql, redis, bus, queue }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -64,7 +65,7 @@ export async function buildApp({ config, db, redis, bus, queue }: AppDeps): Prom
   app.addHook('onClose', () => lastUsed.stop());
 
   const catalog = new PriceCatalog(db, bus, PRICE_CACHE_TTL_MS);
-  const tasks = createTaskService({ db, catalog, queue });
+  const tasks = createTaskService({ sql, catalog, queue });
 
   await app.register(healthRoutes, { db, redis });
   await app.register(taskRoutes, { tasks, authenticate: makeAuthenticate(keyCache, lastUsed) });

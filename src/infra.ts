@@ -4,11 +4,13 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/env.ts';
 import { TaskQueue } from './jobs/task-queue.ts';
 import { CacheBus } from './lib/cache-bus.ts';
-import { createPrisma, type Db } from './lib/prisma.ts';
+import { type Db, openDatabase, type Sql } from './lib/database.ts';
 import { createRedis } from './lib/redis.ts';
 
 export interface Infra {
   db: Db;
+  /** The same pool as `db`'s, for the queries written in SQL. */
+  sql: Sql;
   redis: Redis;
   bus: CacheBus;
   queue: TaskQueue;
@@ -16,14 +18,15 @@ export interface Infra {
 }
 
 export async function createInfra(config: Config, role: string): Promise<Infra> {
-  const db = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const database = openDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const redis = createRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}`);
   const subscriber = createRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}:invalidations`);
   const bus = new CacheBus(subscriber, redis, `${config.REDIS_PREFIX}:invalidate`);
   await bus.start();
   const queue = new TaskQueue(redis, config.REDIS_PREFIX);
   return {
-    db,
+    db: database.db,
+    sql: database.sql,
     redis,
     bus,
     queue,
@@ -31,7 +34,7 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
       await queue.close();
       subscriber.disconnect();
       await redis.quit();
-      await db.$disconnect();
+      await database.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { prepareDatabase } from '../src/db/prepare-database.ts';
 import { diffMigrationsToSchema } from '../src/db/schema-engine.ts';
-import { createPrisma } from '../src/lib/prisma.ts';
+import { openDatabase } from '../src/lib/database.ts';
 import { withDatabase } from './setup/database-url.ts';
 
 const name = `vgw_fresh_${randomBytes(4).toString('hex')}`;
@@ -25,7 +25,7 @@ describe('migrations', () => {
   });
 
   it('create the database, apply, record in _prisma_migrations and seed; a second run changes nothing', async () => {
-    const db = createPrisma(url, 2);
+    const { db, close } = openDatabase(url, 2);
     try {
       const applied = await prepareDatabase(url, db);
       expect(applied.length).toBeGreaterThan(0);
@@ -47,19 +47,19 @@ describe('migrations', () => {
       const groups = await db.group.findMany();
       expect(groups.map((g) => [g.name, g.ratio.toString()])).toEqual([['default', '1']]);
     } finally {
-      await db.$disconnect();
+      await close();
     }
   });
 
   it('refuse a second refund for the same task (unique dedupe key)', async () => {
-    const db = createPrisma(url, 1);
+    const { db, close } = openDatabase(url, 1);
     try {
       const user = await db.user.create({ data: { name: 'x' } });
       const refund = { type: 6, userId: user.id, taskId: 'task_x', quota: 10n, dedupeKey: 'refund:task_x' };
       await db.log.create({ data: refund });
       await expect(db.log.create({ data: refund })).rejects.toThrow(/Unique constraint/);
     } finally {
-      await db.$disconnect();
+      await close();
     }
   });
 });

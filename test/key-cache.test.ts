@@ -30,7 +30,6 @@ const identity = (keyHash: string, userId = 1): KeyIdentity => ({
   userEnabled: true,
   expiresAt: null,
   models: [],
-  hasQuotaLimit: false,
 });
 
 function countingLoader(rows: Map<string, KeyIdentity>) {

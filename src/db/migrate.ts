@@ -1,13 +1,13 @@
 // `npm run db:migrate`: create the database if needed, apply pending migrations, seed defaults.
 import { loadConfig } from '../config/env.ts';
-import { createPrisma } from '../lib/prisma.ts';
+import { openDatabase } from '../lib/database.ts';
 import { prepareDatabase } from './prepare-database.ts';
 
 const config = loadConfig();
-const db = createPrisma(config.DATABASE_URL, 1);
+const database = openDatabase(config.DATABASE_URL, 1);
 try {
-  const applied = await prepareDatabase(config.DATABASE_URL, db);
+  const applied = await prepareDatabase(config.DATABASE_URL, database.db);
   console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database is up to date');
 } finally {
-  await db.$disconnect();
+  await database.close();
 }

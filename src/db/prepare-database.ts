@@ -1,4 +1,4 @@
-import type { Db } from '../lib/prisma.ts';
+import type { Db } from '../lib/database.ts';
 import { ensureDatabase } from './ensure-database.ts';
 import { applyMigrations } from './schema-engine.ts';
 import { seedDefaults } from './seed.ts';

@@ -1,4 +1,4 @@
-import type { Db } from '../lib/prisma.ts';
+import type { Db } from '../lib/database.ts';
 
 export const DEFAULT_GROUP = { name: 'default', ratio: 1 };
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Db } from '../lib/prisma.ts';
+import type { Db } from '../lib/database.ts';
 
 export interface HealthRoutesOptions {
   db: Db;

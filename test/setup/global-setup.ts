@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureDatabase } from '../../src/db/ensure-database.ts';
 import { applyMigrations } from '../../src/db/schema-engine.ts';
 import { seedDefaults } from '../../src/db/seed.ts';
-import { createPrisma } from '../../src/lib/prisma.ts';
+import { openDatabase } from '../../src/lib/database.ts';
 import { withDatabase } from './database-url.ts';
 
 declare module 'vitest' {
@@ -39,9 +39,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const templateUrl = withDatabase(databaseUrl, templateDatabase);
   await ensureDatabase(templateUrl);
   await applyMigrations(templateUrl);
-  const db = createPrisma(templateUrl, 1);
-  await seedDefaults(db);
-  await db.$disconnect();
+  const database = openDatabase(templateUrl, 1);
+  await seedDefaults(database.db);
+  await database.close();
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('templateDatabase', templateDatabase);

@@ -1,5 +1,5 @@
 import type { Channel } from '../../generated/prisma/client.ts';
-import type { Db } from '../../lib/prisma.ts';
+import type { Db } from '../../lib/database.ts';
 import { unixSeconds } from '../../lib/time.ts';
 
 /** Shows enough of an upstream key to tell accounts apart, never the whole key. */

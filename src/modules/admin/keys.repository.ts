@@ -1,7 +1,7 @@
 import type { ApiKey } from '../../generated/prisma/client.ts';
 import { AppError, badRequest } from '../../lib/errors.ts';
 import { newApiKey, sha256Hex } from '../../lib/ids.ts';
-import type { Db } from '../../lib/prisma.ts';
+import type { Db } from '../../lib/database.ts';
 import { unixSeconds } from '../../lib/time.ts';
 
 const DISPLAY_PREFIX_LENGTH = 10;

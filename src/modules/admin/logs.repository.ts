@@ -1,5 +1,5 @@
 import type { Log } from '../../generated/prisma/client.ts';
-import type { Db } from '../../lib/prisma.ts';
+import type { Db } from '../../lib/database.ts';
 import { unixSeconds } from '../../lib/time.ts';
 
 export function toLogView(log: Log) {

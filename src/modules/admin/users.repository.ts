@@ -1,6 +1,6 @@
 import type { User } from '../../generated/prisma/client.ts';
 import { AppError, badRequest } from '../../lib/errors.ts';
-import type { Db } from '../../lib/prisma.ts';
+import type { Db } from '../../lib/database.ts';
 import { unixSeconds } from '../../lib/time.ts';
 import { LOG_TYPE } from '../tasks/tasks.repository.ts';
 

@@ -1,4 +1,4 @@
-import type { Db } from '../../lib/prisma.ts';
+import type { Db } from '../../lib/database.ts';
 
 /** What authenticating a request needs to know about its key and the key's owner. */
 export interface KeyIdentity {
@@ -12,7 +12,6 @@ export interface KeyIdentity {
   expiresAt: number | null;
   /** Allowed models; empty means all. */
   models: string[];
-  hasQuotaLimit: boolean;
 }
 
 export async function loadKeyIdentity(db: Db, keyHash: string): Promise<KeyIdentity | null> {
@@ -23,7 +22,6 @@ export async function loadKeyIdentity(db: Db, keyHash: string): Promise<KeyIdent
       status: true,
       expiresAt: true,
       models: true,
-      quotaLimit: true,
       user: { select: { id: true, groupName: true, status: true } },
     },
   });
@@ -37,6 +35,5 @@ export async function loadKeyIdentity(db: Db, keyHash: string): Promise<KeyIdent
     userEnabled: key.user.status === 'enabled',
     expiresAt: key.expiresAt?.getTime() ?? null,
     models: key.models,
-    hasQuotaLimit: key.quotaLimit !== null,
   };
 }

@@ -1,7 +1,7 @@
 // Model prices and group ratios, held in memory: they are read on every submit and change
 // rarely. Operators' changes arrive through the CacheBus; a short TTL bounds staleness anyway.
 import type { CacheBus } from '../../lib/cache-bus.ts';
-import type { Db } from '../../lib/prisma.ts';
+import type { Db } from '../../lib/database.ts';
 import { Decimal } from '../../generated/prisma/internal/prismaNamespace.ts';
 
 export interface ModelPrice {

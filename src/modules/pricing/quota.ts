@@ -51,3 +51,8 @@ export function quotaFor(snapshot: Omit<PriceSnapshot, 'quota'>, seconds: number
     .toDecimalPlaces(0, Decimal.ROUND_HALF_UP)
     .toNumber();
 }
+
+/** How a charge reads in the consume log. */
+export function describeCharge(action: string, p: PriceSnapshot): string {
+  return `${action}: ${p.seconds} s at ${p.resolution} (×${p.resolution_ratio}), ${p.price_per_second}/s, group ${p.group} (×${p.group_ratio})`;
+}

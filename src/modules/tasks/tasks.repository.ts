@@ -1,6 +1,8 @@
+// Tasks in PostgreSQL. The two queries on the request path are written in SQL (see
+// src/lib/database.ts for why); they return rows shaped like Prisma's Task model.
 import type { Task } from '../../generated/prisma/client.ts';
 import { AppError } from '../../lib/errors.ts';
-import { asJson, type Db } from '../../lib/prisma.ts';
+import type { Sql } from '../../lib/database.ts';
 import type { PriceSnapshot } from '../pricing/quota.ts';
 import type { NormalizedRequest } from './normalize-request.ts';
 
@@ -12,72 +14,82 @@ export interface NewTask {
   taskId: string;
   userId: number;
   keyId: number;
-  keyHasQuotaLimit: boolean;
   group: string;
   model: string;
   action: string;
   platform: string;
   request: NormalizedRequest;
   price: PriceSnapshot;
+  /** The consume log's description. */
+  logContent: string;
 }
 
 export const insufficientQuota = (): AppError => new AppError('insufficient_user_quota', 'insufficient user quota');
 
-/**
- * The money path of a submit, in one transaction: conditional deducts (the key's own limit
- * first, then the user's balance, neither below zero), the task row, the consume log. Any
- * failure rolls all of it back, so a rejected submit leaves no trace.
+const TASK_COLUMNS = `
+  id, task_id AS "taskId", platform, user_id AS "userId", key_id AS "keyId", "group",
+  channel_id AS "channelId", model, upstream_model AS "upstreamModel", action, status, progress,
+  fail_reason AS "failReason", result_url AS "resultUrl", quota, price_snapshot AS "priceSnapshot",
+  request, data, upstream_task_id AS "upstreamTaskId", attempts, unknown_since AS "unknownSince",
+  submit_time AS "submitTime", start_time AS "startTime", finish_time AS "finishTime",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+// pg returns int8 as a string; the Task model's quota is a bigint.
+const toTaskRow = (row: Omit<TaskRow, 'quota'> & { quota: string }): TaskRow => ({ ...row, quota: BigInt(row.quota) });
+
+/*
+ * The money path of a submit as one statement, so it is one transaction and one round trip:
+ * lock the user's row if the balance covers the price; debit the key's spend (within its own
+ * limit, if it has one); debit the user only if the key debit happened; insert the task only if
+ * the user debit happened; insert the consume log for the task. When any condition fails, no
+ * row changes and no row comes back. Locks are taken user first, then key, like every other
+ * writer of these rows, so concurrent submits queue instead of deadlocking.
  */
-export async function insertChargedTask(db: Db, task: NewTask): Promise<TaskRow> {
-  const quota = task.price.quota;
-  return db.$transaction(async (tx) => {
-    if (task.keyHasQuotaLimit) {
-      const keyDebited = await tx.$executeRaw`
-        UPDATE api_keys SET quota_used = quota_used + ${quota}
-        WHERE id = ${task.keyId} AND quota_limit - quota_used >= ${quota}`;
-      if (keyDebited !== 1) throw insufficientQuota();
-    }
-    const userDebited = await tx.$executeRaw`
-      UPDATE users SET quota = quota - ${quota}, used_quota = used_quota + ${quota}, updated_at = now()
-      WHERE id = ${task.userId} AND quota >= ${quota}`;
-    if (userDebited !== 1) throw insufficientQuota();
-    const row = await tx.task.create({
-      data: {
-        taskId: task.taskId,
-        platform: task.platform,
-        userId: task.userId,
-        keyId: task.keyId,
-        group: task.group,
-        model: task.model,
-        upstreamModel: task.model,
-        action: task.action,
-        quota: BigInt(quota),
-        priceSnapshot: asJson(task.price),
-        request: asJson(task.request),
-      },
-    });
-    await tx.log.create({
-      data: {
-        type: LOG_TYPE.consume,
-        userId: task.userId,
-        keyId: task.keyId,
-        taskId: task.taskId,
-        model: task.model,
-        quota: BigInt(quota),
-        content: describeCharge(task.action, task.price),
-        dedupeKey: `charge:${task.taskId}`,
-      },
-    });
-    return row;
-  });
+const CHARGE_AND_INSERT = `
+WITH payer AS (
+  SELECT id FROM users WHERE id = $1 AND quota >= $2 FOR UPDATE
+), key_debit AS (
+  UPDATE api_keys SET quota_used = quota_used + $2
+  WHERE id = $3 AND (quota_limit IS NULL OR quota_limit - quota_used >= $2) AND EXISTS (SELECT 1 FROM payer)
+  RETURNING id
+), user_debit AS (
+  UPDATE users SET quota = quota - $2, used_quota = used_quota + $2, updated_at = now()
+  WHERE id = (SELECT id FROM payer) AND EXISTS (SELECT 1 FROM key_debit)
+  RETURNING id
+), task AS (
+  INSERT INTO tasks (task_id, platform, user_id, key_id, "group", model, upstream_model, action, quota, price_snapshot, request)
+  SELECT $4, $5, id, $3, $6, $7, $7, $8, $2, $9::jsonb, $10::jsonb FROM user_debit
+  RETURNING ${TASK_COLUMNS}
+), consume_log AS (
+  INSERT INTO logs (type, user_id, key_id, task_id, model, quota, content, dedupe_key)
+  SELECT ${LOG_TYPE.consume}, "userId", $3, "taskId", $7, $2, $11, 'charge:' || "taskId" FROM task
+)
+SELECT * FROM task`;
+
+/** Charges the user (and the key's own limit) and records the task; 402 when either is short. */
+export async function insertChargedTask(sql: Sql, task: NewTask): Promise<TaskRow> {
+  const { rows } = await sql.query({ name: 'charge-and-insert-task', text: CHARGE_AND_INSERT, values: [
+    task.userId,
+    task.price.quota,
+    task.keyId,
+    task.taskId,
+    task.platform,
+    task.group,
+    task.model,
+    task.action,
+    JSON.stringify(task.price),
+    JSON.stringify(task.request),
+    task.logContent,
+  ] });
+  if (rows.length === 0) throw insufficientQuota();
+  return toTaskRow(rows[0]);
 }
 
-function describeCharge(action: string, p: PriceSnapshot): string {
-  return `${action}: ${p.seconds} s at ${p.resolution} (×${p.resolution_ratio}), ${p.price_per_second}/s, group ${p.group} (×${p.group_ratio})`;
-}
+const FIND_TASK = `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = $1`;
 
 /** The task with this public id if `userId` owns it; another user's task is as good as absent. */
-export async function findOwnedTask(db: Db, taskId: string, userId: number): Promise<TaskRow | null> {
-  const task = await db.task.findUnique({ where: { taskId } });
+export async function findOwnedTask(sql: Sql, taskId: string, userId: number): Promise<TaskRow | null> {
+  const { rows } = await sql.query({ name: 'find-task', text: FIND_TASK, values: [taskId] });
+  const task = rows[0] ? toTaskRow(rows[0]) : null;
   return task && task.userId === userId ? task : null;
 }

@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError, badRequest } from '../../lib/errors.ts';
 import { newTaskId } from '../../lib/ids.ts';
-import type { Db } from '../../lib/prisma.ts';
+import type { Sql } from '../../lib/database.ts';
 import type { TaskQueue } from '../../jobs/task-queue.ts';
 import type { KeyIdentity } from '../auth/key-identity.ts';
 import type { PriceCatalog } from '../pricing/catalog.ts';
-import { priceTask } from '../pricing/quota.ts';
+import { describeCharge, priceTask } from '../pricing/quota.ts';
 import { ACTION_BY_CAPABILITY, capabilityOf } from './models.ts';
 import { normalizeRequest } from './normalize-request.ts';
 import type { SubmitBody } from './submit.schema.ts';
@@ -15,14 +15,14 @@ import { findOwnedTask, insertChargedTask, type TaskRow } from './tasks.reposito
 const DASHSCOPE_PLATFORM = '17';
 
 export interface TaskServiceDeps {
-  db: Db;
+  sql: Sql;
   catalog: PriceCatalog;
   queue: TaskQueue;
 }
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-export function createTaskService({ db, catalog, queue }: TaskServiceDeps) {
+export function createTaskService({ sql, catalog, queue }: TaskServiceDeps) {
   return {
     /** Validates, charges and records a task, then hands it to the worker. */
     async submit(auth: KeyIdentity, body: SubmitBody, log: FastifyBaseLogger): Promise<TaskRow> {
@@ -40,25 +40,27 @@ export function createTaskService({ db, catalog, queue }: TaskServiceDeps) {
       const groupRatio = await catalog.groupRatio(auth.group);
       if (!groupRatio) throw new AppError('internal_error', `group ${auth.group} has no ratio configured`);
 
-      const task = await insertChargedTask(db, {
+      const action = ACTION_BY_CAPABILITY[capability];
+      const charge = priceTask({
+        model,
+        pricePerSecond: price.pricePerSecond,
+        group: auth.group,
+        groupRatio,
+        resolution: request.resolution,
+        resolutionRatio,
+        seconds: request.billed_seconds,
+      });
+      const task = await insertChargedTask(sql, {
         taskId: newTaskId(),
         userId: auth.userId,
         keyId: auth.keyId,
-        keyHasQuotaLimit: auth.hasQuotaLimit,
         group: auth.group,
         model,
-        action: ACTION_BY_CAPABILITY[capability],
+        action,
         platform: DASHSCOPE_PLATFORM,
         request,
-        price: priceTask({
-          model,
-          pricePerSecond: price.pricePerSecond,
-          group: auth.group,
-          groupRatio,
-          resolution: request.resolution,
-          resolutionRatio,
-          seconds: request.billed_seconds,
-        }),
+        price: charge,
+        logContent: describeCharge(action, charge),
       });
       // The task is committed and paid for; if Redis is unavailable now, the worker's
       // reconciler finds it in PostgreSQL, so the client still gets its task id.
@@ -69,7 +71,7 @@ export function createTaskService({ db, catalog, queue }: TaskServiceDeps) {
     },
 
     async get(auth: KeyIdentity, taskId: string): Promise<TaskRow> {
-      const task = await findOwnedTask(db, taskId, auth.userId);
+      const task = await findOwnedTask(sql, taskId, auth.userId);
       if (!task) throw new AppError('not_found', `task ${taskId} not found`, 'task_id');
       return task;
     },
