@@ -1,0 +1,60 @@
+// The baselines' own tables: the least a charged submit and a task lookup can cost on this
+// PostgreSQL. Deliberately plain (one index besides the keys, no foreign keys), so the gateway's
+// extra indexes, constraints and ORM show up as the gap between it and these figures.
+import { withClient } from '../lib/postgres.ts';
+import { STARTING_BALANCE } from '../workload.ts';
+
+const SCHEMA = `
+  CREATE TABLE accounts (
+    id integer PRIMARY KEY,
+    balance bigint NOT NULL,
+    used bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE TABLE tasks (
+    id bigserial PRIMARY KEY,
+    public_id varchar(40) NOT NULL,
+    user_id integer NOT NULL,
+    model varchar(128) NOT NULL,
+    status varchar(20) NOT NULL DEFAULT 'NOT_START',
+    quota bigint NOT NULL,
+    request jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE UNIQUE INDEX tasks_public_id_key ON tasks (public_id);
+  CREATE TABLE logs (
+    id bigserial PRIMARY KEY,
+    type smallint NOT NULL,
+    user_id integer NOT NULL,
+    task_id varchar(40),
+    quota bigint NOT NULL,
+    content text NOT NULL DEFAULT '',
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+`;
+
+/**
+ * Creates the tables, `users` accounts (ids 1..users) and `tasks` task rows; returns the tasks'
+ * public ids in random order.
+ */
+export async function createBaselineData(databaseUrl: string, users: number, tasks: number): Promise<string[]> {
+  return withClient(databaseUrl, async (client) => {
+    await client.query(SCHEMA);
+    await client.query('INSERT INTO accounts (id, balance) SELECT n, $2::bigint FROM generate_series(1, $1::int) AS n', [
+      users,
+      STARTING_BALANCE.toString(),
+    ]);
+    // md5 gives 32 hex characters: the same length as the gateway's public ids.
+    await client.query(
+      `INSERT INTO tasks (public_id, user_id, model, quota, request)
+       SELECT 'task_' || md5(n::text || random()::text), 1 + n % $2::int, 'wan2.7-t2v', 250000,
+              '{"model":"wan2.7-t2v","prompt":"bench","resolution":"720P","duration":5}'::jsonb
+       FROM generate_series(1, $1::int) AS n`,
+      [tasks, users],
+    );
+    await client.query('ANALYZE');
+    const { rows } = await client.query<{ public_id: string }>('SELECT public_id FROM tasks ORDER BY random()');
+    return rows.map((row) => row.public_id);
+  });
+}

@@ -1,0 +1,51 @@
+// Everything the benchmark takes from the environment, read once. The database names and the
+// Redis prefix are fixed on purpose: the run drops and deletes them, so they must never be able to
+// point at a real gateway's data (REDIS_PREFIX is deliberately not read from the environment).
+
+export interface BenchConfig {
+  /** A connection URL for the PostgreSQL server; only its server part is used. */
+  postgresUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  gatewayDatabase: string;
+  baselineDatabase: string;
+  connections: number;
+  durationS: number;
+  warmupS: number;
+  users: number;
+  /** Pool size of the gateway and of both baselines; equal so the comparison is fair. */
+  poolSize: number;
+}
+
+const DEFAULT_POSTGRES_URL = 'postgresql://postgres@127.0.0.1:5432';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  return {
+    postgresUrl: nonEmpty(env.DATABASE_URL) ?? DEFAULT_POSTGRES_URL,
+    redisUrl: nonEmpty(env.REDIS_URL) ?? DEFAULT_REDIS_URL,
+    redisPrefix: 'vgwbench',
+    gatewayDatabase: 'vgw_bench',
+    baselineDatabase: 'vgw_bench_baseline',
+    connections: positiveInt(env, 'BENCH_CONNECTIONS', 50),
+    durationS: positiveInt(env, 'BENCH_DURATION_S', 10),
+    warmupS: nonNegativeInt(env, 'BENCH_WARMUP_S', 3),
+    users: positiveInt(env, 'BENCH_USERS', 1_000),
+    poolSize: positiveInt(env, 'BENCH_POOL_SIZE', 10),
+  };
+}
+
+const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = nonNegativeInt(env, name, fallback);
+  if (value === 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new Error(`${name} must be a whole number, got "${raw}"`);
+  return Number(raw);
+}

@@ -1,0 +1,20 @@
+import { prepareDatabase } from '../../src/db/prepare-database.ts';
+import { openDatabase } from '../../src/lib/database.ts';
+import type { BenchConfig } from '../config.ts';
+import type { Cleanup } from '../lib/cleanup.ts';
+import { dropDatabase, recreateDatabase } from '../lib/postgres.ts';
+
+/** A fresh gateway database, migrated and seeded by the project's own code; returns its URL. */
+export async function prepareGatewayDatabase(config: BenchConfig, cleanup: Cleanup): Promise<string> {
+  const name = config.gatewayDatabase;
+  // Registered first, so it runs after the gateway (registered later) has been stopped.
+  cleanup.add(`drop database ${name}`, () => dropDatabase(config.postgresUrl, name));
+  const url = await recreateDatabase(config.postgresUrl, name);
+  const database = openDatabase(url, 2);
+  try {
+    await prepareDatabase(url, database.db);
+  } finally {
+    await database.close();
+  }
+  return url;
+}
