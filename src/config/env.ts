@@ -3,6 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
+/** "a=1,b=2" → { a: 1, b: 2 } (already checked by the schema's pattern). */
+function parseModelSeconds(text: string): Record<string, number> {
+  return Object.fromEntries(text.split(',').filter(Boolean).map((pair) => [pair.split('=')[0], Number(pair.split('=')[1])]));
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
@@ -22,6 +27,44 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+
+  // Worker: how tasks travel to DashScope and back.
+  /** Jobs one worker process handles at once; most of their time is spent waiting on HTTP. */
+  WORKER_CONCURRENCY: positiveInt.default(50),
+  /** A job whose worker stops renewing its lock this long (the process died) is run again elsewhere. */
+  WORKER_LOCK_MS: positiveInt.default(30_000),
+  /** Timeout of one HTTP request to DashScope. */
+  UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
+  /** First status poll after an upstream submit, then every POLL_INTERVAL_MS (never under 5 s). */
+  POLL_FIRST_DELAY_MS: positiveInt.default(5_000),
+  POLL_INTERVAL_MS: positiveInt.default(12_000),
+  /** How long DashScope may keep answering UNKNOWN for a task before it counts as failed. */
+  UNKNOWN_GRACE_MS: positiveInt.default(120_000),
+  /** Upstream request budgets per channel, for channels that do not set their own. */
+  CHANNEL_SUBMIT_QPS: positiveInt.default(5),
+  CHANNEL_QUERY_QPS: positiveInt.default(20),
+  /** A task not finished this long after submit fails and is refunded. */
+  TASK_TIMEOUT_S: positiveInt.default(3_600),
+  /** Per-model exceptions to TASK_TIMEOUT_S, as "model=seconds" pairs separated by commas. */
+  TASK_TIMEOUT_S_BY_MODEL: z
+    .string()
+    .regex(/^(?:[\w.-]+=\d+(?:,[\w.-]+=\d+)*)?$/, 'TASK_TIMEOUT_S_BY_MODEL must look like "wan2.7-videoedit=5400,wan2.7-r2v=4800"')
+    .default('wan2.7-videoedit=5400')
+    .transform(parseModelSeconds),
+  /** How often a worker looks in PostgreSQL for tasks whose job is gone and for timed-out tasks. */
+  RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
+
+  // The built-in DashScope simulator (npm run simulator; started by npm start when no real channel exists).
+  SIM_PORT: port.default(8089),
+  SIM_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Base of the result links the simulator hands out; default http://SIM_HOST:SIM_PORT. */
+  SIM_PUBLIC_URL: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
+  SIM_API_KEY: z.string().min(1).default('sk-sim'),
+  SIM_PENDING_MS: z.coerce.number().int().min(0).default(2_000),
+  SIM_RUNNING_MS: z.coerce.number().int().min(0).default(20_000),
+  SIM_RETENTION_S: positiveInt.default(86_400),
+  SIM_SUBMIT_QPS: positiveInt.default(5),
+  SIM_QUERY_QPS: positiveInt.default(20),
 });
 
 export type Config = z.infer<typeof envSchema>;

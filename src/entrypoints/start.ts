@@ -1,19 +1,28 @@
 // `npm start`: everything one machine needs, in one process. Prepares the database (create,
-// migrate, seed) before serving.
+// migrate, seed), starts the simulator when there is no real upstream, the worker and the API.
+import { pino } from 'pino';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config/env.ts';
 import { prepareDatabase } from '../db/prepare-database.ts';
 import { createInfra } from '../infra.ts';
+import { loggerOptions } from '../lib/logger.ts';
+import { startWorker } from '../worker/start-worker.ts';
+import { startLocalUpstreamIfNeeded } from './local-upstream.ts';
 import { onShutdown } from './shutdown.ts';
 
 const config = loadConfig();
+const log = pino(loggerOptions(config.LOG_LEVEL, 'start'));
 const infra = await createInfra(config, 'api');
 const applied = await prepareDatabase(config.DATABASE_URL, infra.db);
+if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
+const upstream = await startLocalUpstreamIfNeeded(config, infra.db, log);
+const worker = await startWorker({ config, ...infra, log: pino(loggerOptions(config.LOG_LEVEL, 'worker')) });
 const app = await buildApp({ config, ...infra });
-if (applied.length) app.log.info({ migrations: applied }, 'applied database migrations');
-if (!config.ADMIN_TOKEN) app.log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');
+if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');
 await app.listen({ port: config.PORT, host: config.HOST });
-onShutdown(app.log, async () => {
+onShutdown(log, async () => {
   await app.close();
+  await worker.close();
+  await upstream?.close();
   await infra.close();
 });

@@ -21,3 +21,7 @@ export const taskJobOptions: JobsOptions = {
 };
 
 export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`;
+
+/** Periodic housekeeping: tasks whose job was lost, tasks past their timeout. */
+export const MAINTENANCE_QUEUE = 'maintenance';
+export const RECONCILE_JOB = 'reconcile';

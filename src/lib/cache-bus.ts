@@ -7,6 +7,7 @@ export type Invalidation =
   | { kind: 'key'; keyHash: string }
   | { kind: 'user'; userId: number }
   | { kind: 'catalog' }
+  | { kind: 'channels' }
   /** Messages may have been missed (the subscription was down): drop everything. */
   | { kind: 'all' };
 

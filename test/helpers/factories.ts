@@ -28,9 +28,10 @@ export async function createCustomer(http: HttpClient, quota = 10_000_000, userB
   return { userId: user.id, keyId: key.id, key: key.key };
 }
 
+/** The user's money, and nothing else (updated_at moves without it). */
 export async function balanceOf(http: HttpClient, userId: number): Promise<{ quota: number; used_quota: number }> {
   const res = await http('GET', `/admin/users/${userId}`, { token: ADMIN_TOKEN });
-  return res.body;
+  return { quota: res.body.quota, used_quota: res.body.used_quota };
 }
 
 /** The spec's own request examples (section 4). */

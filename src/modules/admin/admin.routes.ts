@@ -103,6 +103,10 @@ export async function adminRoutes(app: FastifyInstance, { db, bus, adminToken }:
 
   r.post('/admin/channels', {
     schema: { ...admin, operationId: 'createChannel', body: createChannelBody, response: { 201: channelSchema } },
-    handler: async (request, reply) => reply.status(201).send(toChannelView(await createChannel(db, request.body))),
+    handler: async (request, reply) => {
+      const channel = await createChannel(db, request.body);
+      await bus.publish({ kind: 'channels' });
+      return reply.status(201).send(toChannelView(channel));
+    },
   });
 }

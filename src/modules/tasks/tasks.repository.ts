@@ -26,7 +26,7 @@ export interface NewTask {
 
 export const insufficientQuota = (): AppError => new AppError('insufficient_user_quota', 'insufficient user quota');
 
-const TASK_COLUMNS = `
+export const TASK_COLUMNS = `
   id, task_id AS "taskId", platform, user_id AS "userId", key_id AS "keyId", "group",
   channel_id AS "channelId", model, upstream_model AS "upstreamModel", action, status, progress,
   fail_reason AS "failReason", result_url AS "resultUrl", quota, price_snapshot AS "priceSnapshot",
@@ -35,7 +35,7 @@ const TASK_COLUMNS = `
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 // pg returns int8 as a string; the Task model's quota is a bigint.
-const toTaskRow = (row: Omit<TaskRow, 'quota'> & { quota: string }): TaskRow => ({ ...row, quota: BigInt(row.quota) });
+export const toTaskRow = (row: Omit<TaskRow, 'quota'> & { quota: string }): TaskRow => ({ ...row, quota: BigInt(row.quota) });
 
 /*
  * The money path of a submit as one statement, so it is one transaction and one round trip:
@@ -87,9 +87,13 @@ export async function insertChargedTask(sql: Sql, task: NewTask): Promise<TaskRo
 
 const FIND_TASK = `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = $1`;
 
+export async function findTask(sql: Sql, taskId: string): Promise<TaskRow | null> {
+  const { rows } = await sql.query({ name: 'find-task', text: FIND_TASK, values: [taskId] });
+  return rows[0] ? toTaskRow(rows[0]) : null;
+}
+
 /** The task with this public id if `userId` owns it; another user's task is as good as absent. */
 export async function findOwnedTask(sql: Sql, taskId: string, userId: number): Promise<TaskRow | null> {
-  const { rows } = await sql.query({ name: 'find-task', text: FIND_TASK, values: [taskId] });
-  const task = rows[0] ? toTaskRow(rows[0]) : null;
+  const task = await findTask(sql, taskId);
   return task && task.userId === userId ? task : null;
 }

@@ -1,0 +1,17 @@
+// `npm run worker`: the task worker alone. Any number may run against the same PostgreSQL and Redis.
+import { pino } from 'pino';
+import { loadConfig } from '../config/env.ts';
+import { createInfra } from '../infra.ts';
+import { loggerOptions } from '../lib/logger.ts';
+import { startWorker } from '../worker/start-worker.ts';
+import { onShutdown } from './shutdown.ts';
+
+const config = loadConfig();
+const log = pino(loggerOptions(config.LOG_LEVEL, 'worker'));
+const infra = await createInfra(config, 'worker');
+const worker = await startWorker({ config, ...infra, log });
+log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+onShutdown(log, async () => {
+  await worker.close();
+  await infra.close();
+});

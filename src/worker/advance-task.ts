@@ -1,0 +1,176 @@
+// One step in a task's life: submit it upstream, or poll it and record what the upstream says,
+// or settle it. Each step ends by saying when the task should be looked at again.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Sql } from '../lib/database.ts';
+import type { NormalizedRequest } from '../modules/tasks/normalize-request.ts';
+import type { TaskRow } from '../modules/tasks/tasks.repository.ts';
+import { type PriceSnapshot, quotaFor } from '../modules/pricing/quota.ts';
+import { buildSubmitBody } from '../upstream/dashscope-submit-body.ts';
+import type { TaskSnapshot, UpstreamClient, UpstreamFailure } from '../upstream/types.ts';
+import { type Channel, type ChannelDirectory, upstreamModelFor } from './channels.ts';
+import { QUEUED_PROGRESS, runningProgress } from './progress.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import { type Settlement, settleTask } from './settlement.ts';
+import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
+import { markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
+
+export interface AdvanceDeps {
+  sql: Sql;
+  channels: ChannelDirectory;
+  limiter: RateLimiter;
+  upstream: UpstreamClient;
+  settings: WorkerSettings;
+  log: FastifyBaseLogger;
+}
+
+/** Look again after this many ms; null when the task is final. */
+export type NextLook = number | null;
+
+/** Room in the upstream budget further away than this is not waited for: the task comes back later. */
+const MAX_SLOT_WAIT_MS = 1_000;
+const NO_CHANNEL_RETRY_MS = 30_000;
+const MAX_SUBMIT_BACKOFF_MS = 60_000;
+
+const jitter = (ms: number): number => Math.round(ms * (0.9 + Math.random() * 0.2));
+
+export async function advanceTask(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
+  const timeoutS = timeoutSecondsFor(deps.settings, task.model);
+  if (Date.now() - task.submitTime.getTime() > timeoutS * 1000) {
+    await settle(deps, task, failure(`Timeout: the task did not finish within ${timeoutS} s`, null));
+    return null;
+  }
+  return task.status === 'NOT_START' ? submit(deps, task) : poll(deps, task);
+}
+
+async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
+  const { channels, limiter, upstream, settings, sql, log } = deps;
+  const channel = await channels.pick(task.model, task.attempts > 0 ? task.channelId : null);
+  if (!channel) {
+    log.warn({ task_id: task.taskId, model: task.model }, 'no enabled channel serves this model; the task waits');
+    return NO_CHANNEL_RETRY_MS;
+  }
+  const wait = await waitForSlot(limiter, channel, 'submit', channel.submitQps ?? settings.channelSubmitQps);
+  if (wait !== null) return wait;
+
+  const upstreamModel = upstreamModelFor(channel, task.model);
+  const outcome = await upstream.submit(channel, buildSubmitBody(task.request as unknown as NormalizedRequest, upstreamModel));
+  if (outcome.ok) {
+    const recorded = await markSubmitted(sql, task.id, {
+      channelId: channel.id,
+      upstreamModel,
+      upstreamTaskId: outcome.upstreamTaskId,
+      data: outcome.body,
+      progress: QUEUED_PROGRESS,
+    });
+    if (!recorded) {
+      // Another worker submitted this task first; ours is a duplicate nobody will ever poll.
+      log.warn({ task_id: task.taskId, upstream_task_id: outcome.upstreamTaskId }, 'duplicate upstream submit; canceling it');
+      void upstream.cancel(channel, outcome.upstreamTaskId);
+      return 0;
+    }
+    return jitter(settings.pollFirstDelayMs);
+  }
+
+  const f = outcome.failure;
+  log.warn({ task_id: task.taskId, channel_id: channel.id, code: f.code, disposition: f.disposition }, `upstream submit failed: ${f.message}`);
+  switch (f.disposition) {
+    case 'request':
+      await settle(deps, task, failure(reasonOf(f), f.body));
+      return null;
+    case 'channel':
+      await channels.disable(channel.id, reasonOf(f));
+      await recordSubmitFailure(sql, task.id, channel.id, f.body);
+      return 0;
+    case 'retry':
+      await recordSubmitFailure(sql, task.id, channel.id, f.body);
+      return jitter(Math.min(MAX_SUBMIT_BACKOFF_MS, 1_000 * 2 ** task.attempts));
+  }
+}
+
+async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
+  const { channels, limiter, upstream, settings, sql, log } = deps;
+  const channel = task.channelId === null ? undefined : await channels.get(task.channelId);
+  if (!channel || !task.upstreamTaskId) {
+    await settle(deps, task, failure('ChannelGone: the upstream channel that ran this task no longer exists', null));
+    return null;
+  }
+  const wait = await waitForSlot(limiter, channel, 'query', channel.queryQps ?? settings.channelQueryQps);
+  if (wait !== null) return wait;
+
+  const outcome = await upstream.query(channel, task.upstreamTaskId);
+  if (!outcome.ok) {
+    // Whatever went wrong, the task still exists upstream: ask again later (the timeout ends it).
+    log.warn({ task_id: task.taskId, code: outcome.failure.code }, `upstream query failed: ${outcome.failure.message}`);
+    return jitter(settings.pollIntervalMs);
+  }
+  const snapshot = outcome.task;
+  const now = new Date();
+  switch (snapshot.state) {
+    case 'PENDING':
+      await recordPoll(sql, task.id, { status: 'QUEUED', progress: QUEUED_PROGRESS, data: snapshot.body, unknownSince: null });
+      return jitter(settings.pollIntervalMs);
+    case 'RUNNING': {
+      const progress = runningProgress(capabilityOf(task), task.startTime ?? now, now);
+      await recordPoll(sql, task.id, { status: 'IN_PROGRESS', progress, data: snapshot.body, unknownSince: null });
+      return jitter(settings.pollIntervalMs);
+    }
+    case 'SUCCEEDED':
+      await settle(deps, task, success(task, snapshot));
+      return null;
+    case 'FAILED':
+      await settle(deps, task, failure(snapshot.code ? `${snapshot.code}: ${snapshot.message ?? ''}`.trim() : `UpstreamFailed: ${snapshot.message ?? 'the upstream task failed without giving a reason'}`, snapshot.body));
+      return null;
+    case 'CANCELED':
+      await settle(deps, task, failure('Canceled: the task was canceled upstream', snapshot.body));
+      return null;
+    case 'UNKNOWN': {
+      // DashScope answers UNKNOWN for tasks it cannot find, which can be momentary; only a run of
+      // such answers as long as the grace period ends the task.
+      const since = task.unknownSince ?? now;
+      if (now.getTime() - since.getTime() >= settings.unknownGraceMs) {
+        await settle(deps, task, failure('UNKNOWN: the upstream no longer knows this task', snapshot.body));
+        return null;
+      }
+      const status = task.status === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED';
+      await recordPoll(sql, task.id, { status, progress: task.progress, data: snapshot.body, unknownSince: since });
+      return jitter(settings.pollIntervalMs);
+    }
+  }
+}
+
+/** null when the request may go now; otherwise the delay before trying again. */
+async function waitForSlot(limiter: RateLimiter, channel: Channel, kind: 'submit' | 'query', qps: number): Promise<number | null> {
+  const admission = await limiter.admit(`${channel.id}:${kind}`, qps, MAX_SLOT_WAIT_MS);
+  return admission.admitted ? null : jitter(admission.retryInMs);
+}
+
+const capabilityOf = (task: TaskRow) => (task.request as unknown as NormalizedRequest).capability;
+
+const reasonOf = (f: UpstreamFailure): string => `${f.code}: ${f.message}`;
+
+function failure(reason: string, data: Record<string, unknown> | null): Settlement {
+  return { status: 'FAILURE', failReason: reason, resultUrl: '', data, finalQuota: 0n, refundNote: `refund: ${reason}` };
+}
+
+function success(task: TaskRow, snapshot: TaskSnapshot): Settlement {
+  if (!snapshot.videoUrl) return failure('InvalidResponse: the upstream reported success without a video URL', snapshot.body);
+  const price = task.priceSnapshot as unknown as PriceSnapshot;
+  // videoedit was charged for the longest possible output; it costs what it really produced.
+  const settleToOutput = capabilityOf(task) === 'videoedit' && snapshot.outputSeconds !== null;
+  const finalQuota = settleToOutput ? BigInt(quotaFor(price, snapshot.outputSeconds as number)) : task.quota;
+  return {
+    status: 'SUCCESS',
+    failReason: '',
+    resultUrl: snapshot.videoUrl,
+    data: snapshot.body,
+    finalQuota,
+    refundNote: `settled to ${snapshot.outputSeconds} s of output (charged for ${price.seconds} s at submit)`,
+  };
+}
+
+async function settle(deps: AdvanceDeps, task: TaskRow, settlement: Settlement): Promise<void> {
+  const refunded = await settleTask(deps.sql, task.id, settlement);
+  if (refunded !== null) {
+    deps.log.info({ task_id: task.taskId, status: settlement.status, refunded: refunded.toString() }, `task ${settlement.status}`);
+  }
+}

@@ -1,0 +1,96 @@
+// Upstream accounts as the worker sees them: which one a task goes to, and taking one out of
+// rotation when DashScope refuses it.
+import type { CacheBus } from '../lib/cache-bus.ts';
+import type { Db } from '../lib/database.ts';
+import type { UpstreamChannel } from '../upstream/types.ts';
+
+export interface Channel extends UpstreamChannel {
+  name: string;
+  /** Models served; empty means all. */
+  models: string[];
+  modelMapping: Record<string, string>;
+  priority: number;
+  weight: number;
+  enabled: boolean;
+  submitQps: number | null;
+  queryQps: number | null;
+}
+
+export const servesModel = (channel: Channel, model: string): boolean =>
+  channel.models.length === 0 || channel.models.includes(model);
+
+export const upstreamModelFor = (channel: Channel, model: string): string => channel.modelMapping[model] ?? model;
+
+/**
+ * The highest-priority enabled channels that serve `model`, one of them picked at random in
+ * proportion to its weight. `avoid` (the channel that just failed) is skipped while any other
+ * channel can take the task, so a retry moves on.
+ */
+export function pickChannel(channels: Channel[], model: string, avoid: number | null, random: () => number = Math.random): Channel | null {
+  const usable = channels.filter((c) => c.enabled && servesModel(c, model));
+  const preferred = usable.some((c) => c.id !== avoid) ? usable.filter((c) => c.id !== avoid) : usable;
+  if (preferred.length === 0) return null;
+  const top = Math.max(...preferred.map((c) => c.priority));
+  const tier = preferred.filter((c) => c.priority === top);
+  const total = tier.reduce((sum, c) => sum + Math.max(0, c.weight), 0);
+  // All weights zero: choose evenly.
+  if (total === 0) return tier[Math.floor(random() * tier.length)] ?? null;
+  let point = random() * total;
+  for (const channel of tier) {
+    point -= Math.max(0, channel.weight);
+    if (point < 0) return channel;
+  }
+  return tier.at(-1) ?? null;
+}
+
+/**
+ * Channels read from PostgreSQL and kept in memory: operators' changes arrive through the CacheBus
+ * at once, and the TTL bounds staleness should a message be lost.
+ */
+export class ChannelDirectory {
+  private cached: { channels: Channel[]; at: number } | undefined;
+  private readonly db: Db;
+  private readonly ttlMs: number;
+
+  constructor(db: Db, bus: CacheBus, ttlMs: number) {
+    this.db = db;
+    this.ttlMs = ttlMs;
+    bus.onInvalidate((message) => {
+      if (message.kind === 'channels' || message.kind === 'all') this.cached = undefined;
+    });
+  }
+
+  async all(): Promise<Channel[]> {
+    if (this.cached && Date.now() - this.cached.at < this.ttlMs) return this.cached.channels;
+    const rows = await this.db.channel.findMany({ orderBy: { id: 'asc' } });
+    const channels = rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      baseUrl: r.baseUrl,
+      apiKey: r.apiKey,
+      models: r.models,
+      modelMapping: r.modelMapping as Record<string, string>,
+      priority: r.priority,
+      weight: r.weight,
+      enabled: r.status === 'enabled',
+      submitQps: r.submitQps,
+      queryQps: r.queryQps,
+    }));
+    this.cached = { channels, at: Date.now() };
+    return channels;
+  }
+
+  async get(id: number): Promise<Channel | undefined> {
+    return (await this.all()).find((c) => c.id === id);
+  }
+
+  async pick(model: string, avoid: number | null): Promise<Channel | null> {
+    return pickChannel(await this.all(), model, avoid);
+  }
+
+  /** Takes an enabled channel out of rotation; an operator's own disabling is left as it is. */
+  async disable(id: number, reason: string): Promise<void> {
+    await this.db.channel.updateMany({ where: { id, status: 'enabled' }, data: { status: 'auto_disabled', statusReason: reason } });
+    this.cached = undefined;
+  }
+}
