@@ -9,6 +9,9 @@ export interface BenchConfig {
   redisPrefix: string;
   gatewayDatabase: string;
   baselineDatabase: string;
+  workerDatabase: string;
+  /** Tasks the worker measurement pushes through. */
+  workerTasks: number;
   connections: number;
   durationS: number;
   warmupS: number;
@@ -27,6 +30,8 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     redisPrefix: 'vgwbench',
     gatewayDatabase: 'vgw_bench',
     baselineDatabase: 'vgw_bench_baseline',
+    workerDatabase: 'vgw_bench_worker',
+    workerTasks: positiveInt(env, 'BENCH_WORKER_TASKS', 2_000),
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 50),
     durationS: positiveInt(env, 'BENCH_DURATION_S', 10),
     warmupS: nonNegativeInt(env, 'BENCH_WARMUP_S', 3),

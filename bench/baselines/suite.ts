@@ -3,7 +3,7 @@
 import { startServer } from '../lib/child-server.ts';
 import { log } from '../lib/log.ts';
 import { measure } from '../lib/measure.ts';
-import { dropDatabase, recreateDatabase } from '../lib/postgres.ts';
+import { dropDatabase, recreateDatabase, settleWrites } from '../lib/postgres.ts';
 import { rotation } from '../lib/rotation.ts';
 import type { Suite } from '../lib/suite.ts';
 import { SUBMIT_BODY } from '../workload.ts';
@@ -33,6 +33,7 @@ export const baselineSuite: Suite = {
       load,
     );
     await txServer.stop();
+    await settleWrites(databaseUrl);
 
     const readServer = await startServer({ name: 'read baseline', script: 'bench/baselines/read-server.ts', env, readyPath: '/readyz' }, cleanup);
     const nextId = rotation(publicIds);

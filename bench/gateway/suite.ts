@@ -4,6 +4,7 @@ import { deleteKeysWithPrefix } from '../lib/redis.ts';
 import { startServer } from '../lib/child-server.ts';
 import { log } from '../lib/log.ts';
 import { measure } from '../lib/measure.ts';
+import { settleWrites } from '../lib/postgres.ts';
 import type { Suite } from '../lib/suite.ts';
 import { createCustomers } from './customers.ts';
 import { prepareGatewayDatabase } from './database.ts';
@@ -44,6 +45,7 @@ export const gatewaySuite: Suite = {
     );
 
     const submit = await measure('submit', 'gateway submit', submitLoad(gateway.url, customers), load);
+    await settleWrites(databaseUrl);
     const targets = await pickQueryTargets(databaseUrl, customers, QUERY_TASKS);
     if (targets.length === 0) {
       throw new Error(`the submit measurement created no tasks to query (status codes: ${JSON.stringify(submit.statusCodes)})`);

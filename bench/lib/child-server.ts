@@ -22,6 +22,7 @@ process.on('exit', () => {
 export interface ServerProcess {
   name: string;
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -30,8 +31,11 @@ export interface ServerSpec {
   /** Relative to the repository root. */
   script: string;
   env: Record<string, string>;
-  /** Polled until it answers 200. */
-  readyPath: string;
+  /** Polled until it answers 200; a process that serves no HTTP (the worker) has none. */
+  readyPath?: string;
+  /** Variables that receive the chosen port and host (the simulator reads SIM_PORT, SIM_HOST). */
+  portVariable?: string;
+  hostVariable?: string;
 }
 
 export async function startServer(spec: ServerSpec, cleanup: Cleanup): Promise<ServerProcess> {
@@ -39,7 +43,7 @@ export async function startServer(spec: ServerSpec, cleanup: Cleanup): Promise<S
   const url = `http://${HOST}:${port}`;
   const child = spawn(process.execPath, [path.join(REPO_ROOT, spec.script)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...spec.env, HOST, PORT: String(port) },
+    env: { ...process.env, ...spec.env, [spec.hostVariable ?? 'HOST']: HOST, [spec.portVariable ?? 'PORT']: String(port) },
     // Child output goes to our stderr: stdout is the report, and its last line is machine-read.
     stdio: ['ignore', 2, 2],
   });
@@ -68,12 +72,13 @@ export async function startServer(spec: ServerSpec, cleanup: Cleanup): Promise<S
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
+    if (spec.readyPath === undefined) break;
     if (ended !== undefined) throw new Error(`${spec.name} ended before it was ready (${ended})`);
     if (await answers200(`${url}${spec.readyPath}`)) break;
     if (Date.now() > deadline) throw new Error(`${spec.name} was not ready after ${READY_TIMEOUT_MS} ms`);
     await sleep(100);
   }
-  return { name: spec.name, url, stop };
+  return { name: spec.name, url, pid: child.pid ?? 0, stop };
 }
 
 async function answers200(url: string): Promise<boolean> {

@@ -15,6 +15,8 @@ export interface SuiteResult {
   measurements: Measurement[];
   /** Side figures worth reporting (e.g. rows created), added to the JSON summary as they are. */
   facts?: Record<string, number>;
+  /** Lines for the human-readable report, for figures that are not HTTP measurements. */
+  notes?: string[];
 }
 
 export interface Suite {

@@ -4,7 +4,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import type { InputJsonObject } from '../generated/prisma/internal/prismaNamespace.ts';
 
 export type Db = PrismaClient;
 export type Sql = pg.Pool;
@@ -34,6 +33,3 @@ export function openDatabase(databaseUrl: string, poolSize: number): Database {
     },
   };
 }
-
-/** Types a plain record (whose interface lacks an index signature) as a JSON column value. */
-export const asJson = (value: object): InputJsonObject => value as InputJsonObject;

@@ -4,13 +4,24 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 // Bytes at or above this bound are dropped so every character is equally likely.
 const UNBIASED_BOUND = 256 - (256 % ALPHABET.length);
 
+// One call into the CSPRNG per few dozen ids instead of one per id: a task id is drawn on every submit.
+const POOL_SIZE = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function randomByte(): number {
+  if (poolOffset >= pool.length) {
+    pool = randomBytes(POOL_SIZE);
+    poolOffset = 0;
+  }
+  return pool[poolOffset++] as number;
+}
+
 export function randomAlphanumeric(length: number): string {
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < UNBIASED_BOUND) out += ALPHABET[byte % ALPHABET.length];
-      if (out.length === length) break;
-    }
+    const byte = randomByte();
+    if (byte < UNBIASED_BOUND) out += ALPHABET[byte % ALPHABET.length];
   }
   return out;
 }

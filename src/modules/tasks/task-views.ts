@@ -5,7 +5,7 @@ import { unixSeconds } from '../../lib/time.ts';
 import type { PriceSnapshot } from '../pricing/quota.ts';
 import { FRAME_SIZES, type Ratio } from './models.ts';
 import type { NormalizedRequest } from './normalize-request.ts';
-import type { TaskRow } from './tasks.repository.ts';
+import type { TaskRecordRow, TaskRow } from './tasks.repository.ts';
 
 const TASK_STATUSES = ['NOT_START', 'QUEUED', 'IN_PROGRESS', 'SUCCESS', 'FAILURE'] as const;
 const OPENAI_STATUSES = ['queued', 'in_progress', 'completed', 'failed'] as const;
@@ -94,7 +94,7 @@ export function toSubmitResponse(task: TaskRow): z.infer<typeof submitResponseSc
   };
 }
 
-export function toTaskRecord(task: TaskRow): z.infer<typeof taskRecordSchema> {
+export function toTaskRecord(task: TaskRecordRow): z.infer<typeof taskRecordSchema> {
   return {
     id: task.id,
     task_id: task.taskId,

@@ -51,7 +51,7 @@ export async function taskRoutes(app: FastifyInstance, { tasks, authenticate }: 
     handler: async (request) => ({
       code: 'success' as const,
       message: '',
-      data: toTaskRecord(await tasks.get(request.auth, request.params.task_id)),
+      data: toTaskRecord(await tasks.record(request.auth, request.params.task_id)),
     }),
   });
 

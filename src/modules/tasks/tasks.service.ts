@@ -9,7 +9,11 @@ import { describeCharge, priceTask } from '../pricing/quota.ts';
 import { ACTION_BY_CAPABILITY, capabilityOf } from './models.ts';
 import { normalizeRequest } from './normalize-request.ts';
 import type { SubmitBody } from './submit.schema.ts';
-import { findOwnedTask, insertChargedTask, type TaskRow } from './tasks.repository.ts';
+import { findOwnedTask, findOwnedTaskRecord, insertChargedTask, type TaskRecordRow, type TaskRow } from './tasks.repository.ts';
+
+const taskNotFound = (taskId: string): never => {
+  throw new AppError('not_found', `task ${taskId} not found`, 'task_id');
+};
 
 /** EasyRouter shows a task's `platform` as its channel type; 17 is Alibaba DashScope. */
 const DASHSCOPE_PLATFORM = '17';
@@ -71,9 +75,11 @@ export function createTaskService({ sql, catalog, queue }: TaskServiceDeps) {
     },
 
     async get(auth: KeyIdentity, taskId: string): Promise<TaskRow> {
-      const task = await findOwnedTask(sql, taskId, auth.userId);
-      if (!task) throw new AppError('not_found', `task ${taskId} not found`, 'task_id');
-      return task;
+      return (await findOwnedTask(sql, taskId, auth.userId)) ?? taskNotFound(taskId);
+    },
+
+    async record(auth: KeyIdentity, taskId: string): Promise<TaskRecordRow> {
+      return (await findOwnedTaskRecord(sql, taskId, auth.userId)) ?? taskNotFound(taskId);
     },
   };
 }
