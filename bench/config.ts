@@ -31,7 +31,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     gatewayDatabase: 'vgw_bench',
     baselineDatabase: 'vgw_bench_baseline',
     workerDatabase: 'vgw_bench_worker',
-    workerTasks: positiveInt(env, 'BENCH_WORKER_TASKS', 2_000),
+    workerTasks: positiveInt(env, 'BENCH_WORKER_TASKS', 4_000),
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 50),
     durationS: positiveInt(env, 'BENCH_DURATION_S', 10),
     warmupS: nonNegativeInt(env, 'BENCH_WARMUP_S', 3),

@@ -2,7 +2,7 @@
 // run, on databases and a Redis namespace of its own that are removed at the end.
 //
 //   BENCH_DURATION_S (10)  BENCH_WARMUP_S (3)  BENCH_CONNECTIONS (50)  BENCH_USERS (1000)
-//   BENCH_POOL_SIZE (10)   BENCH_WORKER_TASKS (2000)
+//   BENCH_POOL_SIZE (10)   BENCH_WORKER_TASKS (4000)
 //   DATABASE_URL / REDIS_URL: the servers to use (the database name is ignored)
 //
 // Progress goes to stderr; stdout gets a table and, as its last line, one JSON object.

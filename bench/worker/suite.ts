@@ -14,8 +14,8 @@ import { SUBMIT_BODY } from '../workload.ts';
 
 // Upstream budgets high enough that the worker, not the simulator, is what is measured; the worker
 // is told the same limits, and the simulator reports whether it kept to them.
-const SIM = { SIM_PENDING_MS: '200', SIM_RUNNING_MS: '8000', SIM_SUBMIT_QPS: '500', SIM_QUERY_QPS: '1000', SIM_API_KEY: 'sk-sim' };
-const WORKER = { CHANNEL_SUBMIT_QPS: '500', CHANNEL_QUERY_QPS: '1000', POLL_FIRST_DELAY_MS: '500', POLL_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '100' };
+const SIM = { SIM_PENDING_MS: '200', SIM_RUNNING_MS: '5000', SIM_SUBMIT_QPS: '2000', SIM_QUERY_QPS: '5000', SIM_API_KEY: 'sk-sim' };
+const WORKER = { CHANNEL_SUBMIT_QPS: '2000', CHANNEL_QUERY_QPS: '5000', POLL_FIRST_DELAY_MS: '500', POLL_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '100' };
 const SUBMITTERS = 50;
 const SAMPLE_MS = 250;
 const IDLE_SETTLE_MS = 2_000;
