@@ -2,6 +2,7 @@
 // rotation when DashScope refuses it.
 import type { CacheBus } from '../lib/cache-bus.ts';
 import type { Db } from '../lib/database.ts';
+import { SharedSnapshot } from '../lib/shared-snapshot.ts';
 import type { UpstreamChannel } from '../upstream/types.ts';
 
 export interface Channel extends UpstreamChannel {
@@ -43,41 +44,18 @@ export function pickChannel(channels: Channel[], model: string, avoid: number | 
   return tier.at(-1) ?? null;
 }
 
-/**
- * Channels read from PostgreSQL and kept in memory: operators' changes arrive through the CacheBus
- * at once, and the TTL bounds staleness should a message be lost.
- */
+/** Channels read from PostgreSQL and kept in memory; operators' changes arrive through the CacheBus. */
 export class ChannelDirectory {
-  private cached: { channels: Channel[]; at: number } | undefined;
+  private readonly snapshot: SharedSnapshot<Channel[]>;
   private readonly db: Db;
-  private readonly ttlMs: number;
 
   constructor(db: Db, bus: CacheBus, ttlMs: number) {
     this.db = db;
-    this.ttlMs = ttlMs;
-    bus.onInvalidate((message) => {
-      if (message.kind === 'channels' || message.kind === 'all') this.cached = undefined;
-    });
+    this.snapshot = new SharedSnapshot(() => loadChannels(db), bus, ['channels'], ttlMs);
   }
 
-  async all(): Promise<Channel[]> {
-    if (this.cached && Date.now() - this.cached.at < this.ttlMs) return this.cached.channels;
-    const rows = await this.db.channel.findMany({ orderBy: { id: 'asc' } });
-    const channels = rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      baseUrl: r.baseUrl,
-      apiKey: r.apiKey,
-      models: r.models,
-      modelMapping: r.modelMapping as Record<string, string>,
-      priority: r.priority,
-      weight: r.weight,
-      enabled: r.status === 'enabled',
-      submitQps: r.submitQps,
-      queryQps: r.queryQps,
-    }));
-    this.cached = { channels, at: Date.now() };
-    return channels;
+  all(): Promise<Channel[]> {
+    return this.snapshot.get();
   }
 
   async get(id: number): Promise<Channel | undefined> {
@@ -91,6 +69,23 @@ export class ChannelDirectory {
   /** Takes an enabled channel out of rotation; an operator's own disabling is left as it is. */
   async disable(id: number, reason: string): Promise<void> {
     await this.db.channel.updateMany({ where: { id, status: 'enabled' }, data: { status: 'auto_disabled', statusReason: reason } });
-    this.cached = undefined;
+    this.snapshot.invalidate();
   }
+}
+
+async function loadChannels(db: Db): Promise<Channel[]> {
+  const rows = await db.channel.findMany({ orderBy: { id: 'asc' } });
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    baseUrl: r.baseUrl,
+    apiKey: r.apiKey,
+    models: r.models,
+    modelMapping: r.modelMapping as Record<string, string>,
+    priority: r.priority,
+    weight: r.weight,
+    enabled: r.status === 'enabled',
+    submitQps: r.submitQps,
+    queryQps: r.queryQps,
+  }));
 }
