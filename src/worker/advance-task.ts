@@ -34,12 +34,16 @@ const MAX_SUBMIT_BACKOFF_MS = 60_000;
 const jitter = (ms: number): number => Math.round(ms * (0.9 + Math.random() * 0.2));
 
 export async function advanceTask(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
-  const timeoutS = timeoutSecondsFor(deps.settings, task.model);
-  if (Date.now() - task.submitTime.getTime() > timeoutS * 1000) {
-    await settle(deps, task, failure(`Timeout: the task did not finish within ${timeoutS} s`, null));
-    return null;
-  }
+  if (await endIfTimedOut(deps, task)) return null;
   return task.status === 'NOT_START' ? submit(deps, task) : poll(deps, task);
+}
+
+/** Fails (and refunds) a task that is past its model's timeout; true when it was. */
+export async function endIfTimedOut(deps: AdvanceDeps, task: TaskRow): Promise<boolean> {
+  const timeoutS = timeoutSecondsFor(deps.settings, task.model);
+  if (Date.now() - task.submitTime.getTime() <= timeoutS * 1000) return false;
+  await settle(deps, task, failure(`Timeout: the task did not finish within ${timeoutS} s`, null));
+  return true;
 }
 
 async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {

@@ -4,8 +4,7 @@
 // task nobody is polling any more ends and is refunded.
 import type { FastifyBaseLogger } from 'fastify';
 import type { TaskQueue } from '../jobs/task-queue.ts';
-import type { Sql } from '../lib/database.ts';
-import { type AdvanceDeps, advanceTask } from './advance-task.ts';
+import { type AdvanceDeps, endIfTimedOut } from './advance-task.ts';
 import { timeoutSecondsFor } from './settings.ts';
 import { findTask } from '../modules/tasks/tasks.repository.ts';
 
@@ -33,7 +32,7 @@ export async function reconcile(deps: AdvanceDeps & { queue: TaskQueue; log: Fas
   const report: ReconcileReport = { checked: 0, requeued: 0, timedOut: 0 };
   let cursor = 0;
   for (;;) {
-    const { rows } = await (deps.sql as Sql).query<OpenTask>({ name: 'open-tasks', text: OPEN_TASKS, values: [cursor, BATCH] });
+    const { rows } = await deps.sql.query<OpenTask>({ name: 'open-tasks', text: OPEN_TASKS, values: [cursor, BATCH] });
     if (rows.length === 0) break;
     cursor = rows.at(-1)?.id ?? cursor;
     report.checked += rows.length;
@@ -47,9 +46,7 @@ async function reconcileOne(deps: AdvanceDeps & { queue: TaskQueue }, row: OpenT
   const timeoutS = timeoutSecondsFor(deps.settings, row.model);
   if (Date.now() - row.submit_time.getTime() > timeoutS * 1000) {
     const task = await findTask(deps.sql, row.task_id);
-    // advanceTask settles a timed-out task before anything else.
-    if (task) await advanceTask(deps, task);
-    report.timedOut++;
+    if (task && (await endIfTimedOut(deps, task))) report.timedOut++;
     return;
   }
   if (await deps.queue.ensureJob(row.task_id)) report.requeued++;
