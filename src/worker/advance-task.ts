@@ -31,7 +31,9 @@ const MAX_SLOT_WAIT_MS = 1_000;
 const NO_CHANNEL_RETRY_MS = 30_000;
 const MAX_SUBMIT_BACKOFF_MS = 60_000;
 
-const jitter = (ms: number): number => Math.round(ms * (0.9 + Math.random() * 0.2));
+// Spreads tasks submitted together over time; only ever later, so no task is polled more often
+// than the configured interval.
+const jitter = (ms: number): number => Math.round(ms * (1 + Math.random() * 0.2));
 
 export async function advanceTask(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   if (await endIfTimedOut(deps, task)) return null;
