@@ -8,7 +8,7 @@ import type { Config } from './config/env.ts';
 import { registerErrorHandlers } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
-import type { TaskQueue } from './jobs/task-queue.ts';
+import type { Queues } from './jobs/job-queue.ts';
 import type { CacheBus } from './lib/cache-bus.ts';
 import { loggerOptions } from './lib/logger.ts';
 import type { Db, Sql } from './lib/database.ts';
@@ -28,7 +28,7 @@ export interface AppDeps {
   sql: Sql;
   redis: Redis;
   bus: CacheBus;
-  queue: TaskQueue;
+  queues: Queues;
 }
 
 const KEY_CACHE = { ttlMs: 60_000, negativeTtlMs: 1_000, maxEntries: 100_000 };
@@ -42,7 +42,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, sql, redis, bus, queue }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, sql, redis, bus, queues }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -65,7 +65,7 @@ export async function buildApp({ config, db, sql, redis, bus, queue }: AppDeps):
   app.addHook('onClose', () => lastUsed.stop());
 
   const catalog = new PriceCatalog(db, bus, PRICE_CACHE_TTL_MS);
-  const tasks = createTaskService({ sql, catalog, queue });
+  const tasks = createTaskService({ sql, catalog, queue: queues.tasks });
 
   await app.register(healthRoutes, { db, redis });
   await app.register(taskRoutes, { tasks, authenticate: makeAuthenticate(keyCache, lastUsed) });

@@ -1,8 +1,9 @@
 // Connections shared by every process: PostgreSQL, Redis (commands, and a subscriber for cache
-// invalidation) and the task queue. Closed in reverse order of dependency.
+// invalidation) and the job queues. Closed in reverse order of dependency.
 import type { Redis } from 'ioredis';
 import type { Config } from './config/env.ts';
-import { TaskQueue } from './jobs/task-queue.ts';
+import { QUEUES } from './jobs/contracts.ts';
+import { JobQueue, type Queues } from './jobs/job-queue.ts';
 import { CacheBus } from './lib/cache-bus.ts';
 import { type Db, openDatabase, type Sql } from './lib/database.ts';
 import { createRedis } from './lib/redis.ts';
@@ -13,7 +14,7 @@ export interface Infra {
   sql: Sql;
   redis: Redis;
   bus: CacheBus;
-  queue: TaskQueue;
+  queues: Queues;
   close(): Promise<void>;
 }
 
@@ -23,15 +24,19 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
   const subscriber = createRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}:invalidations`);
   const bus = new CacheBus(subscriber, redis, `${config.REDIS_PREFIX}:invalidate`);
   await bus.start();
-  const queue = new TaskQueue(redis, config.REDIS_PREFIX);
+  const queues: Queues = {
+    tasks: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.tasks),
+    results: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.results),
+    webhooks: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.webhooks),
+  };
   return {
     db: database.db,
     sql: database.sql,
     redis,
     bus,
-    queue,
+    queues,
     async close() {
-      await queue.close();
+      for (const queue of Object.values(queues)) await queue.close();
       subscriber.disconnect();
       await redis.quit();
       await database.close();

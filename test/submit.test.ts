@@ -112,7 +112,7 @@ describe('the spec t2v example', () => {
   });
 
   it('hands the task to the worker queue after the commit', async () => {
-    const job = await ctx.queue.queue.getJob(taskId);
+    const job = await ctx.queues.tasks.queue.getJob(taskId);
     expect(job?.data).toEqual({ taskId });
   });
 

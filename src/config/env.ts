@@ -27,6 +27,34 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  /** Largest input_reference file a multipart create may upload. */
+  UPLOAD_LIMIT_BYTES: positiveInt.default(20 * 1024 * 1024),
+  /** How clients reach this gateway, for the links it hands out; default http://localhost:PORT. */
+  PUBLIC_BASE_URL: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
+
+  // Results: the gateway's own copy of every video, kept after the upstream's 24-hour link dies.
+  STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+  /** Folder of the local driver. */
+  STORAGE_DIR: z.string().min(1).default('data/storage'),
+  S3_BUCKET: z.string().default(''),
+  S3_REGION: z.string().default('us-east-1'),
+  /** For S3-compatible stores (MinIO...); empty for AWS. */
+  S3_ENDPOINT: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
+  S3_ACCESS_KEY_ID: z.string().default(''),
+  S3_SECRET_ACCESS_KEY: z.string().default(''),
+  S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+  /** Days the gateway keeps a video (and thumbnail) after the task ends. */
+  RESULT_RETENTION_DAYS: positiveInt.default(30),
+  /** How long a result link handed out stays valid. */
+  RESULT_LINK_TTL_S: positiveInt.default(86_400),
+  /** ffmpeg makes the thumbnails (GET /v1/videos/{id}/content?variant=thumbnail); without it there are none. */
+  FFMPEG_PATH: z.string().default('ffmpeg'),
+
+  // Webhooks: a task's end reported to its callback URL.
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
+  /** Callback URLs on loopback and private networks are refused unless this is set. */
+  WEBHOOK_ALLOW_PRIVATE_HOSTS: z.stringbool().default(false),
 
   // Worker: how tasks travel to DashScope and back.
   /** Jobs one worker process handles at once; most of their time is spent waiting on HTTP. */

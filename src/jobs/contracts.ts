@@ -1,27 +1,33 @@
-// Job contracts shared by the API (producer) and the worker (consumer).
+// Job contracts shared by the API and the worker: which queues exist, what their jobs carry and
+// how they are retried. Every job concerns one task and its id is the task's public id, so
+// enqueueing the same work twice (a retried request, the reconciler) adds nothing.
 import type { JobsOptions } from 'bullmq';
 
-export const TASK_QUEUE = 'tasks';
-
-/**
- * One job per task carries it from NOT_START to a final state. The job id is the public task id,
- * so enqueueing the same task twice (a retried request, the reconciler) adds nothing.
- */
 export interface TaskJobData {
   taskId: string;
 }
 
-export const TASK_JOB_NAME = 'advance';
+export interface QueueDefinition {
+  name: string;
+  jobName: string;
+  options: JobsOptions;
+}
 
-export const taskJobOptions: JobsOptions = {
-  attempts: 20,
-  backoff: { type: 'exponential', delay: 2_000 },
-  removeOnComplete: { count: 1_000 },
-  removeOnFail: { count: 5_000 },
-};
+const kept: JobsOptions = { removeOnComplete: { count: 1_000 }, removeOnFail: { count: 5_000 } };
+
+export const QUEUES = {
+  /** Carries a task from NOT_START to its final state, one step per run. */
+  tasks: { name: 'tasks', jobName: 'advance', options: { ...kept, attempts: 20, backoff: { type: 'exponential', delay: 2_000 } } },
+  /** Copies a successful task's video from the upstream's link into the gateway's storage. */
+  results: { name: 'results', jobName: 'copy', options: { ...kept, attempts: 12, backoff: { type: 'exponential', delay: 5_000 } } },
+  /** Reports a task's end to its callback URL. */
+  webhooks: { name: 'webhooks', jobName: 'deliver', options: { ...kept, attempts: 1 } },
+} satisfies Record<string, QueueDefinition>;
+
+export type QueueKey = keyof typeof QUEUES;
 
 export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`;
 
-/** Periodic housekeeping: tasks whose job was lost, tasks past their timeout. */
+/** Periodic housekeeping: lost jobs, timed-out tasks, expired copies and idempotency keys. */
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const RECONCILE_JOB = 'reconcile';

@@ -1,6 +1,7 @@
 // One step in a task's life: submit it upstream, or poll it and record what the upstream says,
 // or settle it. Each step ends by saying when the task should be looked at again.
 import type { FastifyBaseLogger } from 'fastify';
+import type { Queues } from '../jobs/job-queue.ts';
 import type { Sql } from '../lib/database.ts';
 import type { NormalizedRequest } from '../modules/tasks/normalize-request.ts';
 import type { TaskRow } from '../modules/tasks/tasks.repository.ts';
@@ -16,6 +17,8 @@ import { markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts'
 
 export interface AdvanceDeps {
   sql: Sql;
+  /** Where the work that follows a task's end is queued. */
+  queues: Pick<Queues, 'results' | 'webhooks'>;
   channels: ChannelDirectory;
   limiter: RateLimiter;
   upstream: UpstreamClient;
@@ -175,8 +178,10 @@ function success(task: TaskRow, snapshot: TaskSnapshot): Settlement {
 }
 
 async function settle(deps: AdvanceDeps, task: TaskRow, settlement: Settlement): Promise<void> {
-  const refunded = await settleTask(deps.sql, task.id, settlement);
-  if (refunded !== null) {
-    deps.log.info({ task_id: task.taskId, status: settlement.status, refunded: refunded.toString() }, `task ${settlement.status}`);
-  }
+  const settled = await settleTask(deps.sql, task.id, settlement);
+  if (!settled) return;
+  deps.log.info({ task_id: task.taskId, status: settlement.status, refunded: settled.refunded.toString() }, `task ${settlement.status}`);
+  // Recorded in the task already; queued now so it starts at once rather than at the next reconcile.
+  if (settled.copyPending) await deps.queues.results.enqueue(task.taskId);
+  if (settled.webhookPending) await deps.queues.webhooks.enqueue(task.taskId);
 }

@@ -30,10 +30,14 @@ WITH current AS (
 ), settled AS (
   UPDATE tasks t
   SET status = $2::task_status, fail_reason = $3, result_url = $4, data = COALESCE($5::jsonb, t.data),
-      quota = LEAST(c.quota, $6::bigint), progress = 100, finish_time = now(), updated_at = now()
+      quota = LEAST(c.quota, $6::bigint), progress = 100, finish_time = now(), updated_at = now(),
+      -- What is left to do once the task is final, recorded with it so that a crash right after
+      -- the commit cannot lose it: the reconciler finds it here.
+      result_copy = CASE WHEN $2::task_status = 'SUCCESS' THEN 'pending'::result_copy ELSE t.result_copy END,
+      webhook_state = CASE WHEN t.callback_url IS NOT NULL THEN 'pending'::webhook_state ELSE t.webhook_state END
   FROM current c
   WHERE t.id = c.id
-  RETURNING t.task_id, t.user_id, t.key_id, t.model, c.quota - t.quota AS refund
+  RETURNING t.task_id, t.user_id, t.key_id, t.model, c.quota - t.quota AS refund, t.result_copy, t.webhook_state
 ), refund_log AS (
   INSERT INTO logs (type, user_id, key_id, task_id, model, quota, content, dedupe_key)
   SELECT ${LOG_TYPE.refund}, user_id, key_id, task_id, model, refund, $7, 'refund:' || task_id FROM settled WHERE refund > 0
@@ -46,17 +50,27 @@ WITH current AS (
   UPDATE api_keys k SET quota_used = k.quota_used - r.quota
   FROM refund_log r WHERE k.id = r.key_id
 )
-SELECT refund FROM settled`;
+SELECT refund, result_copy, webhook_state FROM settled`;
+
+export interface Settled {
+  refunded: bigint;
+  /** The video is to be copied into the gateway's storage. */
+  copyPending: boolean;
+  /** A webhook is to be sent. */
+  webhookPending: boolean;
+}
 
 /**
- * Settles the task with internal id `id`. Returns the quota refunded when this call settled it,
- * or null when the task had already been settled (by this or any other worker).
+ * Settles the task with internal id `id`. Returns what this call did, or null when the task had
+ * already been settled (by this or any other worker).
  */
-export async function settleTask(sql: Sql, id: number, s: Settlement): Promise<bigint | null> {
-  const { rows } = await sql.query<{ refund: string }>({
+export async function settleTask(sql: Sql, id: number, s: Settlement): Promise<Settled | null> {
+  const { rows } = await sql.query<{ refund: string; result_copy: string; webhook_state: string }>({
     name: 'settle-task',
     text: SETTLE,
     values: [id, s.status, s.failReason, s.resultUrl, s.data === null ? null : JSON.stringify(s.data), s.finalQuota.toString(), s.refundNote],
   });
-  return rows[0] ? BigInt(rows[0].refund) : null;
+  const row = rows[0];
+  if (!row) return null;
+  return { refunded: BigInt(row.refund), copyPending: row.result_copy === 'pending', webhookPending: row.webhook_state === 'pending' };
 }

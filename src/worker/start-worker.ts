@@ -6,8 +6,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { CacheBus } from '../lib/cache-bus.ts';
 import type { Config } from '../config/env.ts';
-import { bullPrefix, MAINTENANCE_QUEUE, RECONCILE_JOB, TASK_QUEUE, type TaskJobData } from '../jobs/contracts.ts';
-import type { TaskQueue } from '../jobs/task-queue.ts';
+import { bullPrefix, MAINTENANCE_QUEUE, QUEUES, RECONCILE_JOB, type TaskJobData } from '../jobs/contracts.ts';
+import type { Queues } from '../jobs/job-queue.ts';
 import type { Db, Sql } from '../lib/database.ts';
 import { DashScopeClient } from '../upstream/dashscope-client.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
@@ -24,7 +24,7 @@ export interface WorkerDeps {
   sql: Sql;
   redis: Redis;
   bus: CacheBus;
-  queue: TaskQueue;
+  queues: Queues;
   log: FastifyBaseLogger;
   /** Defaults to the DashScope client. */
   upstream?: UpstreamClient;
@@ -38,9 +38,10 @@ export interface RunningWorker {
 
 const CHANNEL_CACHE_MS = 30_000;
 
-export async function startWorker({ config, db, sql, redis, bus, queue, log, upstream }: WorkerDeps): Promise<RunningWorker> {
+export async function startWorker({ config, db, sql, redis, bus, queues, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const deps: AdvanceDeps = {
     sql,
+    queues,
     channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS),
     limiter: new RateLimiter(redis, config.REDIS_PREFIX),
     upstream: upstream ?? new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
@@ -49,7 +50,7 @@ export async function startWorker({ config, db, sql, redis, bus, queue, log, ups
   };
   const prefix = bullPrefix(config.REDIS_PREFIX);
 
-  const tasks = new Worker<TaskJobData>(TASK_QUEUE, createTaskProcessor(deps), {
+  const tasks = new Worker<TaskJobData>(QUEUES.tasks.name, createTaskProcessor(deps), {
     connection: redis,
     prefix,
     concurrency: config.WORKER_CONCURRENCY,
@@ -61,7 +62,7 @@ export async function startWorker({ config, db, sql, redis, bus, queue, log, ups
   });
   const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: redis, prefix });
   await maintenanceQueue.upsertJobScheduler(RECONCILE_JOB, { every: config.RECONCILE_INTERVAL_MS }, { name: RECONCILE_JOB, opts: { removeOnComplete: 100, removeOnFail: 100 } });
-  const reconcileNow = () => reconcile({ ...deps, queue, log });
+  const reconcileNow = () => reconcile({ ...deps, queues, log });
   const maintenance = new Worker(MAINTENANCE_QUEUE, async () => reconcileNow(), { connection: redis, prefix, concurrency: 1 });
 
   for (const worker of [tasks, maintenance]) {

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { bullPrefix, TASK_QUEUE } from '../../src/jobs/contracts.ts';
+import { bullPrefix, QUEUES } from '../../src/jobs/contracts.ts';
 import { findTask } from '../../src/modules/tasks/tasks.repository.ts';
 import { ADMIN_TOKEN } from '../helpers/context.ts';
 import { balanceOf, createCustomer, type Customer, specExamples } from '../helpers/factories.ts';
@@ -29,8 +29,8 @@ describe('duplicates', () => {
     const failing = await submit(ctx, customer.key, prompt('[sim:fail=DataInspectionFailed]'));
     const succeeding = await submit(ctx, customer.key, specExamples.t2v);
     for (const taskId of [failing, succeeding]) {
-      await ctx.queue.queue.add('advance', { taskId }, { jobId: `${taskId}-again` });
-      await ctx.queue.queue.add('advance', { taskId }, { jobId: `${taskId}-and-again` });
+      await ctx.queues.tasks.queue.add('advance', { taskId }, { jobId: `${taskId}-again` });
+      await ctx.queues.tasks.queue.add('advance', { taskId }, { jobId: `${taskId}-and-again` });
     }
     expect((await waitForFinal(ctx, customer.key, failing)).status).toBe('FAILURE');
     expect((await waitForFinal(ctx, customer.key, succeeding)).status).toBe('SUCCESS');
@@ -50,7 +50,7 @@ describe('duplicates', () => {
     const taskId = await submit(ctx, customer.key, specExamples.t2v);
     await waitForFinal(ctx, customer.key, taskId);
     const balance = await balanceOf(ctx.http, customer.userId);
-    await ctx.queue.queue.add('advance', { taskId }, { jobId: `${taskId}-late` });
+    await ctx.queues.tasks.queue.add('advance', { taskId }, { jobId: `${taskId}-late` });
     await new Promise((r) => setTimeout(r, 500));
     expect((await balanceOf(ctx.http, customer.userId)).quota).toBe(balance.quota);
     expect(await moneyLogs(taskId)).toEqual([[2, 250_000]]);
@@ -148,10 +148,10 @@ describe('Redis losing its data', () => {
     await ctx.stopWorkers();
     const taskId = await submit(ctx, customer.key, specExamples.t2v);
     // A consumer that gives up on every job at once, as a worker would after using up the retries.
-    const failing = new Worker(TASK_QUEUE, async () => {
+    const failing = new Worker(QUEUES.tasks.name, async () => {
       throw new UnrecoverableError('gave up');
     }, { connection: ctx.redis, prefix: bullPrefix(ctx.config.REDIS_PREFIX) });
-    while ((await ctx.queue.queue.getJobState(taskId)) !== 'failed') await new Promise((r) => setTimeout(r, 20));
+    while ((await ctx.queues.tasks.queue.getJobState(taskId)) !== 'failed') await new Promise((r) => setTimeout(r, 20));
     await failing.close();
     const report = await (await ctx.startWorker()).reconcileNow();
     expect(report.requeued).toBe(1);

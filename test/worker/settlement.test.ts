@@ -31,7 +31,7 @@ describe('settleTask', () => {
     const before = await balanceOf(ctx.http, customer.userId);
     const task = await submitted();
     const results = await Promise.all(Array.from({ length: 20 }, () => settleTask(ctx.sql, task.id, failure)));
-    expect(results.filter((r) => r !== null)).toEqual([250_000n]);
+    expect(results.filter((r) => r !== null).map((r) => r?.refunded)).toEqual([250_000n]);
     expect(await refundLogs(task.taskId)).toEqual([expect.objectContaining({ quota: 250_000, user_id: customer.userId, key_id: customer.keyId })]);
     expect(await balanceOf(ctx.http, customer.userId)).toEqual(before);
     const row = await ctx.db.task.findUniqueOrThrow({ where: { id: task.id } });
@@ -60,7 +60,7 @@ describe('settleTask', () => {
     const before = await balanceOf(ctx.http, customer.userId);
     const task = await submitted(specExamples.videoedit);
     expect(task.quota).toBe(750_000n);
-    expect(await settleTask(ctx.sql, task.id, success(251_000n))).toBe(499_000n);
+    expect((await settleTask(ctx.sql, task.id, success(251_000n)))?.refunded).toBe(499_000n);
     expect(await refundLogs(task.taskId)).toEqual([expect.objectContaining({ quota: 499_000 })]);
     const after = await balanceOf(ctx.http, customer.userId);
     expect(before.quota - after.quota).toBe(251_000);
@@ -70,7 +70,7 @@ describe('settleTask', () => {
 
   it('never charges more than was charged at submit', async () => {
     const task = await submitted();
-    expect(await settleTask(ctx.sql, task.id, success(9_999_999n))).toBe(0n);
+    expect((await settleTask(ctx.sql, task.id, success(9_999_999n)))?.refunded).toBe(0n);
     expect(await refundLogs(task.taskId)).toEqual([]);
     expect((await ctx.db.task.findUniqueOrThrow({ where: { id: task.id } })).quota).toBe(250_000n);
   });

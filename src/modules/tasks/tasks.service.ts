@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { AppError, badRequest } from '../../lib/errors.ts';
 import { newTaskId } from '../../lib/ids.ts';
 import type { Sql } from '../../lib/database.ts';
-import type { TaskQueue } from '../../jobs/task-queue.ts';
+import type { JobQueue } from '../../jobs/job-queue.ts';
 import type { KeyIdentity } from '../auth/key-identity.ts';
 import type { PriceCatalog } from '../pricing/catalog.ts';
 import { describeCharge, priceTask } from '../pricing/quota.ts';
@@ -21,7 +21,7 @@ const DASHSCOPE_PLATFORM = '17';
 export interface TaskServiceDeps {
   sql: Sql;
   catalog: PriceCatalog;
-  queue: TaskQueue;
+  queue: JobQueue;
 }
 
 export type TaskService = ReturnType<typeof createTaskService>;
