@@ -34,4 +34,4 @@ export const newTaskId = (): string => `task_${randomAlphanumeric(32)}`;
 export const API_KEY_PREFIX = 'sk-';
 export const newApiKey = (): string => `${API_KEY_PREFIX}${randomAlphanumeric(48)}`;
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');

@@ -21,7 +21,11 @@ export interface ObjectRead {
 export interface Storage {
   /** Writes the object (replacing any with that key) and reports its size and checksum. */
   put(key: string, body: Readable | Buffer, contentType: string): Promise<StoredObject>;
-  /** The object, or null when there is none; `range` end is inclusive, as in HTTP. */
+  /**
+   * The object, or null when there is none; `range` end is inclusive, as in HTTP, and is cut to the
+   * object's last byte. A range starting at or past the end throws RangeNotSatisfiableError
+   * (./range-errors.ts), which carries the object's size for a 416's Content-Range.
+   */
   get(key: string, range?: { start: number; end?: number }): Promise<ObjectRead | null>;
   /** Removes the object; removing one that is not there is not an error. */
   delete(key: string): Promise<void>;

@@ -1,0 +1,44 @@
+// Pieces the storage and result-copy tests share: scratch folders, a free port (a link's base URL
+// must be known before the server that answers it starts) and the real /files/ route on its own
+// Fastify.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { fileRoutes } from '../../src/http/file.routes.ts';
+import type { LocalStorage } from '../../src/storage/local-storage.ts';
+
+export async function scratchDir(): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'vgw-storage-'));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** fileRoutes on a listening Fastify at http://127.0.0.1:<port>. */
+export async function serveFiles(storage: LocalStorage, port: number): Promise<FastifyInstance> {
+  // Test clients keep connections alive; closing must not wait for them.
+  const app = Fastify({ forceCloseConnections: true });
+  await app.register(fileRoutes, { storage });
+  await app.listen({ port, host: '127.0.0.1' });
+  return app;
+}
+
+/** Every file under `dir`, hidden ones included, as paths relative to it. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
