@@ -127,6 +127,73 @@ describe('keys', () => {
     const user = await createUser(ctx.http);
     expect((await admin('POST', '/admin/keys', { user_id: user.id, expires_at: 'tomorrow' })).status).toBe(400);
   });
+
+  it('gives every key its own webhook secret, shown in the key view', async () => {
+    const user = await createUser(ctx.http);
+    const a = await admin('POST', '/admin/keys', { user_id: user.id });
+    const b = await admin('POST', '/admin/keys', { user_id: user.id });
+    expect(a.body).toMatchObject({ callback_url: null, webhook_secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
+    expect(b.body.webhook_secret).not.toBe(a.body.webhook_secret);
+    const row = await ctx.db.apiKey.findUniqueOrThrow({ where: { id: a.body.id } });
+    expect(row.webhookSecret).toBe(a.body.webhook_secret);
+    const patched = await admin('PATCH', `/admin/keys/${a.body.id}`, { name: 'renamed' });
+    expect(patched.body).toMatchObject({ name: 'renamed', webhook_secret: a.body.webhook_secret, callback_url: null });
+  });
+
+  it('rotates the webhook secret on request, and only then', async () => {
+    const user = await createUser(ctx.http);
+    const created = await admin('POST', '/admin/keys', { user_id: user.id });
+    const kept = await admin('PATCH', `/admin/keys/${created.body.id}`, { rotate_webhook_secret: false });
+    expect(kept.status).toBe(200);
+    expect(kept.body.webhook_secret).toBe(created.body.webhook_secret);
+    const rotated = await admin('PATCH', `/admin/keys/${created.body.id}`, { rotate_webhook_secret: true });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.webhook_secret).toMatch(/^whsec_/);
+    expect(rotated.body.webhook_secret).not.toBe(created.body.webhook_secret);
+    const row = await ctx.db.apiKey.findUniqueOrThrow({ where: { id: created.body.id } });
+    expect(row.webhookSecret).toBe(rotated.body.webhook_secret);
+  });
+
+  it('sets, changes and clears a default callback_url', async () => {
+    const user = await createUser(ctx.http);
+    const created = await admin('POST', '/admin/keys', { user_id: user.id, callback_url: 'https://93.184.215.14/hooks/video' });
+    expect(created.status).toBe(201);
+    expect(created.body.callback_url).toBe('https://93.184.215.14/hooks/video');
+    const changed = await admin('PATCH', `/admin/keys/${created.body.id}`, { callback_url: 'http://[2606:4700::1111]:8080/v' });
+    expect(changed.body.callback_url).toBe('http://[2606:4700::1111]:8080/v');
+    const cleared = await admin('PATCH', `/admin/keys/${created.body.id}`, { callback_url: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.callback_url).toBeNull();
+    expect((await ctx.db.apiKey.findUniqueOrThrow({ where: { id: created.body.id } })).callbackUrl).toBeNull();
+  });
+
+  it('refuses a callback_url on a private network, or that is not a plain http(s) URL', async () => {
+    const user = await createUser(ctx.http);
+    const refused = await admin('POST', '/admin/keys', { user_id: user.id, callback_url: 'http://10.0.0.5/hook' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({ code: 'invalid_request', message: 'callback_url points at a private address (10.0.0.5); webhooks are only sent to public hosts', data: null });
+    for (const callback_url of ['http://169.254.169.254/latest/meta-data/', 'http://localhost:3000/', 'ftp://93.184.215.14/', 'https://u:p@93.184.215.14/', 'nope', '', 'x'.repeat(2049)]) {
+      expect((await admin('POST', '/admin/keys', { user_id: user.id, callback_url })).status, callback_url).toBe(400);
+    }
+    const key = await admin('POST', '/admin/keys', { user_id: user.id, callback_url: 'https://93.184.215.14/ok' });
+    const patch = await admin('PATCH', `/admin/keys/${key.body.id}`, { callback_url: 'http://127.0.0.1:9000/' });
+    expect(patch.status).toBe(400);
+    expect(patch.body.message).toBe('callback_url points at a loopback address (127.0.0.1); webhooks are only sent to public hosts');
+    expect((await ctx.db.apiKey.findUniqueOrThrow({ where: { id: key.body.id } })).callbackUrl).toBe('https://93.184.215.14/ok');
+  });
+
+  it('tells every instance when a key changes', async () => {
+    const user = await createUser(ctx.http);
+    const created = await admin('POST', '/admin/keys', { user_id: user.id });
+    const heard: unknown[] = [];
+    ctx.bus.onInvalidate((message) => heard.push(message));
+    const invalidation = { kind: 'key', keyHash: sha256Hex(created.body.key) };
+    for (const change of [{ callback_url: 'https://93.184.215.14/hooks' }, { callback_url: null }, { rotate_webhook_secret: true }]) {
+      heard.length = 0;
+      expect((await admin('PATCH', `/admin/keys/${created.body.id}`, change)).status).toBe(200);
+      expect(heard, JSON.stringify(change)).toContainEqual(invalidation);
+    }
+  });
 });
 
 describe('logs', () => {

@@ -30,6 +30,7 @@ const identity = (keyHash: string, userId = 1): KeyIdentity => ({
   userEnabled: true,
   expiresAt: null,
   models: [],
+  callbackUrl: null,
 });
 
 function countingLoader(rows: Map<string, KeyIdentity>) {

@@ -1,8 +1,10 @@
-// The operator API: users, quota, keys, logs and channels, behind ADMIN_TOKEN.
+// The operator API: users, quota, keys, logs, webhook deliveries and channels, behind ADMIN_TOKEN.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CacheBus } from '../../lib/cache-bus.ts';
 import type { Db } from '../../lib/database.ts';
+import { assertCallbackUrl, type HostLookup } from '../../webhooks/callback-url.ts';
+import { listDeliveries, toDeliveryView } from '../../webhooks/deliveries.repository.ts';
 import { makeAdminAuth } from './admin-auth.ts';
 import {
   channelSchema,
@@ -18,6 +20,8 @@ import {
   updateKeyBody,
   updateUserBody,
   userSchema,
+  webhookDeliveriesPage,
+  webhookDeliveriesQuery,
 } from './admin.schemas.ts';
 import { createChannel, toChannelView } from './channels.repository.ts';
 import { createKey, toKeyView, updateKey } from './keys.repository.ts';
@@ -28,13 +32,21 @@ export interface AdminRoutesOptions {
   db: Db;
   bus: CacheBus;
   adminToken: string;
+  /** WEBHOOK_ALLOW_PRIVATE_HOSTS: a key's callback_url may point at loopback and private addresses. */
+  allowPrivateCallbackHosts?: boolean;
+  /** Resolves callback_url hosts; default the system resolver. */
+  lookup?: HostLookup;
 }
 
 const admin = { tags: ['admin'], security: [{ adminToken: [] }] };
 
-export async function adminRoutes(app: FastifyInstance, { db, bus, adminToken }: AdminRoutesOptions): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOptions): Promise<void> {
+  const { db, bus, adminToken } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', makeAdminAuth(adminToken));
+  const validateCallbackUrl = async (url: string | null | undefined) => {
+    if (url !== undefined && url !== null) await assertCallbackUrl(url, { allowPrivateHosts: options.allowPrivateCallbackHosts ?? false, lookup: options.lookup });
+  };
 
   r.post('/admin/users', {
     schema: { ...admin, operationId: 'createUser', body: createUserBody, response: { 201: userSchema } },
@@ -70,6 +82,7 @@ export async function adminRoutes(app: FastifyInstance, { db, bus, adminToken }:
   r.post('/admin/keys', {
     schema: { ...admin, operationId: 'createKey', body: createKeyBody, response: { 201: createdKeySchema } },
     handler: async (request, reply) => {
+      await validateCallbackUrl(request.body.callback_url);
       const { key, row } = await createKey(db, request.body.user_id, request.body);
       // Another process may remember this hash as unknown from before it existed.
       await bus.publish({ kind: 'key', keyHash: row.keyHash });
@@ -81,12 +94,13 @@ export async function adminRoutes(app: FastifyInstance, { db, bus, adminToken }:
     schema: {
       ...admin,
       operationId: 'updateKey',
-      summary: 'Change or revoke (status: disabled) a key; takes effect at once on every instance',
+      summary: 'Change or revoke (status: disabled) a key, set its callback_url, rotate its webhook secret; takes effect at once on every instance',
       params: idParams,
       body: updateKeyBody,
       response: { 200: keySchema },
     },
     handler: async (request) => {
+      await validateCallbackUrl(request.body.callback_url);
       const row = await updateKey(db, request.params.id, request.body);
       await bus.publish({ kind: 'key', keyHash: row.keyHash });
       return toKeyView(row);
@@ -98,6 +112,20 @@ export async function adminRoutes(app: FastifyInstance, { db, bus, adminToken }:
     handler: async (request) => {
       const { logs, nextCursor } = await listLogs(db, request.query);
       return { data: logs.map(toLogView), next_cursor: nextCursor };
+    },
+  });
+
+  r.get('/admin/webhooks', {
+    schema: {
+      ...admin,
+      operationId: 'listWebhookDeliveries',
+      summary: 'Webhook delivery attempts, newest first',
+      querystring: webhookDeliveriesQuery,
+      response: { 200: webhookDeliveriesPage },
+    },
+    handler: async (request) => {
+      const { deliveries, nextCursor } = await listDeliveries(db, request.query);
+      return { data: deliveries.map(toDeliveryView), next_cursor: nextCursor };
     },
   });
 

@@ -54,6 +54,11 @@ export const keySchema = z.object({
   quota: z.int().nullable().describe("The key's own spending limit; null for none"),
   quota_used: z.int(),
   last_used_at: z.int().nullable(),
+  callback_url: z.string().nullable().describe("Where the key's tasks report their end when a request names no callback_url; null for nowhere"),
+  webhook_secret: z
+    .string()
+    .nullable()
+    .describe("Signs the webhooks of this key's tasks (Standard Webhooks, whsec_...); the customer verifies them with it"),
   created_at: z.int(),
 });
 
@@ -61,12 +66,18 @@ export const createdKeySchema = keySchema.extend({
   key: z.string().describe('The API key; shown only in this response'),
 });
 
+const callbackUrl = z
+  .string()
+  .max(2048)
+  .describe("http(s) URL that receives a signed POST when one of the key's tasks ends; loopback and private addresses are refused");
+
 export const createKeyBody = z.object({
   user_id: z.int().positive(),
   name: z.string().trim().max(128).optional(),
   models: z.array(z.string().trim().min(1).max(128)).max(100).optional(),
   expires_at: unixOrIso.nullable().optional(),
   quota: quotaAmount.nullable().optional().describe("The key's own spending limit"),
+  callback_url: callbackUrl.nullable().optional(),
 });
 
 export const updateKeyBody = z
@@ -76,6 +87,8 @@ export const updateKeyBody = z
     models: z.array(z.string().trim().min(1).max(128)).max(100).optional(),
     expires_at: unixOrIso.nullable().optional(),
     quota: quotaAmount.nullable().optional(),
+    callback_url: callbackUrl.nullable().optional().describe('null removes it'),
+    rotate_webhook_secret: z.boolean().optional().describe('true: replace the webhook secret; the old one stops working at once'),
   })
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
 
@@ -101,6 +114,30 @@ export const logsQuery = z.object({
 
 export const logsPage = z.object({
   data: z.array(logSchema),
+  next_cursor: z.string().nullable().describe('Pass as cursor for the next (older) page; null at the end'),
+});
+
+export const webhookDeliverySchema = z.object({
+  id: z.string().describe('Delivery id (a 64-bit integer, as a string)'),
+  task_id: z.string(),
+  url: z.string(),
+  event: z.string().describe('task.succeeded or task.failed'),
+  attempt: z.int().describe('1 for the first attempt'),
+  status_code: z.int().nullable().describe("The receiver's HTTP status; null when no answer came"),
+  error: z.string().describe('Empty when delivered; "in flight" while the attempt is under way'),
+  duration_ms: z.int(),
+  delivered: z.boolean().describe('The receiver answered 2xx'),
+  created_at: z.int().describe('When the attempt began, unix seconds'),
+});
+
+export const webhookDeliveriesQuery = z.object({
+  task_id: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().regex(/^\d+$/, 'cursor must be the next_cursor of a previous page').optional(),
+});
+
+export const webhookDeliveriesPage = z.object({
+  data: z.array(webhookDeliverySchema),
   next_cursor: z.string().nullable().describe('Pass as cursor for the next (older) page; null at the end'),
 });
 

@@ -3,6 +3,7 @@ import { AppError, badRequest } from '../../lib/errors.ts';
 import { newApiKey, sha256Hex } from '../../lib/ids.ts';
 import type { Db } from '../../lib/database.ts';
 import { unixSeconds } from '../../lib/time.ts';
+import { newWebhookSecret } from '../../webhooks/signing.ts';
 
 const DISPLAY_PREFIX_LENGTH = 10;
 
@@ -18,6 +19,8 @@ export function toKeyView(key: ApiKey) {
     quota: key.quotaLimit === null ? null : Number(key.quotaLimit),
     quota_used: Number(key.quotaUsed),
     last_used_at: key.lastUsedAt ? unixSeconds(key.lastUsedAt) : null,
+    callback_url: key.callbackUrl,
+    webhook_secret: key.webhookSecret,
     created_at: unixSeconds(key.createdAt),
   };
 }
@@ -33,6 +36,13 @@ export interface KeyInput {
   models?: string[];
   expires_at?: number | string | null;
   quota?: number | null;
+  /** Already checked (checkCallbackUrl); null clears it. */
+  callback_url?: string | null;
+}
+
+export interface KeyChanges extends KeyInput {
+  status?: 'enabled' | 'disabled';
+  rotate_webhook_secret?: boolean;
 }
 
 export async function createKey(db: Db, userId: number, input: KeyInput): Promise<{ key: string; row: ApiKey }> {
@@ -48,16 +58,16 @@ export async function createKey(db: Db, userId: number, input: KeyInput): Promis
       models: input.models ?? [],
       expiresAt: toExpiry(input.expires_at) ?? null,
       quotaLimit: input.quota === undefined || input.quota === null ? null : BigInt(input.quota),
+      callbackUrl: input.callback_url ?? null,
+      // Every key can sign webhooks from the start, so a callback_url given later, on the key
+      // or on a single request, needs no further step.
+      webhookSecret: newWebhookSecret(),
     },
   });
   return { key, row };
 }
 
-export async function updateKey(
-  db: Db,
-  id: number,
-  input: KeyInput & { status?: 'enabled' | 'disabled' },
-): Promise<ApiKey> {
+export async function updateKey(db: Db, id: number, input: KeyChanges): Promise<ApiKey> {
   const { count } = await db.apiKey.updateMany({
     where: { id },
     data: {
@@ -66,6 +76,8 @@ export async function updateKey(
       models: input.models,
       expiresAt: toExpiry(input.expires_at),
       quotaLimit: input.quota === undefined ? undefined : input.quota === null ? null : BigInt(input.quota),
+      callbackUrl: input.callback_url,
+      webhookSecret: input.rotate_webhook_secret ? newWebhookSecret() : undefined,
     },
   });
   if (count === 0) throw new AppError('not_found', `API key ${id} not found`);

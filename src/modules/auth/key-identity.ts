@@ -12,6 +12,8 @@ export interface KeyIdentity {
   expiresAt: number | null;
   /** Allowed models; empty means all. */
   models: string[];
+  /** Where this key's tasks report their end, unless a request names its own. */
+  callbackUrl: string | null;
 }
 
 export async function loadKeyIdentity(db: Db, keyHash: string): Promise<KeyIdentity | null> {
@@ -22,6 +24,7 @@ export async function loadKeyIdentity(db: Db, keyHash: string): Promise<KeyIdent
       status: true,
       expiresAt: true,
       models: true,
+      callbackUrl: true,
       user: { select: { id: true, groupName: true, status: true } },
     },
   });
@@ -35,5 +38,6 @@ export async function loadKeyIdentity(db: Db, keyHash: string): Promise<KeyIdent
     userEnabled: key.user.status === 'enabled',
     expiresAt: key.expiresAt?.getTime() ?? null,
     models: key.models,
+    callbackUrl: key.callbackUrl,
   };
 }
