@@ -3,6 +3,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Queues } from '../jobs/job-queue.ts';
 import type { Sql } from '../lib/database.ts';
+import type { Storage } from '../storage/storage.ts';
+import { inlineUploads, MissingUploadError } from './inline-uploads.ts';
 import type { NormalizedRequest } from '../modules/tasks/normalize-request.ts';
 import type { TaskRow } from '../modules/tasks/tasks.repository.ts';
 import { type PriceSnapshot, quotaFor } from '../modules/pricing/quota.ts';
@@ -17,6 +19,8 @@ import { markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts'
 
 export interface AdvanceDeps {
   sql: Sql;
+  /** Holds images clients uploaded as input_reference. */
+  storage: Storage;
   /** Where the work that follows a task's end is queued. */
   queues: Pick<Queues, 'results' | 'webhooks'>;
   channels: ChannelDirectory;
@@ -62,7 +66,15 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   if (wait !== null) return wait;
 
   const upstreamModel = upstreamModelFor(channel, task.model);
-  const outcome = await upstream.submit(channel, buildSubmitBody(task.request as unknown as NormalizedRequest, upstreamModel));
+  let request: NormalizedRequest;
+  try {
+    request = await inlineUploads(task.request as unknown as NormalizedRequest, deps.storage);
+  } catch (err) {
+    if (!(err instanceof MissingUploadError)) throw err;
+    await settle(deps, task, failure(`InputMissing: ${err.message}`, null));
+    return null;
+  }
+  const outcome = await upstream.submit(channel, buildSubmitBody(request, upstreamModel));
   if (outcome.ok) {
     const recorded = await markSubmitted(sql, task.id, {
       channelId: channel.id,
