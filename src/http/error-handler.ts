@@ -15,8 +15,13 @@ export function renderError(url: string, error: AppError): object {
   return { code: error.code, message: error.message, data: null };
 }
 
+export interface BodyLimits {
+  bodyLimit: number;
+  uploadLimit: number;
+}
+
 /** Maps anything thrown while serving a request to the AppError the client should see. */
-export function toAppError(error: FastifyError | AppError | Error, bodyLimit: number): AppError {
+export function toAppError(error: FastifyError | AppError | Error, { bodyLimit, uploadLimit }: BodyLimits): AppError {
   if (error instanceof AppError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const first = error.validation[0];
@@ -32,7 +37,18 @@ export function toAppError(error: FastifyError | AppError | Error, bodyLimit: nu
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('payload_too_large', `request body is larger than the ${bodyLimit}-byte limit`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('unsupported_media_type', 'unsupported Content-Type; send the body as application/json');
+      return new AppError('unsupported_media_type', 'unsupported Content-Type; send the body as application/json (or multipart/form-data to /v1/videos)');
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new AppError('payload_too_large', `input_reference is larger than the ${uploadLimit}-byte limit`, 'input_reference');
+    case 'FST_FILES_LIMIT':
+      return new AppError('invalid_request', 'send at most one file, as input_reference', 'input_reference');
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return new AppError('payload_too_large', 'the form has too many fields');
+    case 'FST_PROTO_VIOLATION':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+    case 'FST_MP_PREMATURE_CLOSE':
+      return new AppError('invalid_request', `the multipart/form-data body could not be read: ${error.message}`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('invalid_request', 'Content-Length does not match the request body');
   }
@@ -41,11 +57,17 @@ export function toAppError(error: FastifyError | AppError | Error, bodyLimit: nu
   return new AppError('internal_error', 'internal error; the request id in x-request-id identifies it in the logs');
 }
 
-export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
+export function registerErrorHandlers(app: FastifyInstance, limits: BodyLimits): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const appError = toAppError(error, bodyLimit);
-    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: appError.code, message: appError.message }, 'request rejected');
+    const appError = toAppError(error, limits);
+    if (appError.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      // OpenAI's SDKs retry a failed POST, which after a create could charge for a second task;
+      // a client that wants a safe retry sends an Idempotency-Key.
+      if (request.method === 'POST') reply.header('x-should-retry', 'false');
+    } else {
+      request.log.info({ code: appError.code, message: appError.message }, 'request rejected');
+    }
     return reply.status(appError.status).send(renderError(request.url, appError));
   });
   app.setNotFoundHandler((request, reply) => {

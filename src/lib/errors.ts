@@ -10,6 +10,8 @@ export const errorCodes = {
   admin_disabled: { status: 403, openaiType: 'permission_error' },
   not_found: { status: 404, openaiType: 'not_found_error' },
   conflict: { status: 409, openaiType: 'invalid_request_error' },
+  // 422, not 409: the OpenAI SDKs retry a 409, and a retry of this request can only fail again.
+  idempotency_key_reused: { status: 422, openaiType: 'invalid_request_error' },
   payload_too_large: { status: 413, openaiType: 'invalid_request_error' },
   unsupported_media_type: { status: 415, openaiType: 'invalid_request_error' },
   internal_error: { status: 500, openaiType: 'server_error' },

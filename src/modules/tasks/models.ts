@@ -38,3 +38,22 @@ export const DURATION_LIMITS = { min: 2, max: 15, maxWithReferenceVideo: 10, def
  * charged for the maximum and the worker refunds the difference once the real length is known.
  */
 export const VIDEOEDIT_BILLED_SECONDS = 15;
+
+/** The Ratio whose shape is closest to width:height. */
+export function nearestRatio(width: number, height: number): Ratio {
+  const aspect = width / height;
+  const shape = (r: Ratio) => {
+    const [w, h] = r.split(':').map(Number) as [number, number];
+    return Math.abs(Math.log(aspect / (w / h)));
+  };
+  return RATIOS.reduce((best, r) => (shape(r) < shape(best) ? r : best));
+}
+
+/** The tier whose frames are closest in size to a width × height frame. */
+export function nearestResolution(width: number, height: number): Resolution {
+  const pixels = width * height;
+  const distance = (tier: Resolution) => Math.abs(Math.log(pixels / (FRAME_SIZES[tier]['16:9'][0] * FRAME_SIZES[tier]['16:9'][1])));
+  return RESOLUTIONS.reduce((best, tier) => (distance(tier) < distance(best) ? tier : best));
+}
+
+export const frameSize = (resolution: Resolution, ratio: Ratio): string => FRAME_SIZES[resolution][ratio].join('x');

@@ -5,6 +5,8 @@ import { checkMediaCounts, checkTypedItem, inferImagesEntry, MEDIA_TYPES, type M
 import {
   type Capability,
   DURATION_LIMITS,
+  nearestRatio,
+  nearestResolution,
   RATIOS,
   type Ratio,
   RESOLUTIONS,
@@ -22,6 +24,8 @@ export interface NormalizedRequest {
   /** Requested output seconds; null for videoedit, whose output follows its source video. */
   duration: number | null;
   ratio: Ratio | null;
+  /** The OpenAI frame size the client asked for (e.g. "1280x720"), echoed back in the Video object. */
+  size: string | null;
   seed: number | null;
   media: MediaItem[];
   /** Extra DashScope `input` fields, passed through unchanged. */
@@ -38,16 +42,35 @@ const SEED_MAX = 2147483647;
 // metadata keys the gateway interprets itself; every other key goes to DashScope `parameters`.
 const INTERPRETED_METADATA = new Set(['ratio', 'seed', 'negative_prompt', 'input', 'parameters']);
 
-export function normalizeRequest(body: SubmitBody, model: string, capability: Capability): NormalizedRequest {
+/** Gateway-made inputs that are not in the body a client can write. */
+export interface TrustedInputs {
+  /** The storage URL (upload://...) of an input_reference file uploaded with the request. */
+  uploadedReference?: string;
+}
+
+// An OpenAI-style frame size, as opposed to a resolution tier given under its alias `size`.
+const FRAME_SIZE = /^(\d{2,5})x(\d{2,5})$/;
+const FRAME_SIDE = { min: 240, max: 4096 };
+
+export function normalizeRequest(body: SubmitBody, model: string, capability: Capability, trusted: TrustedInputs = {}): NormalizedRequest {
   const metadata = body.metadata ?? {};
   const prompt = checkPrompt(body.prompt, capability);
   const negativePrompt = checkNegativePrompt(metadata.negative_prompt ?? body.negative_prompt);
-  const resolution = checkResolution(body.resolution ?? body.size, body.resolution === undefined ? 'size' : 'resolution');
-  const ratio = checkRatio(metadata.ratio, capability);
+  const frame = FRAME_SIZE.exec(body.size ?? '');
+  const [width, height] = frame ? [Number(frame[1]), Number(frame[2])] : [0, 0];
+  if (frame && [width, height].some((side) => side < FRAME_SIDE.min || side > FRAME_SIDE.max)) {
+    throw badRequest(`size ${body.size} is out of range: each side must be ${FRAME_SIDE.min}–${FRAME_SIDE.max} pixels`, 'size');
+  }
+  const resolution =
+    body.resolution !== undefined || !frame
+      ? checkResolution(body.resolution ?? body.size, body.resolution === undefined ? 'size' : 'resolution')
+      : nearestResolution(width, height);
+  // i2v takes its shape from the first frame, so a frame size only chooses its resolution there.
+  const ratio = checkRatio(metadata.ratio, capability) ?? (frame && capability !== 'i2v' ? nearestRatio(width, height) : null);
   const seed = checkSeed(metadata.seed);
-  const media = collectMedia(body, capability);
+  const media = collectMedia(body, capability, trusted);
   checkMediaCounts(capability, media);
-  const duration = capability === 'videoedit' ? null : checkDuration(body.duration, media);
+  const duration = capability === 'videoedit' ? null : checkDuration(body.duration ?? body.seconds, media, body.duration === undefined && body.seconds !== undefined ? 'seconds' : 'duration');
 
   const { media: _media, ...input } = metadata.input ?? {};
   const parameters: Record<string, unknown> = { ...metadata.parameters };
@@ -63,6 +86,7 @@ export function normalizeRequest(body: SubmitBody, model: string, capability: Ca
     resolution,
     duration,
     ratio,
+    size: frame ? `${width}x${height}` : null,
     seed,
     media,
     input,
@@ -123,18 +147,18 @@ function checkSeed(value: number | undefined): number | null {
   return value;
 }
 
-function checkDuration(value: number | string | undefined, media: MediaItem[]): number {
+function checkDuration(value: number | string | undefined, media: MediaItem[], field: string): number {
   if (value === undefined) return DURATION_LIMITS.default;
   const seconds = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   const max = media.some((m) => m.type === 'reference_video') ? DURATION_LIMITS.maxWithReferenceVideo : DURATION_LIMITS.max;
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < DURATION_LIMITS.min || seconds > max) {
     const why = max === DURATION_LIMITS.maxWithReferenceVideo ? ' (the limit with a reference video)' : '';
-    throw badRequest(`duration must be an integer from ${DURATION_LIMITS.min} to ${max} seconds${why}, got ${JSON.stringify(value)}`, 'duration');
+    throw badRequest(`${field} must be an integer from ${DURATION_LIMITS.min} to ${max} seconds${why}, got ${JSON.stringify(value)}`, field);
   }
   return seconds;
 }
 
-function collectMedia(body: SubmitBody, capability: Capability): MediaItem[] {
+function collectMedia(body: SubmitBody, capability: Capability, trusted: TrustedInputs): MediaItem[] {
   const media: MediaItem[] = [];
   (body.metadata?.input?.media ?? []).forEach((raw, index) => {
     const field = `metadata.input.media[${index}]`;
@@ -145,12 +169,21 @@ function collectMedia(body: SubmitBody, capability: Capability): MediaItem[] {
     checkTypedItem(item, `${field}.url`);
     media.push(item);
   });
-  if (body.input_reference !== undefined) {
-    const type = inputReferenceType(capability);
-    const item: MediaItem = { type, url: body.input_reference };
-    checkTypedItem(item, 'input_reference');
+  const reference = body.input_reference;
+  if (typeof reference === 'object' && reference.file_id !== undefined) {
+    throw badRequest('input_reference.file_id is not supported: upload the image itself (multipart/form-data) or send input_reference.image_url', 'input_reference');
+  }
+  const referenceUrl = typeof reference === 'object' ? reference.image_url : reference;
+  if (typeof reference === 'object' && referenceUrl === undefined) {
+    throw badRequest('input_reference must be an image URL, {"image_url": "..."}, or an uploaded image file', 'input_reference');
+  }
+  if (referenceUrl !== undefined) {
+    const item: MediaItem = { type: inputReferenceType(capability), url: referenceUrl };
+    checkTypedItem(item, typeof reference === 'object' ? 'input_reference.image_url' : 'input_reference');
     media.push(item);
   }
+  // Made by the gateway from the uploaded file, so there is no client URL to check.
+  if (trusted.uploadedReference) media.push({ type: inputReferenceType(capability), url: trusted.uploadedReference });
   if (capability === 'videoedit' && body.images?.length === 0) {
     throw badRequest('images is required for videoedit', 'images');
   }

@@ -30,12 +30,26 @@ export const submitBodySchema = z
     prompt: z.string().optional().describe('Up to 5000 characters; optional for wan2.7-i2v'),
     negative_prompt: z.string().optional().describe('Same as metadata.negative_prompt'),
     resolution: z.string().optional().describe('720P (default) or 1080P'),
-    size: z.string().optional().describe('Alias of resolution; resolution wins when both are set'),
+    size: z
+      .string()
+      .optional()
+      .describe('Alias of resolution (720P, 1080P; resolution wins), or an OpenAI frame size such as 1280x720, which also sets the aspect ratio'),
     duration: z
       .union([z.number(), z.string()])
       .optional()
       .describe('Seconds, an integer 2–15 (default 5; 2–10 for r2v with a reference video); ignored by videoedit'),
-    input_reference: z.string().optional().describe('wan2.7-i2v: URL of the first-frame image'),
+    seconds: z.union([z.number(), z.string()]).optional().describe("OpenAI's name for duration (a string such as \"8\"); duration wins"),
+    input_reference: z
+      .union([
+        z.string(),
+        z.object({
+          image_url: z.string().optional().describe('URL (or data: URI) of the image'),
+          file_id: z.string().optional().describe('Not supported: send the image itself or image_url'),
+        }),
+      ])
+      .optional()
+      .describe('wan2.7-i2v: the first-frame image (a URL, or {image_url}); with multipart/form-data also the image file itself'),
+    callback_url: z.string().optional().describe("Where the task's end is reported (signed webhook); defaults to the API key's"),
     images: z
       .array(z.string())
       .optional()

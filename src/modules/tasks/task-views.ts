@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { unixSeconds } from '../../lib/time.ts';
 import type { PriceSnapshot } from '../pricing/quota.ts';
-import { FRAME_SIZES, type Ratio } from './models.ts';
+import { frameSize } from './models.ts';
 import type { NormalizedRequest } from './normalize-request.ts';
 import type { TaskRecordRow, TaskRow } from './tasks.repository.ts';
 
@@ -42,7 +42,9 @@ export const taskRecordSchema = z.object({
   action: z.string().describe('textGenerate (t2v), generate (i2v), referenceGenerate (r2v), videoEdit (videoedit)'),
   status: z.enum(TASK_STATUSES),
   fail_reason: z.string().describe('"CODE: message"; empty unless FAILURE'),
-  result_url: z.string().describe('Video URL; empty unless SUCCESS'),
+  result_url: z
+    .string()
+    .describe("Video URL; empty unless SUCCESS. The gateway's own signed link once it holds a copy (shortly after SUCCESS), the upstream's 24-hour link until then"),
   submit_time: unix,
   start_time: unix,
   finish_time: unix,
@@ -71,7 +73,7 @@ export const openAIVideoSchema = z.object({
   progress: z.int().min(0).max(100),
   created_at: z.int(),
   completed_at: z.int().nullable(),
-  expires_at: z.int().nullable(),
+  expires_at: z.int().nullable().describe('When the video can no longer be downloaded'),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   prompt: z.string().nullable(),
   remixed_from_video_id: z.string().nullable(),
@@ -81,6 +83,19 @@ export const openAIVideoSchema = z.object({
 });
 
 export const openAIVideoCreatedSchema = openAIVideoSchema.extend({ task_id: z.string() });
+
+export const openAIVideoListSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(openAIVideoSchema),
+  first_id: z.string().nullable(),
+  last_id: z.string().nullable(),
+  has_more: z.boolean(),
+});
+
+export const openAIVideoDeletedSchema = z.object({ id: z.string(), object: z.literal('video.deleted'), deleted: z.literal(true) });
+
+/** DashScope's result links live 24 hours. */
+const UPSTREAM_LINK_S = 24 * 3600;
 
 export function toSubmitResponse(task: TaskRow): z.infer<typeof submitResponseSchema> {
   return {
@@ -94,7 +109,8 @@ export function toSubmitResponse(task: TaskRow): z.infer<typeof submitResponseSc
   };
 }
 
-export function toTaskRecord(task: TaskRecordRow): z.infer<typeof taskRecordSchema> {
+/** `resultUrl`: the link clients get for the video (see ResultLinks). */
+export function toTaskRecord(task: TaskRecordRow, resultUrl: string): z.infer<typeof taskRecordSchema> {
   return {
     id: task.id,
     task_id: task.taskId,
@@ -106,7 +122,7 @@ export function toTaskRecord(task: TaskRecordRow): z.infer<typeof taskRecordSche
     action: task.action,
     status: task.status,
     fail_reason: task.failReason,
-    result_url: task.resultUrl,
+    result_url: resultUrl,
     submit_time: unixSeconds(task.submitTime),
     start_time: unixSeconds(task.startTime),
     finish_time: unixSeconds(task.finishTime),
@@ -118,11 +134,10 @@ export function toTaskRecord(task: TaskRecordRow): z.infer<typeof taskRecordSche
   };
 }
 
-export function toOpenAIVideo(task: TaskRow): z.infer<typeof openAIVideoSchema> {
+export function toOpenAIVideo(task: TaskRow, resultUrl: string): z.infer<typeof openAIVideoSchema> {
   const request = task.request as unknown as NormalizedRequest;
   const price = task.priceSnapshot as unknown as PriceSnapshot;
   const terminal = task.status === 'SUCCESS' || task.status === 'FAILURE';
-  const [width, height] = FRAME_SIZES[request.resolution][(request.ratio ?? '16:9') as Ratio];
   return {
     id: task.taskId,
     object: 'video',
@@ -131,18 +146,24 @@ export function toOpenAIVideo(task: TaskRow): z.infer<typeof openAIVideoSchema> 
     progress: task.progress,
     created_at: unixSeconds(task.createdAt),
     completed_at: terminal ? unixSeconds(task.finishTime ?? task.updatedAt) : null,
-    expires_at: null,
+    expires_at: task.status === 'SUCCESS' ? expiresAt(task) : null,
     error: task.status === 'FAILURE' ? failureOf(task.failReason) : null,
     prompt: request.prompt,
-    remixed_from_video_id: null,
+    remixed_from_video_id: task.remixedFrom,
     seconds: String(request.duration ?? price.seconds),
-    size: `${width}x${height}`,
-    metadata: task.resultUrl ? { url: task.resultUrl } : {},
+    size: request.size ?? frameSize(request.resolution, request.ratio ?? '16:9'),
+    metadata: resultUrl ? { url: resultUrl } : {},
   };
 }
 
 export function toOpenAIVideoCreated(task: TaskRow): z.infer<typeof openAIVideoCreatedSchema> {
-  return { ...toOpenAIVideo(task), task_id: task.taskId };
+  return { ...toOpenAIVideo(task, ''), task_id: task.taskId };
+}
+
+// The gateway's copy lasts until its retention ends; without one, the upstream's link lasts a day.
+function expiresAt(task: TaskRow): number | null {
+  if ((task.resultCopy === 'stored' || task.resultCopy === 'expired') && task.resultExpiresAt) return unixSeconds(task.resultExpiresAt);
+  return task.finishTime ? unixSeconds(task.finishTime) + UPSTREAM_LINK_S : null;
 }
 
 // fail_reason is "CODE: message" when the upstream gave a code.
