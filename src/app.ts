@@ -1,6 +1,7 @@
 // The API process's composition root: entry points and tests build the app the same way.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
@@ -19,7 +20,16 @@ import { KeyCache } from './modules/auth/key-cache.ts';
 import { type KeyIdentity, loadKeyIdentity } from './modules/auth/key-identity.ts';
 import { LastUsedTracker } from './modules/auth/last-used.ts';
 import { PriceCatalog } from './modules/pricing/catalog.ts';
-import { taskRoutes } from './modules/tasks/tasks.routes.ts';
+import { generationRoutes } from './modules/tasks/generations.routes.ts';
+import { makeMultipartBody } from './modules/tasks/multipart-body.ts';
+import { sourceVideoUrl } from './modules/tasks/remix-source.ts';
+import type { TaskRoutesOptions } from './modules/tasks/route-support.ts';
+import { videoRoutes } from './modules/tasks/videos.routes.ts';
+import { fileRoutes } from './http/file.routes.ts';
+import type { GatewayStorage } from './storage/gateway-storage.ts';
+import { LocalStorage } from './storage/local-storage.ts';
+import { createResultLinks } from './storage/result-links.ts';
+import { assertCallbackUrl } from './webhooks/callback-url.ts';
 import { createTaskService } from './modules/tasks/tasks.service.ts';
 
 export interface AppDeps {
@@ -29,6 +39,7 @@ export interface AppDeps {
   redis: Redis;
   bus: CacheBus;
   queues: Queues;
+  storage: GatewayStorage;
 }
 
 const KEY_CACHE = { ttlMs: 60_000, negativeTtlMs: 1_000, maxEntries: 100_000 };
@@ -42,7 +53,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, sql, redis, bus, queues }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, sql, redis, bus, queues, storage }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -56,7 +67,9 @@ export async function buildApp({ config, db, sql, redis, bus, queues }: AppDeps)
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  registerErrorHandlers(app, config.BODY_LIMIT_BYTES);
+  registerErrorHandlers(app, { bodyLimit: config.BODY_LIMIT_BYTES, uploadLimit: config.UPLOAD_LIMIT_BYTES });
+  // Creates only: multipart bodies are read by the route's own hook (multipart-body.ts).
+  await app.register(multipart);
   await registerOpenApi(app);
 
   const keyCache = new KeyCache((hash) => loadKeyIdentity(db, hash), bus, KEY_CACHE);
@@ -65,10 +78,28 @@ export async function buildApp({ config, db, sql, redis, bus, queues }: AppDeps)
   app.addHook('onClose', () => lastUsed.stop());
 
   const catalog = new PriceCatalog(db, bus, PRICE_CACHE_TTL_MS);
-  const tasks = createTaskService({ sql, catalog, queue: queues.tasks });
+  const links = createResultLinks(storage, config);
+  const allowPrivateHosts = config.WEBHOOK_ALLOW_PRIVATE_HOSTS;
+  const tasks = createTaskService({
+    sql,
+    catalog,
+    queue: queues.tasks,
+    checkCallbackUrl: (url) => assertCallbackUrl(url, { allowPrivateHosts }),
+    sourceVideoUrl: (task) => sourceVideoUrl(task, links),
+  });
+  const routes: TaskRoutesOptions = {
+    tasks,
+    authenticate: makeAuthenticate(keyCache, lastUsed),
+    links: { resultUrl: (task) => links.linkFor(task) },
+    storage,
+    multipartBody: makeMultipartBody(storage, { uploadLimitBytes: config.UPLOAD_LIMIT_BYTES, fieldLimitBytes: config.BODY_LIMIT_BYTES }),
+  };
 
   await app.register(healthRoutes, { db, redis });
-  await app.register(taskRoutes, { tasks, authenticate: makeAuthenticate(keyCache, lastUsed) });
-  await app.register(adminRoutes, { db, bus, adminToken: config.ADMIN_TOKEN });
+  await app.register(generationRoutes, routes);
+  await app.register(videoRoutes, routes);
+  await app.register(adminRoutes, { db, bus, adminToken: config.ADMIN_TOKEN, allowPrivateCallbackHosts: allowPrivateHosts });
+  // S3 hands out its own presigned links; local files are served here.
+  if (storage instanceof LocalStorage) await app.register(fileRoutes, { storage });
   return app;
 }

@@ -1,5 +1,5 @@
 // Connections shared by every process: PostgreSQL, Redis (commands, and a subscriber for cache
-// invalidation) and the job queues. Closed in reverse order of dependency.
+// invalidation), the job queues and storage. Closed in reverse order of dependency.
 import type { Redis } from 'ioredis';
 import type { Config } from './config/env.ts';
 import { QUEUES } from './jobs/contracts.ts';
@@ -7,6 +7,8 @@ import { JobQueue, type Queues } from './jobs/job-queue.ts';
 import { CacheBus } from './lib/cache-bus.ts';
 import { type Db, openDatabase, type Sql } from './lib/database.ts';
 import { createRedis } from './lib/redis.ts';
+import { createStorage } from './storage/create-storage.ts';
+import type { GatewayStorage } from './storage/gateway-storage.ts';
 
 export interface Infra {
   db: Db;
@@ -15,6 +17,8 @@ export interface Infra {
   redis: Redis;
   bus: CacheBus;
   queues: Queues;
+  /** The gateway's own files: copies of results, thumbnails, uploaded images. */
+  storage: GatewayStorage;
   close(): Promise<void>;
 }
 
@@ -29,14 +33,17 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
     results: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.results),
     webhooks: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.webhooks),
   };
+  const storage = await createStorage(config, database.db);
   return {
     db: database.db,
     sql: database.sql,
     redis,
     bus,
     queues,
+    storage,
     async close() {
       for (const queue of Object.values(queues)) await queue.close();
+      await storage.close();
       subscriber.disconnect();
       await redis.quit();
       await database.close();

@@ -1,7 +1,7 @@
 // Health, OpenAPI, request ids and unknown routes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { createInfra } from '../src/infra.ts';
+import { openDatabase } from '../src/lib/database.ts';
 import { createTestContext, type TestContext } from './helpers/context.ts';
 
 let ctx: TestContext;
@@ -25,16 +25,16 @@ describe('health', () => {
   });
 
   it('/readyz answers 503 when PostgreSQL is unreachable', async () => {
-    const config = { ...ctx.config, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' };
-    const infra = await createInfra(config, 'probe');
-    const app = await buildApp({ config, ...infra });
+    // The app as it is once PostgreSQL has gone away under it.
+    const gone = openDatabase('postgresql://postgres@127.0.0.1:1/none', 1);
+    const app = await buildApp({ ...ctx, config: ctx.config, db: gone.db, sql: gone.sql });
     try {
       const res = await app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toEqual({ status: 'not_ready', postgres: 'unreachable', redis: 'ok' });
     } finally {
       await app.close();
-      await infra.close();
+      await gone.close();
     }
   });
 });
@@ -52,7 +52,12 @@ describe('OpenAPI', () => {
         'POST /v1/video/generations',
         'GET /v1/video/generations/{task_id}',
         'POST /v1/videos',
-        'GET /v1/videos/{task_id}',
+        'GET /v1/videos/{video_id}',
+        'GET /v1/videos',
+        'DELETE /v1/videos/{video_id}',
+        'GET /v1/videos/{video_id}/content',
+        'POST /v1/videos/{video_id}/remix',
+        'GET /admin/webhooks',
         'POST /admin/users',
         'GET /admin/users/{id}',
         'PATCH /admin/users/{id}',

@@ -59,6 +59,12 @@ export const envSchema = z.object({
   // Worker: how tasks travel to DashScope and back.
   /** Jobs one worker process handles at once; most of their time is spent waiting on HTTP. */
   WORKER_CONCURRENCY: positiveInt.default(50),
+  /** The queues this worker consumes (e.g. give video copies workers of their own). */
+  WORKER_QUEUES: z
+    .string()
+    .default('tasks,results,webhooks,maintenance')
+    .transform((text) => text.split(',').map((q) => q.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['tasks', 'results', 'webhooks', 'maintenance'])).min(1, 'WORKER_QUEUES names no queue')),
   /** A job whose worker stops renewing its lock this long (the process died) is run again elsewhere. */
   WORKER_LOCK_MS: positiveInt.default(30_000),
   /** Timeout of one HTTP request to DashScope. */

@@ -21,7 +21,9 @@ export const QUEUES = {
   /** Copies a successful task's video from the upstream's link into the gateway's storage. */
   results: { name: 'results', jobName: 'copy', options: { ...kept, attempts: 12, backoff: { type: 'exponential', delay: 5_000 } } },
   /** Reports a task's end to its callback URL. */
-  webhooks: { name: 'webhooks', jobName: 'deliver', options: { ...kept, attempts: 1 } },
+  // Deliveries wait between attempts inside the job; these attempts only cover errors of the
+  // gateway's own (database down...), after which a re-run is safe.
+  webhooks: { name: 'webhooks', jobName: 'deliver', options: { ...kept, attempts: 10, backoff: { type: 'exponential', delay: 5_000 } } },
 } satisfies Record<string, QueueDefinition>;
 
 export type QueueKey = keyof typeof QUEUES;
@@ -31,3 +33,4 @@ export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`
 /** Periodic housekeeping: lost jobs, timed-out tasks, expired copies and idempotency keys. */
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const RECONCILE_JOB = 'reconcile';
+export const PURGE_JOB = 'purge';

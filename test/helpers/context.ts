@@ -1,6 +1,11 @@
 // A fresh gateway per test file: its own database (cloned from the migrated template), its own
 // Redis namespace, the real app listening on a real port.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -32,10 +37,19 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-async function startApp(config: Config, role: string) {
+/** A port nothing listens on right now, so the app's links can name it before it listens. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startApp(config: Config, role: string, port = 0) {
   const infra = await createInfra(config, role);
   const app = await buildApp({ config, ...infra });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port, host: '127.0.0.1' });
   const address = app.server.address();
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return { infra, app, baseUrl, http: httpClient(baseUrl) };
@@ -45,8 +59,13 @@ export async function createTestContext(overrides: Record<string, string> = {}):
   const suffix = randomBytes(6).toString('hex');
   const database = `vgw_test_${suffix}`;
   await adminQuery(`CREATE DATABASE ${database} TEMPLATE ${pg.escapeIdentifier(inject('templateDatabase'))}`);
+  const port = await freePort();
+  const storageDir = await mkdtemp(path.join(tmpdir(), 'vgw-storage-'));
   const config = loadConfig(
     {
+      PORT: String(port),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      STORAGE_DIR: storageDir,
       DATABASE_URL: withDatabase(inject('databaseUrl'), database),
       REDIS_URL: inject('redisUrl'),
       REDIS_PREFIX: `vgwtest_${suffix}`,
@@ -56,7 +75,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     },
     '/nonexistent/.env',
   );
-  const main = await startApp(config, 'test');
+  const main = await startApp(config, 'test', port);
   const peers: { close(): Promise<void> }[] = [];
 
   return {
@@ -84,6 +103,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
       await main.app.close();
       await main.infra.close();
       await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await rm(storageDir, { recursive: true, force: true });
     },
   };
 }
