@@ -18,7 +18,7 @@ import type { GatewayStorage } from '../storage/gateway-storage.ts';
 import { resultThumbnailKey, resultVideoKey } from '../storage/object-keys.ts';
 import type { StoredObject } from '../storage/storage.ts';
 import { GONE_STATUSES, linkState, openDownload, UpstreamRefusedError } from './result-copy-download.ts';
-import { type CopyCandidate, findCopyCandidate, markCopyFailed, markCopyStored } from './result-copy-task.ts';
+import { type CopyCandidate, findCopyCandidate, markCopyFailed, markCopySkipped, markCopyStored } from './result-copy-task.ts';
 import { createThumbnailer, type Thumbnailer } from './result-copy-thumbnail.ts';
 
 export interface ResultCopyDeps {
@@ -35,6 +35,10 @@ export function createResultCopyProcessor(deps: ResultCopyDeps) {
     const task = await findCopyCandidate(deps.sql, job.data.taskId);
     if (!task || task.status !== 'SUCCESS' || task.resultCopy !== 'pending') return;
     const log = deps.log.child({ task_id: task.taskId });
+    if (task.deleted) {
+      await markCopySkipped(deps.sql, task.id);
+      return;
+    }
 
     const link = linkState(task.resultUrl, task.finishTime, Date.now());
     if (!link.usable) return giveUp(deps, task, link.reason, log);

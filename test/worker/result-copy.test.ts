@@ -350,4 +350,42 @@ describe('tasks with nothing to copy', () => {
     expect((await rowOf(taskId)).result_copy).toBe('none');
     await createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log })(jobFor('task_doesnotexist'));
   });
+
+  it('are deleted ones: never copied, and the copy ends for good', async () => {
+    const { taskId } = await pendingCopy();
+    await ctx.sql.query('UPDATE tasks SET deleted_at = now() WHERE task_id = $1', [taskId]);
+    await createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log })(jobFor(taskId));
+    expect((await rowOf(taskId)).result_copy).toBe('expired');
+    expect(await taskFiles(taskId)).toEqual([]);
+  });
+});
+
+describe('a task deleted while its copy is being made', () => {
+  it('keeps the copy only until the next retention pass', async () => {
+    const { taskId } = await pendingCopy();
+    const processor = createResultCopyProcessor({
+      sql: ctx.sql,
+      // The owner deletes the task just as the video starts streaming in.
+      storage: new Proxy(storage, {
+        get(target, prop) {
+          if (prop === 'put') {
+            return async (...args: Parameters<LocalStorage['put']>) => {
+              await ctx.sql.query('UPDATE tasks SET deleted_at = now() WHERE task_id = $1', [taskId]);
+              return target.put(...args);
+            };
+          }
+          const value: unknown = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+      config: ctx.config,
+      log,
+    });
+    const before = Date.now();
+    await processor(jobFor(taskId));
+    const row = await rowOf(taskId);
+    expect(row.result_copy).toBe('stored');
+    expect(row.result_expires_at!.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+    expect(row.result_expires_at!.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+  });
 });
