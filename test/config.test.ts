@@ -32,6 +32,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' }, '/nonexistent/.env')).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, '/nonexistent/.env')).toThrow(/DATABASE_URL must be a postgresql:\/\/ URL/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' }, '/nonexistent/.env')).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3' }, '/nonexistent/.env')).toThrow(/S3_BUCKET: S3_BUCKET is required when STORAGE_DRIVER is s3/);
+    expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'videos' }, '/nonexistent/.env').S3_BUCKET).toBe('videos');
   });
 
   it('is frozen', () => {

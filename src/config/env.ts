@@ -40,6 +40,8 @@ export const envSchema = z.object({
   S3_REGION: z.string().default('us-east-1'),
   /** For S3-compatible stores (MinIO...); empty for AWS. */
   S3_ENDPOINT: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
+  /** Where clients reach the store, when not at S3_ENDPOINT (MinIO inside a compose network). */
+  S3_PUBLIC_ENDPOINT: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
   S3_ACCESS_KEY_ID: z.string().default(''),
   S3_SECRET_ACCESS_KEY: z.string().default(''),
   S3_FORCE_PATH_STYLE: z.stringbool().default(false),
@@ -99,6 +101,10 @@ export const envSchema = z.object({
   SIM_RETENTION_S: positiveInt.default(86_400),
   SIM_SUBMIT_QPS: positiveInt.default(5),
   SIM_QUERY_QPS: positiveInt.default(20),
+}).superRefine((config, ctx) => {
+  if (config.STORAGE_DRIVER === 's3' && !config.S3_BUCKET) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'S3_BUCKET is required when STORAGE_DRIVER is s3' });
+  }
 });
 
 export type Config = z.infer<typeof envSchema>;

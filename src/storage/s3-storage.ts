@@ -26,6 +26,11 @@ export interface S3StorageOptions {
   region: string;
   /** For S3-compatible stores; empty for AWS. */
   endpoint: string;
+  /**
+   * Where clients reach the store when that differs from `endpoint` (MinIO inside a compose
+   * network): links handed out are signed for this host, since the signature covers it.
+   */
+  publicEndpoint?: string;
   /** Both empty: the SDK's default credential chain (environment, profile, instance role...). */
   accessKeyId: string;
   secretAccessKey: string;
@@ -60,11 +65,16 @@ export function s3ClientConfig(options: S3StorageOptions): S3ClientConfig {
 export class S3Storage implements GatewayStorage {
   readonly client: S3Client;
   readonly bucket: string;
+  /** Signs the links clients get; `client` itself when they reach the store where we do. */
+  readonly #linkClient: S3Client;
 
   constructor(options: S3StorageOptions) {
     if (!options.bucket) throw new Error('S3_BUCKET is required when STORAGE_DRIVER is s3');
     this.bucket = options.bucket;
     this.client = new S3Client(s3ClientConfig(options));
+    this.#linkClient = options.publicEndpoint
+      ? new S3Client(s3ClientConfig({ ...options, endpoint: options.publicEndpoint }))
+      : this.client;
   }
 
   async put(key: string, body: Readable | Buffer, contentType: string): Promise<StoredObject> {
@@ -123,14 +133,18 @@ export class S3Storage implements GatewayStorage {
    * (an instance role, SSO) the link also dies when the credentials that signed it do.
    */
   async signedUrl(key: string, expiresAt: Date): Promise<string> {
-    checkKey(key);
     const seconds = Math.floor((expiresAt.getTime() - Date.now()) / 1000);
-    const expiresIn = Math.min(Math.max(seconds, 1), MAX_PRESIGN_SECONDS);
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn });
+    return this.#presign(this.#linkClient, key, Math.min(Math.max(seconds, 1), MAX_PRESIGN_SECONDS));
   }
 
+  /** For the gateway's own processes (ffmpeg), so signed for the endpoint they reach. */
   async readLocation(key: string): Promise<string> {
-    return this.signedUrl(key, new Date(Date.now() + READ_LOCATION_SECONDS * 1000));
+    return this.#presign(this.client, key, READ_LOCATION_SECONDS);
+  }
+
+  #presign(client: S3Client, key: string, expiresIn: number): Promise<string> {
+    checkKey(key);
+    return getSignedUrl(client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn });
   }
 
   async *list(prefix: string): AsyncIterable<ListedObject> {
@@ -159,5 +173,6 @@ export class S3Storage implements GatewayStorage {
 
   close(): void {
     this.client.destroy();
+    if (this.#linkClient !== this.client) this.#linkClient.destroy();
   }
 }

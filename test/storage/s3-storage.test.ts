@@ -138,6 +138,19 @@ describe('presigned links', () => {
     expect(location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
     expect(Buffer.from(await (await fetch(location)).arrayBuffer())).toEqual(video);
   });
+
+  it('are signed for S3_PUBLIC_ENDPOINT when clients reach the store elsewhere, while ffmpeg keeps the inner one', async () => {
+    const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
+    const behindProxy = await createStorage(s3.config({ S3_PUBLIC_ENDPOINT: publicEndpoint }), noDatabase);
+    try {
+      const link = await behindProxy.signedUrl('results/task_link.mp4', new Date(Date.now() + 60_000));
+      expect(new URL(link).origin).toBe(publicEndpoint);
+      expect(Buffer.from(await (await fetch(link)).arrayBuffer())).toEqual(video);
+      expect(new URL(await behindProxy.readLocation('results/task_link.mp4')).origin).toBe(s3.endpoint);
+    } finally {
+      behindProxy.close();
+    }
+  });
 });
 
 describe('listing', () => {
