@@ -93,6 +93,7 @@ export async function buildApp({ config, db, sql, redis, bus, queues, storage }:
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
     multipartBody: makeMultipartBody(storage, { uploadLimitBytes: config.UPLOAD_LIMIT_BYTES, fieldLimitBytes: config.BODY_LIMIT_BYTES }),
+    pollAfterMs: config.POLL_INTERVAL_MS,
   };
 
   await app.register(healthRoutes, { db, redis });

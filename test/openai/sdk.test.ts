@@ -59,6 +59,12 @@ describe('create, poll, download and delete with openai 7', () => {
     expect(logs.body.data).toEqual([expect.objectContaining({ type: 2, quota: 400_000 })]);
   });
 
+  it('tells the SDK to ask again after one poll interval while the video is unfinished', async () => {
+    const { data, response } = await client.videos.retrieve(video.id).withResponse();
+    expect(['queued', 'in_progress']).toContain(data.status);
+    expect(response.headers.get('openai-poll-after-ms')).toBe(String(ctx.config.POLL_INTERVAL_MS));
+  });
+
   it('completes, with the link and the expiry filled in', async () => {
     const done = await untilDone(video.id);
     expect(done).toMatchObject({ status: 'completed', progress: 100, error: null });

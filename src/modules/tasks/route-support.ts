@@ -12,6 +12,8 @@ export interface TaskRoutesOptions {
   storage: Storage;
   /** Turns a multipart/form-data create into the JSON body shape (OpenAI's SDKs send multipart). */
   multipartBody: (request: FastifyRequest) => Promise<void>;
+  /** openai-poll-after-ms on an unfinished video: the gateway learns news of a task no faster than it polls. */
+  pollAfterMs: number;
 }
 
 export const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {

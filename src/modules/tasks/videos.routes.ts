@@ -20,8 +20,6 @@ const videoIdParams = z.object({ video_id: z.string().max(64).describe('The vide
 const bearer = [{ apiKey: [] }];
 const tags = ['videos (OpenAI-compatible)'];
 
-/** How long a client should wait before asking again about an unfinished video (OpenAI's SDKs read it). */
-const POLL_AFTER_MS = '10000';
 const LIST_LIMIT = { default: 20, max: 100 };
 
 const listQuery = z.object({
@@ -32,7 +30,7 @@ const listQuery = z.object({
 
 const remixBody = z.object({ prompt: z.string().describe('How to change the video') });
 
-export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, links, storage, multipartBody }: TaskRoutesOptions): Promise<void> {
+export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, links, storage, multipartBody, pollAfterMs }: TaskRoutesOptions): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', authenticate);
 
@@ -76,7 +74,7 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
     schema: { operationId: 'retrieveVideo', tags, summary: 'A video', security: bearer, params: videoIdParams, response: { 200: openAIVideoSchema } },
     handler: async (request, reply) => {
       const video = await view(await tasks.get(request.auth, request.params.video_id));
-      if (video.status === 'queued' || video.status === 'in_progress') reply.header('openai-poll-after-ms', POLL_AFTER_MS);
+      if (video.status === 'queued' || video.status === 'in_progress') reply.header('openai-poll-after-ms', String(pollAfterMs));
       return video;
     },
   });
