@@ -100,6 +100,8 @@ describe('webhooks', () => {
       const event = (await client.webhooks.unwrap(hook!.body, hook!.headers as Record<string, string>)) as unknown as { type: string; data: { task_id: string; status: string } };
       expect(event.type).toBe(type);
       expect(event.data).toMatchObject({ task_id: taskId, status: type === 'task.succeeded' ? 'SUCCESS' : 'FAILURE' });
+      // A success is reported with the gateway's own copy, not the upstream's 24-hour link.
+      if (type === 'task.succeeded') expect((event.data as { result_url?: string }).result_url).toMatch(new RegExp(`^${ctx.baseUrl}/files/results/${taskId}\\.mp4\\?`));
       const deliveries = await ctx.http('GET', `/admin/webhooks?task_id=${taskId}`, { token: ADMIN_TOKEN });
       expect(deliveries.body.data).toEqual([expect.objectContaining({ task_id: taskId, delivered: true, status_code: 200, attempt: 1 })]);
     }

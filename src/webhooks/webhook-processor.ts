@@ -36,6 +36,13 @@ const ABANDON_MARGIN_MS = 30_000;
 
 const GONE = 410;
 
+// A success is reported once the video's copy has landed (seconds, usually), so the record in the
+// webhook carries the gateway's lasting link: a receiver that keeps the link it was sent would
+// otherwise keep the upstream's, which dies within 24 hours. A copy still pending this long after
+// the task ended is not waited for any more.
+export const COPY_WAIT_MS = 120_000;
+const COPY_CHECK_MS = 1_000;
+
 async function waitInQueue(job: Job<TaskJobData>, token: string | undefined, delayMs: number): Promise<never> {
   await job.moveToDelayed(Date.now() + delayMs, token);
   throw new DelayedError();
@@ -66,6 +73,9 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const task = await findTask(deps.sql, taskId);
     const event = task ? webhookEventOf(task.status) : null;
     if (!task || !event) return;
+    if (task.resultCopy === 'pending' && Date.now() - (task.finishTime?.getTime() ?? 0) < COPY_WAIT_MS) {
+      return waitInQueue(job, token, COPY_CHECK_MS);
+    }
     const payload = webhookPayload(task, task.status === 'SUCCESS' ? await deps.resultLink(task) : '');
     const body = JSON.stringify(payload);
 

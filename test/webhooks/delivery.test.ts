@@ -12,7 +12,7 @@ import { ABANDONED, claimAttempt, finishAttempt, IN_FLIGHT, NO_SECRET } from '..
 import { webhookEventId } from '../../src/webhooks/payload.ts';
 import type { RetrySchedule } from '../../src/webhooks/retry-schedule.ts';
 import { verifyWebhook } from '../../src/webhooks/signing.ts';
-import { createWebhookProcessor } from '../../src/webhooks/webhook-processor.ts';
+import { COPY_WAIT_MS, createWebhookProcessor } from '../../src/webhooks/webhook-processor.ts';
 import { ADMIN_TOKEN } from '../helpers/context.ts';
 import { createUser, specExamples } from '../helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from '../helpers/gateway.ts';
@@ -59,10 +59,23 @@ async function submitWithCallback(url: string, body: object = specExamples.t2v):
   return taskId;
 }
 
-/** A task that ended without a callback URL, then given one with its webhook pending: no job exists for it. */
+async function waitForCopyEnd(taskId: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const { rows } = await ctx.sql.query<{ result_copy: string }>('SELECT result_copy FROM tasks WHERE task_id = $1', [taskId]);
+    if (rows[0]!.result_copy !== 'pending') return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`the copy of ${taskId} never ended`);
+}
+
+/**
+ * A task that ended without a callback URL, then given one with its webhook pending: no job exists
+ * for it. Its video copy is over, so nothing holds the webhook back.
+ */
 async function finishedTaskPendingWebhook(url: string): Promise<string> {
   const taskId = await submit(ctx, key, specExamples.t2v);
   await waitForFinal(ctx, key, taskId);
+  await waitForCopyEnd(taskId);
   await ctx.sql.query(`UPDATE tasks SET callback_url = $1, webhook_state = 'pending' WHERE task_id = $2`, [url, taskId]);
   return taskId;
 }
@@ -103,7 +116,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   ctx = await createGatewayContext({
-    env: { WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true', WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS), WEBHOOK_TIMEOUT_MS: '1000', WORKER_QUEUES: 'tasks,maintenance' },
+    env: { WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true', WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS), WEBHOOK_TIMEOUT_MS: '1000', WORKER_QUEUES: 'tasks,results,maintenance' },
   });
   const user = await createUser(ctx.http, { quota: 100_000_000 });
   const res = await ctx.http('POST', '/admin/keys', { token: ADMIN_TOKEN, body: { user_id: user.id } });
@@ -248,6 +261,30 @@ describe('webhook delivery', () => {
     expect(await waitForWebhookEnd(taskId)).toBe('delivered');
     expect(hook.received[0]!.headers.host).toBe(new URL(url).host);
     expect(await deliveries(taskId)).toEqual([expect.objectContaining({ url, attempt: 1, status_code: 200 })]);
+  });
+
+  it('reports a success once its video copy has ended, but waits no longer than COPY_WAIT_MS', async () => {
+    const hook = await receiver();
+    const processor = createWebhookProcessor({ sql: ctx.sql, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
+    const delays: number[] = [];
+    const jobFor = (taskId: string) => ({ data: { taskId }, moveToDelayed: async (at: number) => void delays.push(at - Date.now()) }) as unknown as Job<TaskJobData>;
+    // Their copies are over; here they are marked pending again by hand.
+    const fresh = await finishedTaskPendingWebhook(hook.url);
+    const stale = await finishedTaskPendingWebhook(hook.url);
+    await ctx.sql.query(`UPDATE tasks SET result_copy = 'pending' WHERE task_id = $1`, [fresh]);
+    await ctx.sql.query(`UPDATE tasks SET result_copy = 'pending', finish_time = now() - make_interval(secs => $2) WHERE task_id = $1`, [stale, COPY_WAIT_MS / 1000 + 1]);
+
+    await expect(processor(jobFor(fresh), 'token')).rejects.toBeInstanceOf(DelayedError);
+    expect(delays).toEqual([expect.any(Number)]);
+    expect(delays[0]).toBeLessThanOrEqual(1_000);
+    expect(await deliveries(fresh)).toEqual([]);
+    await ctx.sql.query(`UPDATE tasks SET result_copy = 'stored' WHERE task_id = $1`, [fresh]);
+    await processor(jobFor(fresh), 'token');
+    expect(hook.forTask(fresh)).toHaveLength(1);
+
+    await processor(jobFor(stale), 'token');
+    expect(hook.forTask(stale)).toHaveLength(1);
+    expect(delays).toHaveLength(1);
   });
 
   it('checks the callback URL again before each attempt', async () => {
