@@ -1,4 +1,4 @@
-import type { Db } from '../lib/database.ts';
+import { type Db, openDatabase } from '../lib/database.ts';
 import { ensureDatabase } from './ensure-database.ts';
 import { applyMigrations } from './schema-engine.ts';
 import { seedDefaults } from './seed.ts';
@@ -9,4 +9,14 @@ export async function prepareDatabase(databaseUrl: string, db: Db): Promise<stri
   const applied = await applyMigrations(databaseUrl);
   await seedDefaults(db);
   return applied;
+}
+
+/** prepareDatabase on a connection of its own, for a process that has none yet (it may not be able to connect before this). */
+export async function prepareDatabaseAt(databaseUrl: string): Promise<string[]> {
+  const database = openDatabase(databaseUrl, 1);
+  try {
+    return await prepareDatabase(databaseUrl, database.db);
+  } finally {
+    await database.close();
+  }
 }

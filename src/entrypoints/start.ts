@@ -3,7 +3,7 @@
 import { pino } from 'pino';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config/env.ts';
-import { prepareDatabase } from '../db/prepare-database.ts';
+import { prepareDatabaseAt } from '../db/prepare-database.ts';
 import { createInfra } from '../infra.ts';
 import { loggerOptions } from '../lib/logger.ts';
 import { startWorker } from '../worker/start-worker.ts';
@@ -12,9 +12,10 @@ import { onShutdown } from './shutdown.ts';
 
 const config = loadConfig();
 const log = pino(loggerOptions(config.LOG_LEVEL, 'start'));
-const infra = await createInfra(config, 'api');
-const applied = await prepareDatabase(config.DATABASE_URL, infra.db);
+// Before anything else connects: the database may not exist yet, and storage reads its settings.
+const applied = await prepareDatabaseAt(config.DATABASE_URL);
 if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
+const infra = await createInfra(config, 'api');
 const upstream = await startLocalUpstreamIfNeeded(config, infra.db, log);
 const worker = await startWorker({ config, ...infra, log: pino(loggerOptions(config.LOG_LEVEL, 'worker')) });
 const app = await buildApp({ config, ...infra });

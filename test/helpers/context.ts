@@ -27,7 +27,7 @@ export interface TestContext extends Infra {
   close(): Promise<void>;
 }
 
-async function adminQuery(sql: string): Promise<void> {
+export async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: withDatabase(inject('databaseUrl'), 'postgres') });
   await client.connect();
   try {
@@ -38,7 +38,7 @@ async function adminQuery(sql: string): Promise<void> {
 }
 
 /** A port nothing listens on right now, so the app's links can name it before it listens. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
