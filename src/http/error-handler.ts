@@ -37,7 +37,7 @@ export function toAppError(error: FastifyError | AppError | Error, { bodyLimit, 
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('payload_too_large', `request body is larger than the ${bodyLimit}-byte limit`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('unsupported_media_type', 'unsupported Content-Type; send the body as application/json (or multipart/form-data to /v1/videos)');
+      return new AppError('unsupported_media_type', 'unsupported Content-Type; send the body as application/json or multipart/form-data');
     case 'FST_REQ_FILE_TOO_LARGE':
       return new AppError('payload_too_large', `input_reference is larger than the ${uploadLimit}-byte limit`, 'input_reference');
     case 'FST_FILES_LIMIT':

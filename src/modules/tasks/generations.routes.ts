@@ -9,7 +9,7 @@ import { idempotencyKeyOf, type TaskRoutesOptions, withReplayHeader } from './ro
 const taskIdParams = z.object({ task_id: z.string().max(64).describe('Public task id returned at submit') });
 const bearer = [{ apiKey: [] }];
 
-export async function generationRoutes(app: FastifyInstance, { tasks, authenticate, links }: TaskRoutesOptions): Promise<void> {
+export async function generationRoutes(app: FastifyInstance, { tasks, authenticate, links, multipartBody }: TaskRoutesOptions): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', authenticate);
 
@@ -23,6 +23,8 @@ export async function generationRoutes(app: FastifyInstance, { tasks, authentica
       body: submitBodySchema,
       response: { 200: submitResponseSchema },
     },
+    // The same form /v1/videos takes: one parser for both, so a client may switch endpoints freely.
+    preValidation: multipartBody,
     handler: async (request, reply) => {
       const submitted = await tasks.submit(request.auth, request.body, { log: request.log, idempotencyKey: idempotencyKeyOf(request) });
       return withReplayHeader(reply, submitted).send(toSubmitResponse(submitted.task));

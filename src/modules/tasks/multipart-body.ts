@@ -5,7 +5,7 @@
 // uploaded image is kept in storage and handed on as a gateway-made media reference.
 import '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { badRequest } from '../../lib/errors.ts';
+import { AppError, badRequest } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/ids.ts';
 import type { Storage } from '../../storage/storage.ts';
 
@@ -38,19 +38,33 @@ export function makeMultipartBody(storage: Storage, limits: MultipartLimits) {
   return async function multipartBody(request: FastifyRequest): Promise<void> {
     if (!request.isMultipart()) return;
     const body: Record<string, unknown> = {};
+    let upload: Buffer | undefined;
     const parts = request.parts({ limits: { fileSize: limits.uploadLimitBytes, files: 1, fields: 100, fieldSize: limits.fieldLimitBytes } });
-    for await (const part of parts) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'input_reference') {
-          throw badRequest(`unexpected file in form field "${part.fieldname}": only input_reference takes a file`, part.fieldname);
+    try {
+      for await (const part of parts) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'input_reference') {
+            throw badRequest(`unexpected file in form field "${part.fieldname}": only input_reference takes a file`, part.fieldname);
+          }
+          upload = await part.toBuffer();
+        } else {
+          setField(body, part.fieldname, String(part.value));
         }
-        request.uploadedReference = await storeImage(storage, await part.toBuffer());
-      } else {
-        setField(body, part.fieldname, String(part.value));
       }
+    } catch (err) {
+      throw asFormError(err);
     }
+    // Stored only once the whole form has been read: an error from storage is ours, not the client's.
+    if (upload) request.uploadedReference = await storeImage(storage, upload);
     request.body = body;
   };
+}
+
+// The multipart plugin's own errors carry a code the error handler knows; the parser underneath
+// (busboy) throws plain errors for a body that breaks off or lacks its boundary.
+function asFormError(err: unknown): unknown {
+  if (err instanceof AppError || !(err instanceof Error) || 'code' in err) return err;
+  return badRequest(`the multipart/form-data body could not be read: ${err.message}`);
 }
 
 async function storeImage(storage: Storage, bytes: Buffer): Promise<string> {

@@ -120,7 +120,8 @@ function checkResolution(value: string | undefined, field: string): Resolution {
   if (value === undefined || value === '') return '720P';
   const upper = value.toUpperCase();
   if (!(RESOLUTIONS as readonly string[]).includes(upper)) {
-    throw badRequest(`${field} must be 720P or 1080P, got "${value}"`, field);
+    const choices = field === 'size' ? '720P, 1080P or a frame size such as 1280x720' : '720P or 1080P';
+    throw badRequest(`${field} must be ${choices}, got "${value}"`, field);
   }
   return upper as Resolution;
 }
