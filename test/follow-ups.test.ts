@@ -85,6 +85,15 @@ describe('durable results', () => {
     expect(res.headers.get('content-range')).toMatch(/^bytes 0-99\/\d+$/);
     const beyond = await ctx.http('GET', `/v1/videos/${taskId}/content`, { token: key, headers: { range: 'bytes=999999999-' } });
     expect(beyond.status).toBe(416);
+    const size = (await readFile(SAMPLE_MP4)).length;
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${size}`);
+    const tail = await ctx.http('GET', `/v1/videos/${taskId}/content`, { token: key, headers: { range: 'bytes=-100' } });
+    expect(tail.status).toBe(206);
+    expect(tail.headers.get('content-range')).toBe(`bytes ${size - 100}-${size - 1}/${size}`);
+    // A range that makes no sense is ignored, as HTTP says: the whole video.
+    const backwards = await ctx.http('GET', `/v1/videos/${taskId}/content`, { token: key, headers: { range: 'bytes=5-2' } });
+    expect(backwards.status).toBe(200);
+    expect(backwards.headers.get('content-length')).toBe(String(size));
   });
 });
 

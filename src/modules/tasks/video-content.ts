@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { FastifyReply } from 'fastify';
 import { AppError, badRequest } from '../../lib/errors.ts';
+import { parseByteRange } from '../../storage/byte-range.ts';
 import { RangeNotSatisfiableError } from '../../storage/range-errors.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { TaskRow } from './tasks.repository.ts';
@@ -13,13 +14,6 @@ export const CONTENT_VARIANTS = ['video', 'thumbnail', 'spritesheet'] as const;
 export type ContentVariant = (typeof CONTENT_VARIANTS)[number];
 
 const UPSTREAM_TIMEOUT_MS = 30_000;
-const RANGE = /^bytes=(\d+)-(\d*)$/;
-
-function parseRange(header: string | undefined): { start: number; end?: number } | undefined {
-  const match = header ? RANGE.exec(header.trim()) : null;
-  if (!match) return undefined;
-  return { start: Number(match[1]), end: match[2] ? Number(match[2]) : undefined };
-}
 
 export async function sendVideoContent(
   reply: FastifyReply,
@@ -33,22 +27,26 @@ export async function sendVideoContent(
     throw badRequest(`video ${task.taskId} has no content: it is ${state}`, 'video_id');
   }
   if (variant === 'spritesheet') throw badRequest('variant spritesheet is not available; ask for video or thumbnail', 'variant');
-  const range = parseRange(rangeHeader);
   if (task.resultCopy === 'expired') {
     throw new AppError('not_found', `video ${task.taskId} is no longer available: it was deleted at the end of its retention period`);
   }
   if (variant === 'thumbnail') {
     if (task.resultCopy !== 'stored' || !task.thumbnailKey) throw new AppError('not_found', `video ${task.taskId} has no thumbnail`);
-    return sendStored(reply, storage, task.thumbnailKey, range, `${task.taskId}-thumbnail`);
+    // A thumbnail's size is not recorded, so a range of it is not honoured: HTTP lets a server send the whole.
+    return sendStored(reply, storage, task.thumbnailKey, null, `${task.taskId}-thumbnail`);
   }
-  if (task.resultCopy === 'stored' && task.resultKey) return sendStored(reply, storage, task.resultKey, range, task.taskId);
+  if (task.resultCopy === 'stored' && task.resultKey) {
+    const range = task.resultBytes === null ? null : parseByteRange(rangeHeader, Number(task.resultBytes));
+    if (range === 'unsatisfiable') return reply.status(416).header('content-range', `bytes */${task.resultBytes}`).send();
+    return sendStored(reply, storage, task.resultKey, range, task.taskId);
+  }
   return relayUpstream(reply, task, rangeHeader);
 }
 
-async function sendStored(reply: FastifyReply, storage: Storage, key: string, range: { start: number; end?: number } | undefined, name: string) {
+async function sendStored(reply: FastifyReply, storage: Storage, key: string, range: { start: number; end: number } | null, name: string) {
   let object;
   try {
-    object = await storage.get(key, range);
+    object = await storage.get(key, range ?? undefined);
   } catch (err) {
     if (!(err instanceof RangeNotSatisfiableError)) throw err;
     return reply.status(416).header('content-range', `bytes */${err.bytes}`).send();
