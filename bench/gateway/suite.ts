@@ -10,6 +10,7 @@ import { createCustomers } from './customers.ts';
 import { prepareGatewayDatabase } from './database.ts';
 import { countTasks, pickQueryTargets, queryLoad } from './query.ts';
 import { submitLoad } from './submit.ts';
+import { scratchStorageDir } from '../lib/scratch-storage.ts';
 
 const QUERY_TASKS = 1_000;
 
@@ -38,6 +39,7 @@ export const gatewaySuite: Suite = {
           REDIS_PREFIX: redisPrefix,
           LOG_LEVEL: 'warn',
           ADMIN_TOKEN: 'bench',
+          STORAGE_DIR: await scratchStorageDir(cleanup),
         },
         readyPath: '/readyz',
       },

@@ -7,6 +7,7 @@ import { startServer } from '../lib/child-server.ts';
 import { log } from '../lib/log.ts';
 import { withClient } from '../lib/postgres.ts';
 import { deleteKeysWithPrefix } from '../lib/redis.ts';
+import { scratchStorageDir } from '../lib/scratch-storage.ts';
 import type { Suite } from '../lib/suite.ts';
 import { createCustomers } from '../gateway/customers.ts';
 import { prepareGatewayDatabase } from '../gateway/database.ts';
@@ -49,7 +50,9 @@ export const workerSuite: Suite = {
       cleanup,
     );
     await withClient(databaseUrl, (c) => c.query(`INSERT INTO channels (name, base_url, api_key) VALUES ('simulator', $1, $2)`, [simulator.url, SIM.SIM_API_KEY]));
-    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ADMIN_TOKEN: 'bench', ...WORKER };
+    // The worker consumes every queue, as deployed: result copies (and their thumbnails) share it with settlement.
+    const storageDir = await scratchStorageDir(cleanup);
+    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ADMIN_TOKEN: 'bench', STORAGE_DIR: storageDir, ...WORKER };
     const api = await startServer({ name: 'gateway', script: 'src/entrypoints/api.ts', env, readyPath: '/readyz' }, cleanup);
     log('worker: starting one worker process');
     const worker = await startServer({ name: 'worker', script: 'src/entrypoints/worker.ts', env }, cleanup);
