@@ -126,6 +126,14 @@ describe('openai 6.27 (JSON creates)', () => {
   });
 });
 
+describe('openai 6.27 (multipart creates)', () => {
+  it('uploads an input_reference file and the video completes', async () => {
+    const video = await client6.videos.create({ prompt: 'the cat blinks', seconds: '4', input_reference: await toFile(PNG, 'frame.png', { type: 'image/png' }) });
+    expect(video).toMatchObject({ model: 'wan2.7-i2v', status: 'queued', seconds: '4' });
+    expect((await untilDone(video.id)).status).toBe('completed');
+  });
+});
+
 describe('list', () => {
   it('pages with after, limit and order, and auto-pagination reaches every video', async () => {
     const other = await createCustomer(ctx.http, 100_000_000);
@@ -198,5 +206,14 @@ describe('retries', () => {
     expect(a.id).toBe(b.id);
     const after = await balanceOf(ctx.http, customer.userId);
     expect(before.quota - after.quota).toBe(250_000);
+  });
+
+  it('with an uploaded file too: the same image and key give the same video', async () => {
+    const before = await balanceOf(ctx.http, customer.userId);
+    const options = { headers: { 'Idempotency-Key': `upload-${Date.now()}` } };
+    const create = async () => client.videos.create({ prompt: 'the same frame', input_reference: await toFile(PNG, 'frame.png') }, options);
+    const [a, b] = await Promise.all([create(), create()]);
+    expect(a.id).toBe(b.id);
+    expect(before.quota - (await balanceOf(ctx.http, customer.userId)).quota).toBe(250_000);
   });
 });
