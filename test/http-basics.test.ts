@@ -44,6 +44,9 @@ describe('OpenAPI', () => {
     const res = await ctx.http('GET', '/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
+    for (const path of ['/v1/videos', '/v1/video/generations']) {
+      expect(Object.keys(res.body.paths[path].post.requestBody.content)).toEqual(['application/json', 'multipart/form-data']);
+    }
     const operations = Object.entries(res.body.paths as Record<string, Record<string, { operationId?: string }>>).flatMap(
       ([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
     );

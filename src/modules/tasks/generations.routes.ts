@@ -20,6 +20,7 @@ export async function generationRoutes(app: FastifyInstance, { tasks, authentica
       summary: 'Submit a Wan 2.7 video task',
       description: 'With an Idempotency-Key header, the same key and body within 24 hours return the first task and charge once.',
       security: bearer,
+      consumes: ['application/json', 'multipart/form-data'],
       body: submitBodySchema,
       response: { 200: submitResponseSchema },
     },

@@ -45,6 +45,7 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       description:
         'JSON or multipart/form-data; with multipart, input_reference may be the image file itself. The model defaults to wan2.7-i2v with an input_reference, wan2.7-t2v without. An Idempotency-Key header makes a retry return the first video and charge once.',
       security: bearer,
+      consumes: ['application/json', 'multipart/form-data'],
       body: submitBodySchema,
       response: { 200: openAIVideoCreatedSchema },
     },
