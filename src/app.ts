@@ -4,15 +4,12 @@ import type { IncomingMessage } from 'node:http';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import type { Config } from './config/env.ts';
 import { registerErrorHandlers } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
-import type { Queues } from './jobs/job-queue.ts';
-import type { CacheBus } from './lib/cache-bus.ts';
+import type { Connections } from './infra.ts';
 import { loggerOptions } from './lib/logger.ts';
-import type { Db, Sql } from './lib/database.ts';
 import { adminRoutes } from './modules/admin/admin.routes.ts';
 import { recordKeysLastUsed } from './modules/admin/keys.repository.ts';
 import { makeAuthenticate } from './modules/auth/authenticate.ts';
@@ -26,20 +23,13 @@ import { sourceVideoUrl } from './modules/tasks/remix-source.ts';
 import type { TaskRoutesOptions } from './modules/tasks/route-support.ts';
 import { videoRoutes } from './modules/tasks/videos.routes.ts';
 import { fileRoutes } from './http/file.routes.ts';
-import type { GatewayStorage } from './storage/gateway-storage.ts';
 import { LocalStorage } from './storage/local-storage.ts';
 import { createResultLinks } from './storage/result-links.ts';
 import { assertCallbackUrl } from './webhooks/callback-url.ts';
 import { createTaskService } from './modules/tasks/tasks.service.ts';
 
-export interface AppDeps {
+export interface AppDeps extends Connections {
   config: Config;
-  db: Db;
-  sql: Sql;
-  redis: Redis;
-  bus: CacheBus;
-  queues: Queues;
-  storage: GatewayStorage;
 }
 
 const KEY_CACHE = { ttlMs: 60_000, negativeTtlMs: 1_000, maxEntries: 100_000 };

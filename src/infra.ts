@@ -10,7 +10,8 @@ import { createRedis } from './lib/redis.ts';
 import { createStorage } from './storage/create-storage.ts';
 import type { GatewayStorage } from './storage/gateway-storage.ts';
 
-export interface Infra {
+/** What the API and the worker are built from; every process passes its Infra's. */
+export interface Connections {
   db: Db;
   /** The same pool as `db`'s, for the queries written in SQL. */
   sql: Sql;
@@ -19,6 +20,9 @@ export interface Infra {
   queues: Queues;
   /** The gateway's own files: copies of results, thumbnails, uploaded images. */
   storage: GatewayStorage;
+}
+
+export interface Infra extends Connections {
   close(): Promise<void>;
 }
 

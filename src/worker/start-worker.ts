@@ -3,14 +3,10 @@
 // (on schedules shared by every worker, so each runs once per interval however many workers there are).
 import { Queue, type Processor, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.ts';
+import type { Connections } from '../infra.ts';
 import { bullPrefix, MAINTENANCE_QUEUE, PURGE_JOB, QUEUES, RECONCILE_JOB, type TaskJobData } from '../jobs/contracts.ts';
-import type { Queues } from '../jobs/job-queue.ts';
-import type { CacheBus } from '../lib/cache-bus.ts';
-import type { Db, Sql } from '../lib/database.ts';
 import { purgeIdempotencyKeys } from '../modules/tasks/tasks.repository.ts';
-import type { GatewayStorage } from '../storage/gateway-storage.ts';
 import { createResultLinks } from '../storage/result-links.ts';
 import { DashScopeClient } from '../upstream/dashscope-client.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
@@ -24,14 +20,8 @@ import { purgeExpiredResults, purgeExpiredUploads } from './result-retention.ts'
 import { workerSettings } from './settings.ts';
 import { createTaskProcessor } from './task-processor.ts';
 
-export interface WorkerDeps {
+export interface WorkerDeps extends Connections {
   config: Config;
-  db: Db;
-  sql: Sql;
-  redis: Redis;
-  bus: CacheBus;
-  queues: Queues;
-  storage: GatewayStorage;
   log: FastifyBaseLogger;
   /** Defaults to the DashScope client. */
   upstream?: UpstreamClient;
