@@ -13,6 +13,7 @@
 import type { PoolClient } from 'pg';
 import type { WebhookDelivery } from '../generated/prisma/client.ts';
 import type { Db, Sql } from '../lib/database.ts';
+import { newestFirst, olderThan, type PageRequest, toPage } from '../lib/newest-first.ts';
 import { unixSeconds } from '../lib/time.ts';
 import type { WebhookEvent } from './payload.ts';
 
@@ -167,19 +168,12 @@ export function toDeliveryView(delivery: WebhookDelivery) {
   };
 }
 
-export interface DeliveryFilter {
+export interface DeliveryFilter extends PageRequest {
   task_id?: string;
-  limit: number;
-  cursor?: string;
 }
 
 /** Newest first; `nextCursor` continues with older attempts. */
-export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<{ deliveries: WebhookDelivery[]; nextCursor: string | null }> {
-  const rows = await db.webhookDelivery.findMany({
-    where: { taskId: filter.task_id, id: filter.cursor ? { lt: BigInt(filter.cursor) } : undefined },
-    orderBy: { id: 'desc' },
-    take: filter.limit + 1,
-  });
-  const deliveries = rows.slice(0, filter.limit);
-  return { deliveries, nextCursor: rows.length > filter.limit ? (deliveries.at(-1)?.id.toString() ?? null) : null };
+export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<{ rows: WebhookDelivery[]; nextCursor: string | null }> {
+  const rows = await db.webhookDelivery.findMany({ where: { taskId: filter.task_id, id: olderThan(filter.cursor) }, ...newestFirst(filter) });
+  return toPage(rows, filter.limit);
 }

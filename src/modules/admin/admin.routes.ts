@@ -110,8 +110,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   r.get('/admin/logs', {
     schema: { ...admin, operationId: 'listLogs', querystring: logsQuery, response: { 200: logsPage } },
     handler: async (request) => {
-      const { logs, nextCursor } = await listLogs(db, request.query);
-      return { data: logs.map(toLogView), next_cursor: nextCursor };
+      const { rows, nextCursor } = await listLogs(db, request.query);
+      return { data: rows.map(toLogView), next_cursor: nextCursor };
     },
   });
 
@@ -124,8 +124,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       response: { 200: webhookDeliveriesPage },
     },
     handler: async (request) => {
-      const { deliveries, nextCursor } = await listDeliveries(db, request.query);
-      return { data: deliveries.map(toDeliveryView), next_cursor: nextCursor };
+      const { rows, nextCursor } = await listDeliveries(db, request.query);
+      return { data: rows.map(toDeliveryView), next_cursor: nextCursor };
     },
   });
 

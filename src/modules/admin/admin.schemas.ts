@@ -104,18 +104,26 @@ export const logSchema = z.object({
   created_at: z.int(),
 });
 
+// The paging of the operator's newest-first lists (src/lib/newest-first.ts).
+const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().regex(/^\d+$/, 'cursor must be the next_cursor of a previous page').optional(),
+};
+
+const newestFirstPage = <T extends z.ZodType>(item: T) =>
+  z.object({
+    data: z.array(item),
+    next_cursor: z.string().nullable().describe('Pass as cursor for the next (older) page; null at the end'),
+  });
+
 export const logsQuery = z.object({
   user_id: z.coerce.number().int().positive().optional(),
   task_id: z.string().max(64).optional(),
   type: z.coerce.number().int().min(1).max(6).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^\d+$/, 'cursor must be the next_cursor of a previous page').optional(),
+  ...pageQuery,
 });
 
-export const logsPage = z.object({
-  data: z.array(logSchema),
-  next_cursor: z.string().nullable().describe('Pass as cursor for the next (older) page; null at the end'),
-});
+export const logsPage = newestFirstPage(logSchema);
 
 export const webhookDeliverySchema = z.object({
   id: z.string().describe('Delivery id (a 64-bit integer, as a string)'),
@@ -132,14 +140,10 @@ export const webhookDeliverySchema = z.object({
 
 export const webhookDeliveriesQuery = z.object({
   task_id: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^\d+$/, 'cursor must be the next_cursor of a previous page').optional(),
+  ...pageQuery,
 });
 
-export const webhookDeliveriesPage = z.object({
-  data: z.array(webhookDeliverySchema),
-  next_cursor: z.string().nullable().describe('Pass as cursor for the next (older) page; null at the end'),
-});
+export const webhookDeliveriesPage = newestFirstPage(webhookDeliverySchema);
 
 export const channelSchema = z.object({
   id: z.int(),

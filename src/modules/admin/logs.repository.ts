@@ -1,5 +1,6 @@
 import type { Log } from '../../generated/prisma/client.ts';
 import type { Db } from '../../lib/database.ts';
+import { newestFirst, olderThan, type PageRequest, toPage } from '../../lib/newest-first.ts';
 import { unixSeconds } from '../../lib/time.ts';
 
 export function toLogView(log: Log) {
@@ -16,26 +17,17 @@ export function toLogView(log: Log) {
   };
 }
 
-export interface LogFilter {
+export interface LogFilter extends PageRequest {
   user_id?: number;
   task_id?: string;
   type?: number;
-  limit: number;
-  cursor?: string;
 }
 
 /** Newest first; `nextCursor` continues with older entries. */
-export async function listLogs(db: Db, filter: LogFilter): Promise<{ logs: Log[]; nextCursor: string | null }> {
+export async function listLogs(db: Db, filter: LogFilter): Promise<{ rows: Log[]; nextCursor: string | null }> {
   const rows = await db.log.findMany({
-    where: {
-      userId: filter.user_id,
-      taskId: filter.task_id,
-      type: filter.type,
-      id: filter.cursor ? { lt: BigInt(filter.cursor) } : undefined,
-    },
-    orderBy: { id: 'desc' },
-    take: filter.limit + 1,
+    where: { userId: filter.user_id, taskId: filter.task_id, type: filter.type, id: olderThan(filter.cursor) },
+    ...newestFirst(filter),
   });
-  const logs = rows.slice(0, filter.limit);
-  return { logs, nextCursor: rows.length > filter.limit ? (logs.at(-1)?.id.toString() ?? null) : null };
+  return toPage(rows, filter.limit);
 }
