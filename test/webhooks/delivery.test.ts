@@ -11,12 +11,12 @@ import type { TaskRow } from '../../src/modules/tasks/tasks.repository.ts';
 import { ABANDONED, claimAttempt, finishAttempt, IN_FLIGHT, NO_SECRET } from '../../src/webhooks/deliveries.repository.ts';
 import { webhookEventId } from '../../src/webhooks/payload.ts';
 import type { RetrySchedule } from '../../src/webhooks/retry-schedule.ts';
-import { verifyWebhook } from '../../src/webhooks/signing.ts';
 import { COPY_WAIT_MS, createWebhookProcessor } from '../../src/webhooks/webhook-processor.ts';
 import { ADMIN_TOKEN } from '../helpers/context.ts';
 import { createUser, specExamples } from '../helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from '../helpers/gateway.ts';
 import { type Answer, deadUrl, type Receiver, startReceiver } from './receiver.ts';
+import { verifyWebhook } from './verify-webhook.ts';
 
 const MAX_ATTEMPTS = 3;
 // The production schedule scaled down: 100 ms, 400 ms, then at most 2 s, each plus up to 25 %.
