@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from './helpers/context.ts';
 import { createUser, specExamples } from './helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from './helpers/gateway.ts';
+import { until } from './helpers/until.ts';
 import { type Receiver, startReceiver } from './webhooks/receiver.ts';
 
 let ctx: GatewayContext;
@@ -16,6 +17,7 @@ let key: string;
 let secret: string;
 
 const SAMPLE_MP4 = new URL('../src/simulator/assets/sample.mp4', import.meta.url);
+const SOON = { timeoutMs: 15_000 };
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 beforeAll(async () => {
@@ -32,16 +34,6 @@ afterAll(async () => {
   await ctx.close();
 });
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('durable results', () => {
   it('copies the video, hands out the gateway\'s own link, and serves it after the upstream forgot the task', async () => {
     const taskId = await submit(ctx, key, specExamples.t2v);
@@ -49,7 +41,7 @@ describe('durable results', () => {
     const row = await until(async () => {
       const task = await ctx.db.task.findUniqueOrThrow({ where: { taskId } });
       return task.resultCopy === 'stored' ? task : undefined;
-    }, 'the copy');
+    }, 'the copy', SOON);
     const original = await readFile(SAMPLE_MP4);
     expect(Number(row.resultBytes)).toBe(original.length);
     expect(row.resultSha256).toBe(sha256(original));
@@ -79,7 +71,7 @@ describe('durable results', () => {
   it('serves byte ranges of the copy', async () => {
     const taskId = await submit(ctx, key, specExamples.i2v);
     await waitForFinal(ctx, key, taskId);
-    await until(async () => ((await ctx.db.task.findUniqueOrThrow({ where: { taskId } })).resultCopy === 'stored' ? true : undefined), 'the copy');
+    await until(async () => ((await ctx.db.task.findUniqueOrThrow({ where: { taskId } })).resultCopy === 'stored' ? true : undefined), 'the copy', SOON);
     const res = await ctx.http('GET', `/v1/videos/${taskId}/content`, { token: key, headers: { range: 'bytes=0-99' } });
     expect(res.status).toBe(206);
     expect(res.headers.get('content-range')).toMatch(/^bytes 0-99\/\d+$/);
@@ -105,7 +97,7 @@ describe('webhooks', () => {
     await waitForFinal(ctx, key, failed);
     const client = new OpenAI({ apiKey: 'unused', webhookSecret: secret });
     for (const [taskId, type] of [[ok, 'task.succeeded'], [failed, 'task.failed']] as const) {
-      const [hook] = await until(async () => (receiver.forTask(taskId).length ? receiver.forTask(taskId) : undefined), `the webhook of ${taskId}`);
+      const [hook] = await until(async () => (receiver.forTask(taskId).length ? receiver.forTask(taskId) : undefined), `the webhook of ${taskId}`, SOON);
       const event = (await client.webhooks.unwrap(hook!.body, hook!.headers as Record<string, string>)) as unknown as { type: string; data: { task_id: string; status: string } };
       expect(event.type).toBe(type);
       expect(event.data).toMatchObject({ task_id: taskId, status: type === 'task.succeeded' ? 'SUCCESS' : 'FAILURE' });
@@ -122,7 +114,7 @@ describe('webhooks', () => {
     try {
       const taskId = await submit(ctx, key, { ...specExamples.t2v, callback_url: other.url });
       await waitForFinal(ctx, key, taskId);
-      await until(async () => (other.forTask(taskId).length ? true : undefined), 'the webhook');
+      await until(async () => (other.forTask(taskId).length ? true : undefined), 'the webhook', SOON);
       expect(receiver.forTask(taskId)).toHaveLength(0);
     } finally {
       await other.close();

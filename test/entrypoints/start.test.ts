@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it, inject } from 'vitest';
 import { withDatabase } from '../setup/database-url.ts';
 import { adminQuery, freePort } from '../helpers/context.ts';
 import { specExamples } from '../helpers/factories.ts';
+import { until } from '../helpers/until.ts';
 
 const ENTRY = new URL('../../src/entrypoints/start.ts', import.meta.url).pathname;
 const suffix = randomBytes(6).toString('hex');
@@ -29,15 +30,17 @@ async function json(method: string, url: string, token: string, body?: unknown) 
   return { status: res.status, body: (await res.json()) as any };
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (child.exitCode !== null) throw new Error(`the process exited with ${child.exitCode} before ${what}; it said:\n${output}`);
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms; the process said:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** until() for this child: a probe that fails counts as not yet, and the child dying ends the wait. */
+function untilChild<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+  return until(
+    async () => {
+      const value = await probe().catch(() => undefined);
+      if (value === undefined && child.exitCode !== null) throw new Error(`the process exited with ${child.exitCode} before ${what}; it said:\n${output}`);
+      return value;
+    },
+    () => `${what} (the process said:\n${output})`,
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 beforeAll(async () => {
@@ -66,7 +69,7 @@ beforeAll(async () => {
   });
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  await until(async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined), 'readiness', 60_000);
+  await untilChild(async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined), 'readiness', 60_000);
 });
 
 afterAll(async () => {
@@ -86,7 +89,7 @@ it('creates the database, runs everything, and takes a task to SUCCESS with a st
   const submitted = await json('POST', '/v1/video/generations', key.body.key, specExamples.t2v);
   expect(submitted.status, JSON.stringify(submitted.body)).toBe(200);
 
-  const record = await until(async () => {
+  const record = await untilChild(async () => {
     const { body } = await json('GET', `/v1/video/generations/${submitted.body.task_id}`, key.body.key);
     return body.data.result_url.startsWith(`${baseUrl}/files/`) ? body.data : undefined;
   }, 'the stored copy', 30_000);

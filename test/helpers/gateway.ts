@@ -6,6 +6,7 @@ import { buildSimulator, type Simulator } from '../../src/simulator/app.ts';
 import type { SimulatorOptions } from '../../src/simulator/options.ts';
 import { type RunningWorker, startWorker } from '../../src/worker/start-worker.ts';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './context.ts';
+import { until } from './until.ts';
 
 export const SIM_KEY = 'sk-sim-test';
 
@@ -102,15 +103,18 @@ export interface TaskRecord {
 
 /** Polls the public query endpoint until the task is final. */
 export async function waitForFinal(ctx: TestContext, key: string, taskId: string, timeoutMs = 20_000): Promise<TaskRecord> {
-  const started = Date.now();
-  for (;;) {
-    const res = await ctx.http('GET', `/v1/video/generations/${taskId}`, { token: key });
-    expect(res.status).toBe(200);
-    const task = res.body.data as TaskRecord;
-    if (task.status === 'SUCCESS' || task.status === 'FAILURE') return task;
-    if (Date.now() - started > timeoutMs) throw new Error(`task ${taskId} still ${task.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let status = '';
+  return until(
+    async () => {
+      const res = await ctx.http('GET', `/v1/video/generations/${taskId}`, { token: key });
+      expect(res.status).toBe(200);
+      const task = res.body.data as TaskRecord;
+      status = task.status;
+      return status === 'SUCCESS' || status === 'FAILURE' ? task : undefined;
+    },
+    () => `the end of task ${taskId} (still ${status})`,
+    { timeoutMs },
+  );
 }
 
 export async function submit(ctx: TestContext, key: string, body: unknown): Promise<string> {

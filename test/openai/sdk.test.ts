@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../helpers/context.ts';
 import { balanceOf, createCustomer, type Customer } from '../helpers/factories.ts';
 import { createGatewayContext, type GatewayContext } from '../helpers/gateway.ts';
+import { until } from '../helpers/until.ts';
 
 let ctx: GatewayContext;
 let customer: Customer;
@@ -29,12 +30,10 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 async function untilDone(id: string): Promise<OpenAI.Videos.Video> {
-  for (let i = 0; i < 400; i++) {
+  return until(async () => {
     const video = await client.videos.retrieve(id);
-    if (video.status === 'completed' || video.status === 'failed') return video;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`video ${id} never finished`);
+    return video.status === 'completed' || video.status === 'failed' ? video : undefined;
+  }, `the end of video ${id}`);
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

@@ -15,6 +15,7 @@ import { COPY_WAIT_MS, createWebhookProcessor } from '../../src/webhooks/webhook
 import { ADMIN_TOKEN } from '../helpers/context.ts';
 import { createUser, specExamples } from '../helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from '../helpers/gateway.ts';
+import { until } from '../helpers/until.ts';
 import { type Answer, deadUrl, type Receiver, startReceiver } from './receiver.ts';
 import { verifyWebhook } from './verify-webhook.ts';
 
@@ -60,12 +61,10 @@ async function submitWithCallback(url: string, body: object = specExamples.t2v):
 }
 
 async function waitForCopyEnd(taskId: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  await until(async () => {
     const { rows } = await ctx.sql.query<{ result_copy: string }>('SELECT result_copy FROM tasks WHERE task_id = $1', [taskId]);
-    if (rows[0]!.result_copy !== 'pending') return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`the copy of ${taskId} never ended`);
+    return rows[0]!.result_copy !== 'pending' ? true : undefined;
+  }, `the end of the copy of ${taskId}`, { timeoutMs: 10_000, intervalMs: 25 });
 }
 
 /**
@@ -85,14 +84,16 @@ async function webhookState(taskId: string): Promise<string> {
   return rows[0]!.webhook_state;
 }
 
-async function waitForWebhookEnd(taskId: string, timeoutMs = 20_000): Promise<string> {
-  const started = Date.now();
-  for (;;) {
-    const state = await webhookState(taskId);
-    if (state === 'delivered' || state === 'failed') return state;
-    if (Date.now() - started > timeoutMs) throw new Error(`webhook of ${taskId} still ${state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+async function waitForWebhookEnd(taskId: string): Promise<string> {
+  let state = '';
+  return until(
+    async () => {
+      state = await webhookState(taskId);
+      return state === 'delivered' || state === 'failed' ? state : undefined;
+    },
+    () => `the end of the webhook of ${taskId} (still ${state})`,
+    { intervalMs: 25 },
+  );
 }
 
 interface DeliveryRow {

@@ -18,6 +18,7 @@ import { createResultLinks } from '../../src/storage/result-links.ts';
 import { createResultCopyProcessor } from '../../src/worker/result-copy.ts';
 import { createCustomer, type Customer, specExamples } from '../helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from '../helpers/gateway.ts';
+import { until } from '../helpers/until.ts';
 import { filesUnder, freePort, scratchDir, serveFiles } from '../storage/helpers.ts';
 
 const log = pino({ level: 'silent' });
@@ -75,14 +76,11 @@ const rowOf = async (taskId: string): Promise<CopyRow> =>
     [taskId],
   )).rows[0]!;
 
-async function waitForCopy(taskId: string, timeoutMs = 20_000): Promise<CopyRow> {
-  const started = Date.now();
-  for (;;) {
+async function waitForCopy(taskId: string): Promise<CopyRow> {
+  return until(async () => {
     const row = await rowOf(taskId);
-    if (row.result_copy !== 'pending') return row;
-    if (Date.now() - started > timeoutMs) throw new Error(`copy of ${taskId} still pending after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return row.result_copy !== 'pending' ? row : undefined;
+  }, `the end of the copy of ${taskId}`);
 }
 
 /** A task that ran through the gateway and ended SUCCESS; its copy is queued as the worker queues it. */
