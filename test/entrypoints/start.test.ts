@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, inject } from 'vitest';
 import { withDatabase } from '../setup/database-url.ts';
-import { adminQuery, freePort } from '../helpers/context.ts';
+import { adminQuery } from '../helpers/context.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { specExamples } from '../helpers/factories.ts';
 import { until } from '../helpers/until.ts';
 

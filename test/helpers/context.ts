@@ -2,8 +2,6 @@
 // Redis namespace, the real app listening on a real port.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +11,7 @@ import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config/env.ts';
 import { createInfra, type Infra } from '../../src/infra.ts';
 import { withDatabase } from '../setup/database-url.ts';
+import { freePort } from './free-port.ts';
 import { type HttpClient, httpClient } from './http.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -35,15 +34,6 @@ export async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/** A port nothing listens on right now, so the app's links can name it before it listens. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function startApp(config: Config, role: string, port = 0) {

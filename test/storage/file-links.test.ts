@@ -12,7 +12,8 @@ import { FileLinkSigner } from '../../src/storage/file-link-signer.ts';
 import { LocalStorage } from '../../src/storage/local-storage.ts';
 import { createResultLinks } from '../../src/storage/result-links.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { freePort, scratchDir, serveFiles } from './helpers.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { scratchDir, serveFiles } from './helpers.ts';
 
 let ctx: TestContext;
 let dir: Awaited<ReturnType<typeof scratchDir>>;

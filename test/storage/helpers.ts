@@ -1,8 +1,6 @@
-// Pieces the storage and result-copy tests share: scratch folders, a free port (a link's base URL
-// must be known before the server that answers it starts) and the real /files/ route on its own
-// Fastify.
+// Pieces the storage and result-copy tests share: scratch folders and the real /files/ route on
+// its own Fastify.
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -12,17 +10,6 @@ import type { LocalStorage } from '../../src/storage/local-storage.ts';
 export async function scratchDir(): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), 'vgw-storage-'));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** fileRoutes on a listening Fastify at http://127.0.0.1:<port>. */

@@ -19,7 +19,8 @@ import { createResultCopyProcessor } from '../../src/worker/result-copy.ts';
 import { createCustomer, type Customer, specExamples } from '../helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from '../helpers/gateway.ts';
 import { until } from '../helpers/until.ts';
-import { filesUnder, freePort, scratchDir, serveFiles } from '../storage/helpers.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { filesUnder, scratchDir, serveFiles } from '../storage/helpers.ts';
 
 const log = pino({ level: 'silent' });
 // Thumbnails are expected where ffmpeg is installed; the copy itself is expected everywhere.
