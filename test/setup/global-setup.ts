@@ -1,12 +1,15 @@
-// Once per test run: find PostgreSQL and Redis (DATABASE_URL / REDIS_URL when set, otherwise
-// containers started with testcontainers), then build a template database with every migration
+// Once per test run: find PostgreSQL and Redis (DATABASE_URL / REDIS_URL when set, else the
+// gateway's own defaults on this machine when they answer, otherwise containers started with
+// testcontainers), then build a template database with every migration
 // and the seed applied. Each test file clones the template, so files never share state.
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { ensureDatabase } from '../../src/db/ensure-database.ts';
 import { applyMigrations } from '../../src/db/schema-engine.ts';
 import { seedDefaults } from '../../src/db/seed.ts';
+import { loadConfig } from '../../src/config/env.ts';
 import { openDatabase } from '../../src/lib/database.ts';
 import { withDatabase } from './database-url.ts';
 
@@ -18,10 +21,38 @@ declare module 'vitest' {
   }
 }
 
+const PROBE_TIMEOUT_MS = 2_000;
+
+async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: withDatabase(url, 'postgres'), connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: (() => Promise<unknown>)[] = [];
-  let databaseUrl = process.env.DATABASE_URL;
-  let redisUrl = process.env.REDIS_URL;
+  // The services `npm start` uses without configuration, so that `npm test` needs none either.
+  const defaults = loadConfig({}, '/nonexistent/.env');
+  let databaseUrl = process.env.DATABASE_URL || ((await postgresAnswers(defaults.DATABASE_URL)) ? defaults.DATABASE_URL : undefined);
+  let redisUrl = process.env.REDIS_URL || ((await redisAnswers(defaults.REDIS_URL)) ? defaults.REDIS_URL : undefined);
   if (!databaseUrl) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer('postgres:15-alpine').start();
