@@ -6,7 +6,7 @@
 //   1. Node.js >= 22.12 (TypeScript type stripping): use this one, or install node@24 from the npm
 //      registry into ~/.cache/node24 and use that.
 //   2. Dependencies: `npm ci` when node_modules is missing or older than package-lock.json.
-//   3. Prisma client: regenerated when prisma/schema.prisma is newer than it.
+//   3. Query types (src/generated): regenerated when prisma/schema.prisma is newer than them.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -55,7 +55,7 @@ if (mtime(installed) < mtime(path.join(root, 'package-lock.json'))) {
   console.error('[run] installing dependencies (npm ci)');
   must(spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, env, stdio: 'inherit' }), 'npm ci');
 }
-const client = path.join(root, 'src', 'generated', 'prisma', 'client.ts');
+const client = path.join(root, 'src', 'generated', 'kysely', 'database.ts');
 if (mtime(client) < mtime(path.join(root, 'prisma', 'schema.prisma'))) {
   must(spawnSync(nodeExe, [path.join(root, 'scripts', 'prisma-generate.mjs')], { cwd: root, env, stdio: 'inherit' }), 'prisma generate');
 }

@@ -43,7 +43,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, sql, redis, bus, queues, storage }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, redis, bus, queues, storage }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -71,7 +71,7 @@ export async function buildApp({ config, db, sql, redis, bus, queues, storage }:
   const links = createResultLinks(storage, config);
   const allowPrivateHosts = config.WEBHOOK_ALLOW_PRIVATE_HOSTS;
   const tasks = createTaskService({
-    sql,
+    db,
     catalog,
     queue: queues.tasks,
     checkCallbackUrl: (url) => assertCallbackUrl(url, { allowPrivateHosts }),

@@ -1,11 +1,11 @@
 // Connections shared by every process: PostgreSQL, Redis (commands, and a subscriber for cache
 // invalidation), the job queues and storage. Closed in reverse order of dependency.
 import type { Redis } from 'ioredis';
-import type { Config } from './config/env.ts';
+import { type Config, databaseOptions } from './config/env.ts';
 import { QUEUES } from './jobs/contracts.ts';
 import { JobQueue, type Queues } from './jobs/job-queue.ts';
 import { CacheBus } from './lib/cache-bus.ts';
-import { type Db, openDatabase, type Sql } from './lib/database.ts';
+import { type Db, openDatabase } from './db/database.ts';
 import { createRedis } from './lib/redis.ts';
 import { createStorage } from './storage/create-storage.ts';
 import type { GatewayStorage } from './storage/gateway-storage.ts';
@@ -13,8 +13,6 @@ import type { GatewayStorage } from './storage/gateway-storage.ts';
 /** What the API and the worker are built from; every process passes its Infra's. */
 export interface Connections {
   db: Db;
-  /** The same pool as `db`'s, for the queries written in SQL. */
-  sql: Sql;
   redis: Redis;
   bus: CacheBus;
   queues: Queues;
@@ -27,7 +25,7 @@ export interface Infra extends Connections {
 }
 
 export async function createInfra(config: Config, role: string): Promise<Infra> {
-  const database = openDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const database = openDatabase(databaseOptions(config));
   const redis = createRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}`);
   const subscriber = createRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}:invalidations`);
   const bus = new CacheBus(subscriber, redis, `${config.REDIS_PREFIX}:invalidate`);
@@ -40,7 +38,6 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
   const storage = await createStorage(config, database.db);
   return {
     db: database.db,
-    sql: database.sql,
     redis,
     bus,
     queues,

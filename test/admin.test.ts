@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/lib/ids.ts';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
 import { createKey, createUser, specExamples } from './helpers/factories.ts';
+import { keyRow } from './helpers/rows.ts';
 
 let ctx: TestContext;
 
@@ -110,7 +111,7 @@ describe('keys', () => {
     expect(res.body.key).toMatch(/^sk-[A-Za-z0-9]{48}$/);
     expect(res.body).toMatchObject({ user_id: user.id, name: 'ci', models: ['wan2.7-t2v'], quota: 1000, quota_used: 0, status: 'enabled', expires_at: null });
     expect(res.body.key.startsWith(res.body.key_prefix)).toBe(true);
-    const row = await ctx.db.apiKey.findUniqueOrThrow({ where: { id: res.body.id } });
+    const row = await keyRow(ctx.db, res.body.id);
     expect(row.keyHash).toBe(sha256Hex(res.body.key));
     expect(Object.values(row).map(String)).not.toContain(res.body.key);
     const patched = await admin('PATCH', `/admin/keys/${res.body.id}`, { name: 'renamed' });
@@ -134,7 +135,7 @@ describe('keys', () => {
     const b = await admin('POST', '/admin/keys', { user_id: user.id });
     expect(a.body).toMatchObject({ callback_url: null, webhook_secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
     expect(b.body.webhook_secret).not.toBe(a.body.webhook_secret);
-    const row = await ctx.db.apiKey.findUniqueOrThrow({ where: { id: a.body.id } });
+    const row = await keyRow(ctx.db, a.body.id);
     expect(row.webhookSecret).toBe(a.body.webhook_secret);
     const patched = await admin('PATCH', `/admin/keys/${a.body.id}`, { name: 'renamed' });
     expect(patched.body).toMatchObject({ name: 'renamed', webhook_secret: a.body.webhook_secret, callback_url: null });
@@ -150,7 +151,7 @@ describe('keys', () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.webhook_secret).toMatch(/^whsec_/);
     expect(rotated.body.webhook_secret).not.toBe(created.body.webhook_secret);
-    const row = await ctx.db.apiKey.findUniqueOrThrow({ where: { id: created.body.id } });
+    const row = await keyRow(ctx.db, created.body.id);
     expect(row.webhookSecret).toBe(rotated.body.webhook_secret);
   });
 
@@ -164,7 +165,7 @@ describe('keys', () => {
     const cleared = await admin('PATCH', `/admin/keys/${created.body.id}`, { callback_url: null });
     expect(cleared.status).toBe(200);
     expect(cleared.body.callback_url).toBeNull();
-    expect((await ctx.db.apiKey.findUniqueOrThrow({ where: { id: created.body.id } })).callbackUrl).toBeNull();
+    expect((await keyRow(ctx.db, created.body.id)).callbackUrl).toBeNull();
   });
 
   it('refuses a callback_url on a private network, or that is not a plain http(s) URL', async () => {
@@ -179,7 +180,7 @@ describe('keys', () => {
     const patch = await admin('PATCH', `/admin/keys/${key.body.id}`, { callback_url: 'http://127.0.0.1:9000/' });
     expect(patch.status).toBe(400);
     expect(patch.body.message).toBe('callback_url points at a loopback address (127.0.0.1); webhooks are only sent to public hosts');
-    expect((await ctx.db.apiKey.findUniqueOrThrow({ where: { id: key.body.id } })).callbackUrl).toBe('https://93.184.215.14/ok');
+    expect((await keyRow(ctx.db, key.body.id)).callbackUrl).toBe('https://93.184.215.14/ok');
   });
 
   it('tells every instance when a key changes', async () => {
@@ -223,7 +224,7 @@ describe('logs', () => {
     expect((await admin('GET', '/admin/logs?limit=0')).status).toBe(400);
     expect((await admin('GET', '/admin/logs?type=9')).status).toBe(400);
     const user = await createUser(ctx.http);
-    for (let i = 0; i < 105; i++) await ctx.db.log.create({ data: { type: 4, userId: user.id, content: `note ${i}` } });
+    for (let i = 0; i < 105; i++) await ctx.db.insertInto('logs').values({ type: 4, userId: user.id, content: `note ${i}` }).execute();
     const page = await admin('GET', `/admin/logs?user_id=${user.id}`);
     expect(page.body.data).toHaveLength(100);
     expect(page.body.next_cursor).not.toBeNull();

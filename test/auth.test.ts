@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
 import { balanceOf, createCustomer, createKey, createUser, type Customer, specExamples } from './helpers/factories.ts';
+import { countRows, keyRow } from './helpers/rows.ts';
 
 let ctx: TestContext;
 let customer: Customer;
@@ -128,7 +129,7 @@ describe('402', () => {
     expect(res.status).toBe(402);
     expect(res.body).toEqual({ code: 'insufficient_user_quota', message: 'insufficient user quota', data: null });
     expect(await balanceOf(ctx.http, poor.userId)).toMatchObject({ quota: 249_999, used_quota: 0 });
-    expect(await ctx.db.task.count({ where: { userId: poor.userId } })).toBe(0);
+    expect(await countRows(ctx.db, 'tasks', { userId: poor.userId })).toBe(0);
   });
 
   it('uses the OpenAI shape on /v1/videos', async () => {
@@ -147,7 +148,7 @@ describe('402', () => {
     expect(third.status).toBe(402);
     expect(third.body.message).toBe('insufficient user quota');
     expect(await balanceOf(ctx.http, user.id)).toMatchObject({ quota: 9_500_000, used_quota: 500_000 });
-    const row = await ctx.db.apiKey.findUniqueOrThrow({ where: { id: key.id } });
+    const row = await keyRow(ctx.db, key.id);
     expect(row.quotaUsed).toBe(500_000n);
     // A cheaper task still fits under the key's limit.
     expect((await submit(key.key, { ...specExamples.t2v, duration: 2 })).status).toBe(200);

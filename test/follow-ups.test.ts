@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from './helpers/context.ts';
 import { createUser, specExamples } from './helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from './helpers/gateway.ts';
+import { taskRow } from './helpers/rows.ts';
 import { until } from './helpers/until.ts';
 import { type Receiver, startReceiver } from './webhooks/receiver.ts';
 
@@ -39,7 +40,7 @@ describe('durable results', () => {
     const taskId = await submit(ctx, key, specExamples.t2v);
     await waitForFinal(ctx, key, taskId);
     const row = await until(async () => {
-      const task = await ctx.db.task.findUniqueOrThrow({ where: { taskId } });
+      const task = await taskRow(ctx.db, taskId);
       return task.resultCopy === 'stored' ? task : undefined;
     }, 'the copy', SOON);
     const original = await readFile(SAMPLE_MP4);
@@ -71,7 +72,7 @@ describe('durable results', () => {
   it('serves byte ranges of the copy', async () => {
     const taskId = await submit(ctx, key, specExamples.i2v);
     await waitForFinal(ctx, key, taskId);
-    await until(async () => ((await ctx.db.task.findUniqueOrThrow({ where: { taskId } })).resultCopy === 'stored' ? true : undefined), 'the copy', SOON);
+    await until(async () => ((await taskRow(ctx.db, taskId)).resultCopy === 'stored' ? true : undefined), 'the copy', SOON);
     const res = await ctx.http('GET', `/v1/videos/${taskId}/content`, { token: key, headers: { range: 'bytes=0-99' } });
     expect(res.status).toBe(206);
     expect(res.headers.get('content-range')).toMatch(/^bytes 0-99\/\d+$/);

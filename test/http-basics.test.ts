@@ -1,7 +1,7 @@
 // Health, OpenAPI, request ids and unknown routes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { openDatabase } from '../src/lib/database.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { createTestContext, type TestContext } from './helpers/context.ts';
 
 let ctx: TestContext;
@@ -26,8 +26,8 @@ describe('health', () => {
 
   it('/readyz answers 503 when PostgreSQL is unreachable', async () => {
     // The app as it is once PostgreSQL has gone away under it.
-    const gone = openDatabase('postgresql://postgres@127.0.0.1:1/none', 1);
-    const app = await buildApp({ ...ctx, config: ctx.config, db: gone.db, sql: gone.sql });
+    const gone = openDatabase({ url: 'postgresql://postgres@127.0.0.1:1/none', poolSize: 1, statementTimeoutMs: 1_000, connectTimeoutMs: 1_000 });
+    const app = await buildApp({ ...ctx, config: ctx.config, db: gone.db });
     try {
       const res = await app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from './helpers/context.ts';
 import { balanceOf, createCustomer, type Customer } from './helpers/factories.ts';
+import { countRows, taskRow } from './helpers/rows.ts';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
 const UPLOAD_LIMIT = 4_096;
@@ -52,7 +53,7 @@ describe('a multipart create', () => {
     ]));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ model: 'wan2.7-i2v', seconds: '4', size: '720x1280' });
-    const task = await ctx.db.task.findUniqueOrThrow({ where: { taskId: res.body.id } });
+    const task = await taskRow(ctx.db, res.body.id);
     expect(task.request).toMatchObject({ seed: 7, resolution: '720P' });
   });
 
@@ -106,6 +107,6 @@ describe('a broken multipart create', () => {
   });
 
   it('leaves no task behind', async () => {
-    expect(await ctx.db.task.count({ where: { userId: customer.userId } })).toBe(2);
+    expect(await countRows(ctx.db, 'tasks', { userId: customer.userId })).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 // The billing formula, in exact decimal arithmetic.
 import { describe, expect, it } from 'vitest';
-import { Decimal } from '../src/generated/prisma/internal/prismaNamespace.ts';
+import { Decimal } from 'decimal.js';
 import { priceTask, quotaFor } from '../src/modules/pricing/quota.ts';
 
 const price = (seconds: number, resolutionRatio: number | string, groupRatio: number | string = 1, pricePerSecond: number | string = '0.1') =>

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
 import { balanceOf, createKey, createUser, specExamples } from './helpers/factories.ts';
+import { countRows, keyRow } from './helpers/rows.ts';
 
 let ctx: TestContext;
 
@@ -33,7 +34,7 @@ describe('50 concurrent submits against quota for exactly 10', () => {
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        const row = await ctx.db.user.findUniqueOrThrow({ where: { id: userId }, select: { quota: true } });
+        const row = await ctx.db.selectFrom('users').select('quota').where('id', '=', userId).executeTakeFirstOrThrow();
         lowest = Math.min(lowest, Number(row.quota));
       }
     })();
@@ -53,7 +54,7 @@ describe('50 concurrent submits against quota for exactly 10', () => {
   });
 
   it('wrote exactly 10 tasks and 10 consume logs', async () => {
-    expect(await ctx.db.task.count({ where: { userId } })).toBe(10);
+    expect(await countRows(ctx.db, 'tasks', { userId })).toBe(10);
     const logs = await ctx.http('GET', `/admin/logs?user_id=${userId}&type=2`, { token: ADMIN_TOKEN });
     expect(logs.body.data).toHaveLength(10);
     expect(logs.body.data.every((l: { quota: number }) => l.quota === PRICE)).toBe(true);
@@ -68,7 +69,7 @@ describe("concurrent submits against a key's own limit", () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.filter((s) => s === 402)).toHaveLength(16);
     expect(await balanceOf(ctx.http, user.id)).toMatchObject({ quota: 96 * PRICE, used_quota: 4 * PRICE });
-    const row = await ctx.db.apiKey.findUniqueOrThrow({ where: { id: key.id } });
+    const row = await keyRow(ctx.db, key.id);
     expect(row.quotaUsed).toBe(BigInt(4 * PRICE));
   });
 
@@ -79,7 +80,7 @@ describe("concurrent submits against a key's own limit", () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(3);
     expect(await balanceOf(ctx.http, user.id)).toMatchObject({ quota: 0, used_quota: 3 * PRICE });
     // The key was charged only for the submits that went through.
-    const row = await ctx.db.apiKey.findUniqueOrThrow({ where: { id: key.id } });
+    const row = await keyRow(ctx.db, key.id);
     expect(row.quotaUsed).toBe(BigInt(3 * PRICE));
   });
 });

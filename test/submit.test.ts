@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
 import { balanceOf, createCustomer, type Customer, specExamples } from './helpers/factories.ts';
+import { taskRow } from './helpers/rows.ts';
 
 let ctx: TestContext;
 let customer: Customer;
@@ -117,7 +118,7 @@ describe('the spec t2v example', () => {
   });
 
   it('stores the normalized request and the frozen price for the worker', async () => {
-    const row = await ctx.db.task.findUniqueOrThrow({ where: { taskId } });
+    const row = await taskRow(ctx.db, taskId);
     expect(row.request).toMatchObject({
       model: 'wan2.7-t2v',
       capability: 't2v',
@@ -172,7 +173,7 @@ describe('billing at submit', () => {
   });
 
   it('applies the group ratio', async () => {
-    await ctx.db.group.create({ data: { name: 'vip', ratio: 0.8 } });
+    await ctx.db.insertInto('groups').values({ name: 'vip', ratio: '0.8' }).execute();
     await ctx.bus.publish({ kind: 'catalog' });
     const vip = await createCustomer(ctx.http, 10_000_000, { group: 'vip' });
     expect(await charged({ model: 'wan2.7-t2v', prompt: 'a', resolution: '1080P', duration: 10 }, vip)).toBe(600_000);
@@ -203,7 +204,7 @@ describe('the other spec examples', () => {
 
   it('infers media types from the extensions of images', async () => {
     const res = await submit(specExamples.videoedit);
-    const row = await ctx.db.task.findUniqueOrThrow({ where: { taskId: res.body.id } });
+    const row = await taskRow(ctx.db, res.body.id);
     expect((row.request as { media: unknown }).media).toEqual([
       { type: 'video', url: specExamples.videoedit.images[0] },
       { type: 'reference_image', url: specExamples.videoedit.images[1] },
@@ -213,7 +214,7 @@ describe('the other spec examples', () => {
   it('passes metadata fields it does not interpret through to the upstream parameters', async () => {
     const res = await submit({ ...specExamples.t2v, metadata: { ...specExamples.t2v.metadata, prompt_extend: false, watermark: true, input: { audio_url: 'https://x.test/a.mp3' } } });
     expect(res.status).toBe(200);
-    const row = await ctx.db.task.findUniqueOrThrow({ where: { taskId: res.body.id } });
+    const row = await taskRow(ctx.db, res.body.id);
     expect(row.request).toMatchObject({ parameters: { prompt_extend: false, watermark: true }, input: { audio_url: 'https://x.test/a.mp3' } });
   });
 });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from './helpers/context.ts';
 import { balanceOf, createCustomer, type Customer, specExamples } from './helpers/factories.ts';
+import { countRows } from './helpers/rows.ts';
 
 let ctx: TestContext;
 let customer: Customer;
@@ -122,8 +123,8 @@ describe('rejected before any charge', () => {
   it('left the balance and the task list untouched', async () => {
     const balance = await balanceOf(ctx.http, customer.userId);
     expect(balance).toMatchObject({ quota: START, used_quota: 0 });
-    expect(await ctx.db.task.count()).toBe(0);
-    expect(await ctx.db.log.count({ where: { type: 2 } })).toBe(0);
+    expect(await countRows(ctx.db, 'tasks')).toBe(0);
+    expect(await countRows(ctx.db, 'logs', { type: 2 })).toBe(0);
   });
 });
 

@@ -1,5 +1,4 @@
-import { prepareDatabase } from '../../src/db/prepare-database.ts';
-import { openDatabase } from '../../src/lib/database.ts';
+import { prepareDatabaseAt } from '../../src/db/prepare-database.ts';
 import type { BenchConfig } from '../config.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
 import { dropDatabase, recreateDatabase } from '../lib/postgres.ts';
@@ -9,11 +8,6 @@ export async function prepareGatewayDatabase(config: BenchConfig, cleanup: Clean
   // Registered first, so it runs after the gateway (registered later) has been stopped.
   cleanup.add(`drop database ${name}`, () => dropDatabase(config.postgresUrl, name));
   const url = await recreateDatabase(config.postgresUrl, name);
-  const database = openDatabase(url, 2);
-  try {
-    await prepareDatabase(url, database.db);
-  } finally {
-    await database.close();
-  }
+  await prepareDatabaseAt({ url, poolSize: 1, statementTimeoutMs: 60_000, connectTimeoutMs: 10_000 });
   return url;
 }

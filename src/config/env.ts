@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import type { DatabaseOptions } from '../db/database.ts';
 
 /** "a=1,b=2" → { a: 1, b: 2 } (already checked by the schema's pattern). */
 function parseModelSeconds(text: string): Record<string, number> {
@@ -18,6 +19,10 @@ export const envSchema = z.object({
     .url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgresql:// URL' })
     .default('postgresql://postgres@127.0.0.1:5432/video_gateway'),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  /** PostgreSQL cancels any one statement (and ends any transaction left idle) after this. */
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
+  /** Opening a connection, or waiting for a free one, gives up after this: a stalled database answers 503, not a queue without end. */
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// URL' })
     .default('redis://127.0.0.1:6379'),
@@ -108,6 +113,15 @@ export const envSchema = z.object({
 });
 
 export type Config = z.infer<typeof envSchema>;
+
+export function databaseOptions(config: Config): DatabaseOptions {
+  return {
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+  };
+}
 
 /**
  * Parses configuration from `env` (the process environment by default), filling gaps from a

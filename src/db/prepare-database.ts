@@ -1,4 +1,4 @@
-import { type Db, openDatabase } from '../lib/database.ts';
+import { type DatabaseOptions, type Db, openDatabase } from './database.ts';
 import { ensureDatabase } from './ensure-database.ts';
 import { applyMigrations } from './schema-engine.ts';
 import { seedDefaults } from './seed.ts';
@@ -12,10 +12,10 @@ export async function prepareDatabase(databaseUrl: string, db: Db): Promise<stri
 }
 
 /** prepareDatabase on a connection of its own, for a process that has none yet (it may not be able to connect before this). */
-export async function prepareDatabaseAt(databaseUrl: string): Promise<string[]> {
-  const database = openDatabase(databaseUrl, 1);
+export async function prepareDatabaseAt(options: DatabaseOptions): Promise<string[]> {
+  const database = openDatabase({ ...options, poolSize: 1 });
   try {
-    return await prepareDatabase(databaseUrl, database.db);
+    return await prepareDatabase(options.url, database.db);
   } finally {
     await database.close();
   }

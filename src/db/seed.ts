@@ -1,15 +1,15 @@
-import type { Db } from '../lib/database.ts';
+import type { Db } from './database.ts';
 
-export const DEFAULT_GROUP = { name: 'default', ratio: 1 };
+export const DEFAULT_GROUP = { name: 'default', ratio: '1' };
 
 export const DEFAULT_MODEL_PRICES = ['wan2.7-t2v', 'wan2.7-i2v', 'wan2.7-r2v', 'wan2.7-videoedit'].map((model) => ({
   model,
-  pricePerSecond: 0.1,
+  pricePerSecond: '0.1',
   resolutionRatios: { '720P': 1, '1080P': 1.5 },
 }));
 
 /** Inserts the defaults that are missing; never overwrites what an operator has changed. */
 export async function seedDefaults(db: Db): Promise<void> {
-  await db.group.createMany({ data: [DEFAULT_GROUP], skipDuplicates: true });
-  await db.modelPrice.createMany({ data: DEFAULT_MODEL_PRICES, skipDuplicates: true });
+  await db.insertInto('groups').values(DEFAULT_GROUP).onConflict((oc) => oc.column('name').doNothing()).execute();
+  await db.insertInto('modelPrices').values(DEFAULT_MODEL_PRICES).onConflict((oc) => oc.column('model').doNothing()).execute();
 }

@@ -3,7 +3,7 @@
 // operator adds a real channel, the next start leaves the simulator off and its channel disabled.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
-import type { Db } from '../lib/database.ts';
+import type { Db } from '../db/database.ts';
 import { buildSimulator } from '../simulator/app.ts';
 import { simulatorOptionsFromConfig } from '../simulator/options.ts';
 
@@ -11,12 +11,20 @@ export const SIMULATOR_CHANNEL = 'built-in simulator';
 
 export async function startLocalUpstreamIfNeeded(config: Config, db: Db, log: FastifyBaseLogger): Promise<{ close(): Promise<void> } | null> {
   // A channel counts as real unless it holds the simulator's key; a disabled one counts as not configured.
-  const real = await db.channel.count({ where: { status: { not: 'disabled' }, apiKey: { not: config.SIM_API_KEY } } });
-  if (real > 0) {
-    await db.channel.updateMany({
-      where: { name: SIMULATOR_CHANNEL, status: 'enabled' },
-      data: { status: 'disabled', statusReason: 'a real DashScope channel is configured' },
-    });
+  const real = await db
+    .selectFrom('channels')
+    .select('id')
+    .where('status', '!=', 'disabled')
+    .where('apiKey', '!=', config.SIM_API_KEY)
+    .limit(1)
+    .executeTakeFirst();
+  if (real) {
+    await db
+      .updateTable('channels')
+      .set({ status: 'disabled', statusReason: 'a real DashScope channel is configured' })
+      .where('name', '=', SIMULATOR_CHANNEL)
+      .where('status', '=', 'enabled')
+      .execute();
     return null;
   }
 
@@ -24,9 +32,9 @@ export async function startLocalUpstreamIfNeeded(config: Config, db: Db, log: Fa
   await simulator.app.listen({ port: config.SIM_PORT, host: config.SIM_HOST });
   const host = config.SIM_HOST === '0.0.0.0' || config.SIM_HOST === '::' ? '127.0.0.1' : config.SIM_HOST;
   const data = { baseUrl: `http://${host}:${config.SIM_PORT}`, apiKey: config.SIM_API_KEY, status: 'enabled' as const, statusReason: '' };
-  const existing = await db.channel.findFirst({ where: { name: SIMULATOR_CHANNEL } });
-  if (existing) await db.channel.update({ where: { id: existing.id }, data });
-  else await db.channel.create({ data: { name: SIMULATOR_CHANNEL, ...data } });
+  const existing = await db.selectFrom('channels').select('id').where('name', '=', SIMULATOR_CHANNEL).executeTakeFirst();
+  if (existing) await db.updateTable('channels').set(data).where('id', '=', existing.id).execute();
+  else await db.insertInto('channels').values({ name: SIMULATOR_CHANNEL, ...data }).execute();
   log.warn(`no DashScope channel is configured: tasks go to the built-in simulator at ${data.baseUrl}`);
   return { close: () => simulator.app.close() };
 }

@@ -2,7 +2,7 @@
 // migrate, seed), starts the simulator when there is no real upstream, the worker and the API.
 import { pino } from 'pino';
 import { buildApp } from '../app.ts';
-import { loadConfig } from '../config/env.ts';
+import { databaseOptions, loadConfig } from '../config/env.ts';
 import { prepareDatabaseAt } from '../db/prepare-database.ts';
 import { createInfra } from '../infra.ts';
 import { loggerOptions } from '../lib/logger.ts';
@@ -13,7 +13,7 @@ import { onShutdown } from './shutdown.ts';
 const config = loadConfig();
 const log = pino(loggerOptions(config.LOG_LEVEL, 'start'));
 // Before anything else connects: the database may not exist yet, and storage reads its settings.
-const applied = await prepareDatabaseAt(config.DATABASE_URL);
+const applied = await prepareDatabaseAt(databaseOptions(config));
 if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
 const infra = await createInfra(config, 'api');
 const upstream = await startLocalUpstreamIfNeeded(config, infra.db, log);

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Db } from '../lib/database.ts';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
 
 export interface HealthRoutesOptions {
   db: Db;
@@ -45,7 +46,7 @@ export async function healthRoutes(app: FastifyInstance, { db, redis }: HealthRo
       response: { 200: readiness, 503: readiness },
     },
     handler: async (_request, reply) => {
-      const [postgres, redisState] = await Promise.all([probe(() => db.$queryRaw`SELECT 1`), probe(() => redis.ping())]);
+      const [postgres, redisState] = await Promise.all([probe(() => sql`SELECT 1`.execute(db)), probe(() => redis.ping())]);
       const ready = postgres === 'ok' && redisState === 'ok';
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', postgres, redis: redisState });
     },

@@ -1,6 +1,6 @@
 // Chooses the storage driver from the configuration (STORAGE_DRIVER).
 import type { Config } from '../config/env.ts';
-import type { Db } from '../lib/database.ts';
+import type { Db } from '../db/database.ts';
 import { loadFileLinkSecret } from './file-link-secret.ts';
 import { FileLinkSigner } from './file-link-signer.ts';
 import type { GatewayStorage } from './gateway-storage.ts';

@@ -10,10 +10,11 @@
 // The lock lives only for the claim, not the HTTP request, so no database connection is held
 // while a receiver takes its time; and it is an advisory lock rather than a row lock on the task,
 // so it never blocks the task's other writers.
-import type { PoolClient } from 'pg';
-import type { WebhookDelivery } from '../generated/prisma/client.ts';
-import type { Db, Sql } from '../lib/database.ts';
-import { newestFirst, olderThan, type PageRequest, toPage } from '../lib/newest-first.ts';
+import { type Selectable, sql } from 'kysely';
+import type { Db, Queryable, Tx } from '../db/database.ts';
+import { prepare } from '../db/prepared.ts';
+import type { WebhookDelivery } from '../generated/kysely/database.ts';
+import { newestFirst, type PageRequest, toPage } from '../lib/newest-first.ts';
 import { unixSeconds } from '../lib/time.ts';
 import type { WebhookEvent } from './payload.ts';
 
@@ -41,91 +42,94 @@ export type Claim =
   /** This caller, and only this one, makes attempt number `attempt` now. */
   | { kind: 'attempt'; deliveryId: string; attempt: number; url: string; secret: string };
 
-interface StateRow {
-  status: string;
-  webhook_state: string;
-  callback_url: string | null;
-  webhook_secret: string | null;
-  attempts: number;
-  last_id: string | null;
-  last_error: string | null;
-  last_duration_ms: number | null;
-  ms_since_last_start: number | null;
-}
-
 // clock_timestamp(), not now(): the transaction may have waited for the lock.
-const STATE = `
-SELECT t.status, t.webhook_state, t.callback_url, k.webhook_secret,
-       (SELECT count(*)::int FROM webhook_deliveries d WHERE d.task_id = t.task_id) AS attempts,
-       last.id::text AS last_id, last.error AS last_error, last.duration_ms AS last_duration_ms,
-       (extract(epoch FROM clock_timestamp() - last.created_at) * 1000)::float8 AS ms_since_last_start
-FROM tasks t
-LEFT JOIN api_keys k ON k.id = t.key_id
-LEFT JOIN LATERAL (
-  SELECT id, error, duration_ms, created_at FROM webhook_deliveries d WHERE d.task_id = t.task_id ORDER BY d.id DESC LIMIT 1
-) last ON true
-WHERE t.task_id = $1`;
+const webhookState = prepare('webhook-state', (p: { taskId: string }, qb) =>
+  qb
+    .selectFrom('tasks as t')
+    .leftJoin('apiKeys as k', 'k.id', 't.keyId')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('webhookDeliveries as d')
+          .select(['d.id', 'd.error', 'd.durationMs', 'd.createdAt'])
+          .whereRef('d.taskId', '=', 't.taskId')
+          .orderBy('d.id', 'desc')
+          .limit(1)
+          .as('last'),
+      (join) => join.onTrue(),
+    )
+    .select((eb) => [
+      't.status',
+      't.webhookState',
+      't.callbackUrl',
+      'k.webhookSecret',
+      eb.selectFrom('webhookDeliveries as d').select(sql<number>`count(*)::int`.as('n')).whereRef('d.taskId', '=', 't.taskId').as('attempts'),
+      'last.id as lastId',
+      'last.error as lastError',
+      'last.durationMs as lastDurationMs',
+      sql<number | null>`(extract(epoch FROM clock_timestamp() - ${eb.ref('last.createdAt')}) * 1000)::float8`.as('msSinceLastStart'),
+    ])
+    .where('t.taskId', '=', p.taskId),
+);
 
-const SET_STATE = `UPDATE tasks SET webhook_state = $2::webhook_state WHERE task_id = $1 AND webhook_state = 'pending'`;
+const setState = prepare('webhook-set-state', (p: { taskId: string; state: 'none' | 'failed' }, qb) =>
+  qb.updateTable('tasks').set({ webhookState: p.state }).where('taskId', '=', p.taskId).where('webhookState', '=', 'pending'),
+);
 
-const INSERT_ATTEMPT = `
-INSERT INTO webhook_deliveries (task_id, url, event, attempt, status_code, error, duration_ms, delivered, created_at)
-VALUES ($1, $2, $3, $4, NULL, $5, 0, false, clock_timestamp())
-RETURNING id::text`;
+const insertAttempt = prepare('webhook-insert-attempt', (p: { taskId: string; url: string; event: string; attempt: number; error: string }, qb) =>
+  qb
+    .insertInto('webhookDeliveries')
+    .values({ taskId: p.taskId, url: p.url, event: p.event, attempt: p.attempt, statusCode: null, error: p.error, durationMs: 0, delivered: false, createdAt: sql`clock_timestamp()` })
+    .returning('id'),
+);
 
-async function decide(client: PoolClient, taskId: string, event: WebhookEvent, policy: ClaimPolicy): Promise<Claim> {
-  const state = (await client.query<StateRow>(STATE, [taskId])).rows[0];
-  if (!state || state.webhook_state !== 'pending' || (state.status !== 'SUCCESS' && state.status !== 'FAILURE')) return { kind: 'none' };
-  if (state.callback_url === null) {
-    await client.query(SET_STATE, [taskId, 'none']);
+const abandon = prepare('webhook-abandon-attempt', (p: { id: bigint }, qb) =>
+  qb.updateTable('webhookDeliveries').set({ error: ABANDONED }).where('id', '=', p.id).where('error', '=', IN_FLIGHT),
+);
+
+async function decide(tx: Tx, taskId: string, event: WebhookEvent, policy: ClaimPolicy): Promise<Claim> {
+  const state = await webhookState.first(tx, { taskId });
+  if (!state || state.webhookState !== 'pending' || (state.status !== 'SUCCESS' && state.status !== 'FAILURE')) return { kind: 'none' };
+  if (state.callbackUrl === null) {
+    await setState.affected(tx, { taskId, state: 'none' });
     return { kind: 'none' };
   }
 
-  let lastDurationMs = state.last_duration_ms ?? 0;
-  const sinceLastStart = state.ms_since_last_start ?? 0;
-  if (state.last_error === IN_FLIGHT) {
+  const attempts = state.attempts ?? 0;
+  let lastDurationMs = state.lastDurationMs ?? 0;
+  const sinceLastStart = state.msSinceLastStart ?? 0;
+  if (state.lastError === IN_FLIGHT && state.lastId !== null) {
     if (sinceLastStart < policy.abandonAfterMs) return { kind: 'wait', delayMs: Math.ceil(policy.abandonAfterMs - sinceLastStart) };
-    await client.query(`UPDATE webhook_deliveries SET error = $2 WHERE id = $1 AND error = $3`, [state.last_id, ABANDONED, IN_FLIGHT]);
+    await abandon.affected(tx, { id: state.lastId });
     lastDurationMs = 0;
   }
-  if (state.attempts >= policy.maxAttempts) {
-    await client.query(SET_STATE, [taskId, 'failed']);
+  if (attempts >= policy.maxAttempts) {
+    await setState.affected(tx, { taskId, state: 'failed' });
     return { kind: 'none' };
   }
-  if (state.attempts > 0) {
+  if (attempts > 0) {
     const waited = sinceLastStart - lastDurationMs;
-    const due = policy.retryDelayMs(state.attempts);
+    const due = policy.retryDelayMs(attempts);
     if (waited < due) return { kind: 'wait', delayMs: Math.ceil(due - waited) };
   }
 
-  const attempt = state.attempts + 1;
-  if (state.webhook_secret === null) {
-    await client.query(INSERT_ATTEMPT, [taskId, state.callback_url, event, attempt, NO_SECRET]);
-    await client.query(SET_STATE, [taskId, 'failed']);
+  const attempt = attempts + 1;
+  const url = state.callbackUrl;
+  if (state.webhookSecret === null) {
+    await insertAttempt.rows(tx, { taskId, url, event, attempt, error: NO_SECRET });
+    await setState.affected(tx, { taskId, state: 'failed' });
     return { kind: 'none' };
   }
-  const inserted = await client.query<{ id: string }>(INSERT_ATTEMPT, [taskId, state.callback_url, event, attempt, IN_FLIGHT]);
-  return { kind: 'attempt', deliveryId: (inserted.rows[0] as { id: string }).id, attempt, url: state.callback_url, secret: state.webhook_secret };
+  const inserted = await insertAttempt.first(tx, { taskId, url, event, attempt, error: IN_FLIGHT });
+  return { kind: 'attempt', deliveryId: String(inserted?.id), attempt, url, secret: state.webhookSecret };
 }
 
 /** Decides, for one job run, whether to make an attempt now, wait, or stop; see the top of the file. */
-export async function claimAttempt(sql: Sql, taskId: string, event: WebhookEvent, policy: ClaimPolicy): Promise<Claim> {
-  const client = await sql.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, taskId]);
-    const claim = await decide(client, taskId, event, policy);
-    await client.query('COMMIT');
-    return claim;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+export async function claimAttempt(db: Db, taskId: string, event: WebhookEvent, policy: ClaimPolicy): Promise<Claim> {
+  return db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${taskId}))`.execute(tx);
+    return decide(tx, taskId, event, policy);
+  });
 }
 
 export interface AttemptOutcome {
@@ -135,25 +139,35 @@ export interface AttemptOutcome {
   delivered: boolean;
 }
 
-// The attempt's outcome and, when it settles the webhook, the task's state, in one statement.
-const FINISH = `
-WITH attempt AS (
-  UPDATE webhook_deliveries SET status_code = $2, error = $3, duration_ms = $4, delivered = $5 WHERE id = $1 RETURNING task_id
-)
-UPDATE tasks t SET webhook_state = $6::webhook_state
-FROM attempt a
-WHERE $6::webhook_state IS NOT NULL AND t.task_id = a.task_id AND t.webhook_state = 'pending'`;
-
-/** Records how attempt `deliveryId` ended; `settle` moves the task's webhook to its final state. */
-export async function finishAttempt(sql: Sql, deliveryId: string, outcome: AttemptOutcome, settle: 'delivered' | 'failed' | null): Promise<void> {
-  await sql.query({
-    name: 'finish-webhook-attempt',
-    text: FINISH,
-    values: [deliveryId, outcome.statusCode, outcome.error, outcome.durationMs, outcome.delivered, settle],
-  });
+interface Finish extends AttemptOutcome {
+  id: bigint;
+  settle: 'delivered' | 'failed' | null;
 }
 
-export function toDeliveryView(delivery: WebhookDelivery) {
+// The attempt's outcome and, when it settles the webhook, the task's state, in one statement.
+const finish = prepare('finish-webhook-attempt', (p: Finish, qb) =>
+  qb
+    .with('attempt', (db) =>
+      db
+        .updateTable('webhookDeliveries')
+        .set({ statusCode: p.statusCode, error: p.error, durationMs: p.durationMs, delivered: p.delivered })
+        .where('id', '=', p.id)
+        .returning('taskId'),
+    )
+    .updateTable('tasks as t')
+    .from('attempt as a')
+    .set((eb) => ({ webhookState: eb.cast(eb.val(p.settle), sql`webhook_state`) }))
+    .where(sql<boolean>`${p.settle}::webhook_state IS NOT NULL`)
+    .whereRef('t.taskId', '=', 'a.taskId')
+    .where('t.webhookState', '=', 'pending'),
+);
+
+/** Records how attempt `deliveryId` ended; `settle` moves the task's webhook to its final state. */
+export async function finishAttempt(db: Queryable, deliveryId: string, outcome: AttemptOutcome, settle: 'delivered' | 'failed' | null): Promise<void> {
+  await finish.affected(db, { ...outcome, id: BigInt(deliveryId), settle });
+}
+
+export function toDeliveryView(delivery: Selectable<WebhookDelivery>) {
   return {
     id: delivery.id.toString(),
     task_id: delivery.taskId,
@@ -173,7 +187,8 @@ export interface DeliveryFilter extends PageRequest {
 }
 
 /** Newest first; `nextCursor` continues with older attempts. */
-export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<{ rows: WebhookDelivery[]; nextCursor: string | null }> {
-  const rows = await db.webhookDelivery.findMany({ where: { taskId: filter.task_id, id: olderThan(filter.cursor) }, ...newestFirst(filter) });
-  return toPage(rows, filter.limit);
+export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<{ rows: Selectable<WebhookDelivery>[]; nextCursor: string | null }> {
+  let query = db.selectFrom('webhookDeliveries').selectAll();
+  if (filter.task_id !== undefined) query = query.where('taskId', '=', filter.task_id);
+  return toPage(await newestFirst(query, filter).execute(), filter.limit);
 }

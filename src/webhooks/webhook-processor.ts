@@ -8,7 +8,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { TaskJobData } from '../jobs/contracts.ts';
-import type { Sql } from '../lib/database.ts';
+import type { Db } from '../db/database.ts';
 import { findTask, type TaskRow } from '../modules/tasks/tasks.repository.ts';
 import { CALLBACK_CHECK_TIMEOUT_MS, checkCallbackUrl, type HostLookup } from './callback-url.ts';
 import { type Claim, claimAttempt, finishAttempt } from './deliveries.repository.ts';
@@ -18,7 +18,7 @@ import { DEFAULT_RETRY_SCHEDULE, retryDelayMs, type RetrySchedule } from './retr
 import { signedHeaders } from './signing.ts';
 
 export interface WebhookProcessorDeps {
-  sql: Sql;
+  db: Db;
   config: Pick<Config, 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_ALLOW_PRIVATE_HOSTS'>;
   log: FastifyBaseLogger;
   /** The video link a successful task's record shows; asked only for SUCCESS tasks. */
@@ -70,7 +70,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
 
   return async function processWebhook(job: Job<TaskJobData>, token?: string): Promise<void> {
     const { taskId } = job.data;
-    const task = await findTask(deps.sql, taskId);
+    const task = await findTask(deps.db, taskId);
     const event = task ? webhookEventOf(task.status) : null;
     if (!task || !event) return;
     if (task.resultCopy === 'pending' && Date.now() - (task.finishTime?.getTime() ?? 0) < COPY_WAIT_MS) {
@@ -79,7 +79,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const payload = webhookPayload(task, task.status === 'SUCCESS' ? await deps.resultLink(task) : '');
     const body = JSON.stringify(payload);
 
-    const claim = await claimAttempt(deps.sql, taskId, event, {
+    const claim = await claimAttempt(deps.db, taskId, event, {
       maxAttempts,
       abandonAfterMs: CALLBACK_CHECK_TIMEOUT_MS + timeoutMs + ABANDON_MARGIN_MS,
       retryDelayMs: (attempt) => retryDelayMs(schedule, attempt, taskId),
@@ -92,7 +92,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const durationMs = Math.round(performance.now() - started);
     const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const settle = delivered ? 'delivered' : result.giveUp || claim.attempt >= maxAttempts ? 'failed' : null;
-    await finishAttempt(deps.sql, claim.deliveryId, { statusCode: result.statusCode, error: result.error, durationMs, delivered }, settle);
+    await finishAttempt(deps.db, claim.deliveryId, { statusCode: result.statusCode, error: result.error, durationMs, delivered }, settle);
 
     const context = { task_id: taskId, attempt: claim.attempt, status_code: result.statusCode, duration_ms: durationMs };
     if (delivered) {

@@ -2,7 +2,7 @@
 // or settle it. Each step ends by saying when the task should be looked at again.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Queues } from '../jobs/job-queue.ts';
-import type { Sql } from '../lib/database.ts';
+import type { Db } from '../db/database.ts';
 import type { Storage } from '../storage/storage.ts';
 import { inlineUploads, MissingUploadError } from './inline-uploads.ts';
 import type { NormalizedRequest } from '../modules/tasks/normalize-request.ts';
@@ -18,7 +18,7 @@ import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
 import { markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
 
 export interface AdvanceDeps {
-  sql: Sql;
+  db: Db;
   /** Holds images clients uploaded as input_reference. */
   storage: Storage;
   /** Where the work that follows a task's end is queued. */
@@ -56,7 +56,7 @@ export async function endIfTimedOut(deps: AdvanceDeps, task: TaskRow): Promise<b
 }
 
 async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
-  const { channels, limiter, upstream, settings, sql, log } = deps;
+  const { channels, limiter, upstream, settings, db, log } = deps;
   const channel = await channels.pick(task.model, task.attempts > 0 ? task.channelId : null);
   if (!channel) {
     log.warn({ task_id: task.taskId, model: task.model }, 'no enabled channel serves this model; the task waits');
@@ -76,7 +76,7 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   }
   const outcome = await upstream.submit(channel, buildSubmitBody(request, upstreamModel));
   if (outcome.ok) {
-    const recorded = await markSubmitted(sql, task.id, {
+    const recorded = await markSubmitted(db, task.id, {
       channelId: channel.id,
       upstreamModel,
       upstreamTaskId: outcome.upstreamTaskId,
@@ -100,16 +100,16 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
       return null;
     case 'channel':
       await channels.disable(channel.id, reasonOf(f));
-      await recordSubmitFailure(sql, task.id, channel.id, f.body);
+      await recordSubmitFailure(db, task.id, channel.id, f.body);
       return 0;
     case 'retry':
-      await recordSubmitFailure(sql, task.id, channel.id, f.body);
+      await recordSubmitFailure(db, task.id, channel.id, f.body);
       return jitter(Math.min(MAX_SUBMIT_BACKOFF_MS, 1_000 * 2 ** task.attempts));
   }
 }
 
 async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
-  const { channels, limiter, upstream, settings, sql, log } = deps;
+  const { channels, limiter, upstream, settings, db, log } = deps;
   const channel = task.channelId === null ? undefined : await channels.get(task.channelId);
   if (!channel || !task.upstreamTaskId) {
     await settle(deps, task, failure('ChannelGone: the upstream channel that ran this task no longer exists', null));
@@ -128,11 +128,11 @@ async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   const now = new Date();
   switch (snapshot.state) {
     case 'PENDING':
-      await recordPoll(sql, task.id, { status: 'QUEUED', progress: QUEUED_PROGRESS, data: snapshot.body, unknownSince: null });
+      await recordPoll(db, task.id, { status: 'QUEUED', progress: QUEUED_PROGRESS, data: snapshot.body, unknownSince: null });
       return jitter(settings.pollIntervalMs);
     case 'RUNNING': {
       const progress = runningProgress(capabilityOf(task), task.startTime ?? now, now);
-      await recordPoll(sql, task.id, { status: 'IN_PROGRESS', progress, data: snapshot.body, unknownSince: null });
+      await recordPoll(db, task.id, { status: 'IN_PROGRESS', progress, data: snapshot.body, unknownSince: null });
       return jitter(settings.pollIntervalMs);
     }
     case 'SUCCEEDED':
@@ -153,7 +153,7 @@ async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
         return null;
       }
       const status = task.status === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED';
-      await recordPoll(sql, task.id, { status, progress: task.progress, data: snapshot.body, unknownSince: since });
+      await recordPoll(db, task.id, { status, progress: task.progress, data: snapshot.body, unknownSince: since });
       return jitter(settings.pollIntervalMs);
     }
   }
@@ -190,7 +190,7 @@ function success(task: TaskRow, snapshot: TaskSnapshot): Settlement {
 }
 
 async function settle(deps: AdvanceDeps, task: TaskRow, settlement: Settlement): Promise<void> {
-  const settled = await settleTask(deps.sql, task.id, settlement);
+  const settled = await settleTask(deps.db, task.id, settlement);
   if (!settled) return;
   deps.log.info({ task_id: task.taskId, status: settlement.status, refunded: settled.refunded.toString() }, `task ${settlement.status}`);
   // Recorded in the task already; queued now so it starts at once rather than at the next reconcile.

@@ -1,7 +1,7 @@
 // Upstream accounts as the worker sees them: which one a task goes to, and taking one out of
 // rotation when DashScope refuses it.
 import type { CacheBus } from '../lib/cache-bus.ts';
-import type { Db } from '../lib/database.ts';
+import type { Db } from '../db/database.ts';
 import { SharedSnapshot } from '../lib/shared-snapshot.ts';
 import type { UpstreamChannel } from '../upstream/types.ts';
 
@@ -68,20 +68,20 @@ export class ChannelDirectory {
 
   /** Takes an enabled channel out of rotation; an operator's own disabling is left as it is. */
   async disable(id: number, reason: string): Promise<void> {
-    await this.db.channel.updateMany({ where: { id, status: 'enabled' }, data: { status: 'auto_disabled', statusReason: reason } });
+    await this.db.updateTable('channels').set({ status: 'auto_disabled', statusReason: reason }).where('id', '=', id).where('status', '=', 'enabled').execute();
     this.snapshot.invalidate();
   }
 }
 
 async function loadChannels(db: Db): Promise<Channel[]> {
-  const rows = await db.channel.findMany({ orderBy: { id: 'asc' } });
+  const rows = await db.selectFrom('channels').selectAll().orderBy('id').execute();
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
     baseUrl: r.baseUrl,
     apiKey: r.apiKey,
     models: r.models,
-    modelMapping: r.modelMapping as Record<string, string>,
+    modelMapping: r.modelMapping,
     priority: r.priority,
     weight: r.weight,
     enabled: r.status === 'enabled',

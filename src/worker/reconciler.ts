@@ -5,7 +5,8 @@
 // nobody is polling any more ends and is refunded.
 import type { FastifyBaseLogger } from 'fastify';
 import type { JobQueue, Queues } from '../jobs/job-queue.ts';
-import type { Sql } from '../lib/database.ts';
+import type { Queryable } from '../db/database.ts';
+import { prepare } from '../db/prepared.ts';
 import { findTask } from '../modules/tasks/tasks.repository.ts';
 import { type AdvanceDeps, endIfTimedOut } from './advance-task.ts';
 import { timeoutSecondsFor } from './settings.ts';
@@ -18,54 +19,57 @@ export interface ReconcileReport {
   timedOut: number;
 }
 
-interface PendingRow {
-  id: number;
-  task_id: string;
-  model: string;
-  submit_time: Date;
+interface WalkParams {
+  after: number;
+  limit: number;
 }
 
 // Each walks a partial index that holds only the rows with work left.
-const PENDING = {
-  tasks: `SELECT id, task_id, model, submit_time FROM tasks
-          WHERE status IN ('NOT_START', 'QUEUED', 'IN_PROGRESS') AND id > $1 ORDER BY id LIMIT $2`,
-  results: `SELECT id, task_id, model, submit_time FROM tasks
-            WHERE result_copy = 'pending' AND id > $1 ORDER BY id LIMIT $2`,
-  webhooks: `SELECT id, task_id, model, submit_time FROM tasks
-             WHERE webhook_state = 'pending' AND id > $1 ORDER BY id LIMIT $2`,
-} satisfies Record<keyof Queues, string>;
+const pendingQuery = (kind: keyof Queues) =>
+  prepare(`pending-${kind}`, (p: WalkParams, qb) => {
+    const base = qb.selectFrom('tasks').select(['id', 'taskId', 'model', 'submitTime']).where('id', '>', p.after);
+    const pending =
+      kind === 'tasks'
+        ? base.where('status', 'in', ['NOT_START', 'QUEUED', 'IN_PROGRESS'])
+        : kind === 'results'
+          ? base.where('resultCopy', '=', 'pending')
+          : base.where('webhookState', '=', 'pending');
+    return pending.orderBy('id').limit(p.limit);
+  });
+const PENDING = { tasks: pendingQuery('tasks'), results: pendingQuery('results'), webhooks: pendingQuery('webhooks') };
+type PendingRow = Awaited<ReturnType<(typeof PENDING)['tasks']['rows']>>[number];
 
 type ReconcileDeps = AdvanceDeps & { queues: Queues; log: FastifyBaseLogger };
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, requeued: 0, timedOut: 0 };
-  await walk(deps.sql, 'tasks', async (row) => {
+  await walk(deps.db, 'tasks', async (row) => {
     report.checked++;
     const timeoutS = timeoutSecondsFor(deps.settings, row.model);
-    if (Date.now() - row.submit_time.getTime() > timeoutS * 1000) {
-      const task = await findTask(deps.sql, row.task_id);
+    if (Date.now() - row.submitTime.getTime() > timeoutS * 1000) {
+      const task = await findTask(deps.db, row.taskId);
       if (task && (await endIfTimedOut(deps, task))) report.timedOut++;
-    } else if (await deps.queues.tasks.ensureJob(row.task_id)) {
+    } else if (await deps.queues.tasks.ensureJob(row.taskId)) {
       report.requeued++;
     }
   });
   for (const kind of ['results', 'webhooks'] as const) {
     const queue: JobQueue = deps.queues[kind];
-    await walk(deps.sql, kind, async (row) => {
+    await walk(deps.db, kind, async (row) => {
       report.checked++;
-      if (await queue.ensureJob(row.task_id)) report.requeued++;
+      if (await queue.ensureJob(row.taskId)) report.requeued++;
     });
   }
   if (report.requeued || report.timedOut) deps.log.info(report, 'reconciled pending work');
   return report;
 }
 
-async function walk(sql: Sql, kind: keyof typeof PENDING, visit: (row: PendingRow) => Promise<void>): Promise<void> {
-  let cursor = 0;
+async function walk(db: Queryable, kind: keyof typeof PENDING, visit: (row: PendingRow) => Promise<void>): Promise<void> {
+  let after = 0;
   for (;;) {
-    const { rows } = await sql.query<PendingRow>({ name: `pending-${kind}`, text: PENDING[kind], values: [cursor, BATCH] });
+    const rows = await PENDING[kind].rows(db, { after, limit: BATCH });
     if (rows.length === 0) return;
-    cursor = rows.at(-1)?.id ?? cursor;
+    after = rows.at(-1)?.id ?? after;
     await Promise.all(rows.map(visit));
   }
 }

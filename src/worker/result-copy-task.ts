@@ -1,7 +1,9 @@
 // The task rows the result copy reads and writes. Every write is conditional on the copy still being
 // 'pending', so of two workers copying the same video only one records it, and a copy never
 // overwrites a decision already made.
-import type { Sql } from '../lib/database.ts';
+import { sql } from 'kysely';
+import type { Queryable } from '../db/database.ts';
+import { prepare } from '../db/prepared.ts';
 
 export interface CopyCandidate {
   id: number;
@@ -16,15 +18,15 @@ export interface CopyCandidate {
   deleted: boolean;
 }
 
-const FIND = `
-  SELECT id, task_id AS "taskId", status, result_copy AS "resultCopy", result_url AS "resultUrl",
-         finish_time AS "finishTime", result_key AS "resultKey", thumbnail_key AS "thumbnailKey",
-         deleted_at IS NOT NULL AS deleted
-  FROM tasks WHERE task_id = $1`;
+const find = prepare('result-copy-find', (p: { taskId: string }, qb) =>
+  qb
+    .selectFrom('tasks')
+    .select((eb) => ['id', 'taskId', 'status', 'resultCopy', 'resultUrl', 'finishTime', 'resultKey', 'thumbnailKey', eb('deletedAt', 'is not', null).$castTo<boolean>().as('deleted')])
+    .where('taskId', '=', p.taskId),
+);
 
-export async function findCopyCandidate(sql: Sql, taskId: string): Promise<CopyCandidate | null> {
-  const { rows } = await sql.query<CopyCandidate>({ name: 'result-copy-find', text: FIND, values: [taskId] });
-  return rows[0] ?? null;
+export async function findCopyCandidate(db: Queryable, taskId: string): Promise<CopyCandidate | null> {
+  return (await find.first(db, { taskId })) ?? null;
 }
 
 export interface StoredCopy {
@@ -36,35 +38,50 @@ export interface StoredCopy {
 }
 
 // A task deleted while its copy was being made keeps it only until the next retention pass.
-const MARK_STORED = `
-  UPDATE tasks
-  SET result_copy = 'stored', result_key = $2, result_bytes = $3, result_sha256 = $4, thumbnail_key = $5,
-      result_expires_at = CASE WHEN deleted_at IS NOT NULL THEN now()
-                               ELSE COALESCE(finish_time, now()) + make_interval(days => $6) END,
-      updated_at = now()
-  WHERE id = $1 AND result_copy = 'pending'`;
+const markStored = prepare('result-copy-stored', (p: StoredCopy & { id: number }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set((eb) => ({
+      resultCopy: 'stored',
+      resultKey: p.resultKey,
+      resultBytes: eb.cast<bigint>(eb.val(p.bytes), 'bigint'),
+      resultSha256: p.sha256,
+      thumbnailKey: p.thumbnailKey,
+      resultExpiresAt: eb
+        .case()
+        .when('deletedAt', 'is not', null)
+        .then(sql<Date>`now()`)
+        .else(sql<Date>`COALESCE(${eb.ref('finishTime')}, now()) + make_interval(days => ${p.retentionDays})`)
+        .end(),
+      updatedAt: sql`now()`,
+    }))
+    .where('id', '=', p.id)
+    .where('resultCopy', '=', 'pending'),
+);
 
 /** Whether this call recorded the copy (false: another worker, or a decision, came first). */
-export async function markCopyStored(sql: Sql, id: number, copy: StoredCopy): Promise<boolean> {
-  const { rowCount } = await sql.query({
-    name: 'result-copy-stored',
-    text: MARK_STORED,
-    values: [id, copy.resultKey, copy.bytes, copy.sha256, copy.thumbnailKey, copy.retentionDays],
-  });
-  return rowCount === 1;
+export async function markCopyStored(db: Queryable, id: number, copy: StoredCopy): Promise<boolean> {
+  return (await markStored.affected(db, { ...copy, id })) === 1;
 }
 
-const MARK_FAILED = `UPDATE tasks SET result_copy = 'failed', updated_at = now() WHERE id = $1 AND result_copy = 'pending'`;
+const markFailed = prepare('result-copy-failed', (p: { id: number }, qb) =>
+  qb.updateTable('tasks').set({ resultCopy: 'failed', updatedAt: sql`now()` }).where('id', '=', p.id).where('resultCopy', '=', 'pending'),
+);
 
-export async function markCopyFailed(sql: Sql, id: number): Promise<boolean> {
-  const { rowCount } = await sql.query({ name: 'result-copy-failed', text: MARK_FAILED, values: [id] });
-  return rowCount === 1;
+export async function markCopyFailed(db: Queryable, id: number): Promise<boolean> {
+  return (await markFailed.affected(db, { id })) === 1;
 }
 
 // A deleted task's video is never copied; 'expired' ends the copy for good, as retention would.
-const MARK_SKIPPED = `UPDATE tasks SET result_copy = 'expired', updated_at = now() WHERE id = $1 AND result_copy = 'pending' AND deleted_at IS NOT NULL`;
+const markSkipped = prepare('result-copy-skipped', (p: { id: number }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set({ resultCopy: 'expired', updatedAt: sql`now()` })
+    .where('id', '=', p.id)
+    .where('resultCopy', '=', 'pending')
+    .where('deletedAt', 'is not', null),
+);
 
-export async function markCopySkipped(sql: Sql, id: number): Promise<boolean> {
-  const { rowCount } = await sql.query({ name: 'result-copy-skipped', text: MARK_SKIPPED, values: [id] });
-  return rowCount === 1;
+export async function markCopySkipped(db: Queryable, id: number): Promise<boolean> {
+  return (await markSkipped.affected(db, { id })) === 1;
 }

@@ -13,7 +13,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { TaskJobData } from '../jobs/contracts.ts';
-import type { Sql } from '../lib/database.ts';
+import type { Db } from '../db/database.ts';
 import type { GatewayStorage } from '../storage/gateway-storage.ts';
 import { resultThumbnailKey, resultVideoKey } from '../storage/object-keys.ts';
 import type { StoredObject } from '../storage/storage.ts';
@@ -22,7 +22,7 @@ import { type CopyCandidate, findCopyCandidate, markCopyFailed, markCopySkipped,
 import { createThumbnailer, type Thumbnailer } from './result-copy-thumbnail.ts';
 
 export interface ResultCopyDeps {
-  sql: Sql;
+  db: Db;
   storage: GatewayStorage;
   config: Pick<Config, 'RESULT_RETENTION_DAYS' | 'FFMPEG_PATH' | 'UPSTREAM_TIMEOUT_MS'>;
   log: FastifyBaseLogger;
@@ -32,11 +32,11 @@ export function createResultCopyProcessor(deps: ResultCopyDeps) {
   const thumbnailer = createThumbnailer(deps.config.FFMPEG_PATH);
 
   return async function copyResult(job: Job<TaskJobData>, _token?: string): Promise<void> {
-    const task = await findCopyCandidate(deps.sql, job.data.taskId);
+    const task = await findCopyCandidate(deps.db, job.data.taskId);
     if (!task || task.status !== 'SUCCESS' || task.resultCopy !== 'pending') return;
     const log = deps.log.child({ task_id: task.taskId });
     if (task.deleted) {
-      await markCopySkipped(deps.sql, task.id);
+      await markCopySkipped(deps.db, task.id);
       return;
     }
 
@@ -55,7 +55,7 @@ export function createResultCopyProcessor(deps: ResultCopyDeps) {
     }
 
     const thumbnailKey = await storeThumbnail(deps.storage, thumbnailer, task.taskId, videoKey, log);
-    const recorded = await markCopyStored(deps.sql, task.id, {
+    const recorded = await markCopyStored(deps.db, task.id, {
       resultKey: videoKey,
       bytes: stored.bytes,
       sha256: stored.sha256,
@@ -71,7 +71,7 @@ export function createResultCopyProcessor(deps: ResultCopyDeps) {
 }
 
 async function giveUp(deps: ResultCopyDeps, task: CopyCandidate, reason: string, log: FastifyBaseLogger): Promise<never> {
-  if (await markCopyFailed(deps.sql, task.id)) log.warn({ reason }, 'result video not copied; clients keep the upstream link');
+  if (await markCopyFailed(deps.db, task.id)) log.warn({ reason }, 'result video not copied; clients keep the upstream link');
   throw new UnrecoverableError(reason);
 }
 
@@ -93,7 +93,7 @@ async function storeThumbnail(storage: GatewayStorage, thumbnailer: Thumbnailer,
  * does not point at are deleted: under the same keys as the recorded copy they are that copy.
  */
 async function dropUnrecorded(deps: ResultCopyDeps, taskId: string, keys: (string | null)[]): Promise<void> {
-  const now = await findCopyCandidate(deps.sql, taskId);
+  const now = await findCopyCandidate(deps.db, taskId);
   const kept = now?.resultCopy === 'stored' ? [now.resultKey, now.thumbnailKey] : [];
   for (const key of keys) {
     if (key && !kept.includes(key)) await deps.storage.delete(key);

@@ -1,36 +1,42 @@
 // Deleting what the gateway keeps once its time is up: copies of result videos (and their
 // thumbnails) RESULT_RETENTION_DAYS after their task ended, and uploaded input images.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Sql } from '../lib/database.ts';
+import { sql } from 'kysely';
+import type { Queryable } from '../db/database.ts';
+import { prepare } from '../db/prepared.ts';
 import type { GatewayStorage } from '../storage/gateway-storage.ts';
 import { UPLOADS_PREFIX } from '../storage/object-keys.ts';
 import type { Storage } from '../storage/storage.ts';
 
 export interface ResultRetentionDeps {
-  sql: Sql;
+  db: Queryable;
   storage: Storage;
   log: FastifyBaseLogger;
   /** Tasks looked at per query. */
   batchSize?: number;
 }
 
-interface ExpiredRow {
-  id: number;
-  task_id: string;
-  result_key: string | null;
-  thumbnail_key: string | null;
-}
-
 // Walks tasks_copy_expiry_idx. Tasks whose files could not be deleted this time are skipped, so
 // one bad object cannot keep a run from finishing; they are tried again on the next run.
-const EXPIRED = `
-  SELECT id, task_id, result_key, thumbnail_key FROM tasks
-  WHERE result_copy = 'stored' AND result_expires_at <= now() AND NOT (id = ANY($1::int[]))
-  ORDER BY result_expires_at LIMIT $2`;
+const expiredCopies = prepare('results-expired', (p: { skipped: number[]; limit: number }, qb) =>
+  qb
+    .selectFrom('tasks')
+    .select(['id', 'taskId', 'resultKey', 'thumbnailKey'])
+    .where('resultCopy', '=', 'stored')
+    .where('resultExpiresAt', '<=', sql<Date>`now()`)
+    .where((eb) => eb.not(eb('id', '=', eb.fn.any(eb.cast<number[]>(eb.val(p.skipped), sql`int[]`)))))
+    .orderBy('resultExpiresAt')
+    .limit(p.limit),
+);
 
-const MARK_EXPIRED = `
-  UPDATE tasks SET result_copy = 'expired', updated_at = now()
-  WHERE id = ANY($1::int[]) AND result_copy = 'stored' AND result_expires_at <= now()`;
+const markExpired = prepare('results-mark-expired', (p: { ids: number[] }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set({ resultCopy: 'expired', updatedAt: sql`now()` })
+    .where('id', '=', (eb) => eb.fn.any(eb.cast<number[]>(eb.val(p.ids), sql`int[]`)))
+    .where('resultCopy', '=', 'stored')
+    .where('resultExpiresAt', '<=', sql<Date>`now()`),
+);
 
 const DEFAULT_BATCH = 200;
 const DELETES_AT_ONCE = 16;
@@ -42,23 +48,23 @@ const UPLOAD_DELETE_CHUNK = 1_000;
  * are gone, which the next run finishes; the other order could leave files nothing points at.
  * Returns how many copies it expired.
  */
-export async function purgeExpiredResults({ sql, storage, log, batchSize = DEFAULT_BATCH }: ResultRetentionDeps): Promise<number> {
+export async function purgeExpiredResults({ db, storage, log, batchSize = DEFAULT_BATCH }: ResultRetentionDeps): Promise<number> {
   const skipped: number[] = [];
   let expired = 0;
   for (;;) {
-    const { rows } = await sql.query<ExpiredRow>({ name: 'results-expired', text: EXPIRED, values: [skipped, batchSize] });
+    const rows = await expiredCopies.rows(db, { skipped, limit: batchSize });
     if (rows.length === 0) break;
     const deleted: number[] = [];
     await inParallel(rows, DELETES_AT_ONCE, async (row) => {
       try {
-        for (const key of [row.result_key, row.thumbnail_key]) if (key) await storage.delete(key);
+        for (const key of [row.resultKey, row.thumbnailKey]) if (key) await storage.delete(key);
         deleted.push(row.id);
       } catch (err) {
         skipped.push(row.id);
-        log.warn({ err, task_id: row.task_id }, 'could not delete an expired result copy; will try again');
+        log.warn({ err, task_id: row.taskId }, 'could not delete an expired result copy; will try again');
       }
     });
-    if (deleted.length) expired += (await sql.query({ name: 'results-mark-expired', text: MARK_EXPIRED, values: [deleted] })).rowCount ?? 0;
+    if (deleted.length) expired += await markExpired.affected(db, { ids: deleted });
     if (rows.length < batchSize) break;
   }
   if (expired) log.info({ expired }, 'expired result copies deleted');

@@ -4,7 +4,10 @@
 // and only the statement that wins it moves money. A repeated settlement (a duplicate job, two
 // workers, the reconciler) finds the task final and changes nothing; were it ever to get as far as
 // the refund, the unique "refund:<task_id>" log key would stop it there.
-import type { Sql } from '../lib/database.ts';
+import { sql } from 'kysely';
+import type { Queryable } from '../db/database.ts';
+import { prepare } from '../db/prepared.ts';
+import type { UpstreamBody } from '../db/json-columns.ts';
 import { LOG_TYPE } from '../modules/tasks/tasks.repository.ts';
 
 export interface Settlement {
@@ -14,7 +17,7 @@ export interface Settlement {
   /** The video; empty for FAILURE. */
   resultUrl: string;
   /** The latest upstream body to keep as the task's `data`; null keeps the stored one. */
-  data: Record<string, unknown> | null;
+  data: UpstreamBody | null;
   /**
    * What the task costs in the end, at most what was charged; the difference is refunded.
    * 0 for a failure; the charge itself for most successes.
@@ -24,33 +27,73 @@ export interface Settlement {
   refundNote: string;
 }
 
-const SETTLE = `
-WITH current AS (
-  SELECT id, quota FROM tasks WHERE id = $1 AND status IN ('NOT_START', 'QUEUED', 'IN_PROGRESS') FOR UPDATE
-), settled AS (
-  UPDATE tasks t
-  SET status = $2::task_status, fail_reason = $3, result_url = $4, data = COALESCE($5::jsonb, t.data),
-      quota = LEAST(c.quota, $6::bigint), progress = 100, finish_time = now(), updated_at = now(),
-      -- What is left to do once the task is final, recorded with it so that a crash right after
-      -- the commit cannot lose it: the reconciler finds it here.
-      result_copy = CASE WHEN $2::task_status = 'SUCCESS' THEN 'pending'::result_copy ELSE t.result_copy END,
-      webhook_state = CASE WHEN t.callback_url IS NOT NULL THEN 'pending'::webhook_state ELSE t.webhook_state END
-  FROM current c
-  WHERE t.id = c.id
-  RETURNING t.task_id, t.user_id, t.key_id, t.model, c.quota - t.quota AS refund, t.result_copy, t.webhook_state
-), refund_log AS (
-  INSERT INTO logs (type, user_id, key_id, task_id, model, quota, content, dedupe_key)
-  SELECT ${LOG_TYPE.refund}, user_id, key_id, task_id, model, refund, $7, 'refund:' || task_id FROM settled WHERE refund > 0
-  ON CONFLICT (dedupe_key) DO NOTHING
-  RETURNING user_id, key_id, quota
-), user_credit AS (
-  UPDATE users u SET quota = u.quota + r.quota, used_quota = u.used_quota - r.quota, updated_at = now()
-  FROM refund_log r WHERE u.id = r.user_id
-), key_credit AS (
-  UPDATE api_keys k SET quota_used = k.quota_used - r.quota
-  FROM refund_log r WHERE k.id = r.key_id
-)
-SELECT refund, result_copy, webhook_state FROM settled`;
+const OPEN_STATUSES = ['NOT_START', 'QUEUED', 'IN_PROGRESS'] as const;
+
+const settle = prepare('settle-task', (p: Settlement & { id: number }, qb) =>
+  qb
+    .with('current', (db) =>
+      db.selectFrom('tasks').select(['id', 'quota']).where('id', '=', p.id).where('status', 'in', OPEN_STATUSES).forUpdate(),
+    )
+    .with('settled', (db) =>
+      db
+        .updateTable('tasks as t')
+        .from('current as c')
+        .set((eb) => ({
+          status: p.status,
+          failReason: p.failReason,
+          resultUrl: p.resultUrl,
+          data: eb.fn.coalesce(eb.cast<UpstreamBody>(eb.val(p.data), 'jsonb'), eb.ref('t.data')),
+          quota: eb.fn('least', [eb.ref('c.quota'), eb.val(p.finalQuota)]),
+          progress: 100,
+          finishTime: sql`now()`,
+          updatedAt: sql`now()`,
+          // What is left to do once the task is final, recorded with it so that a crash right after
+          // the commit cannot lose it: the reconciler finds it here.
+          resultCopy: eb.case().when(eb.val(p.status), '=', 'SUCCESS').then(sql.lit('pending' as const)).else(eb.ref('t.resultCopy')).end(),
+          webhookState: eb.case().when('t.callbackUrl', 'is not', null).then(sql.lit('pending' as const)).else(eb.ref('t.webhookState')).end(),
+        }))
+        .whereRef('t.id', '=', 'c.id')
+        .returning((eb) => ['t.taskId', 't.userId', 't.keyId', 't.model', eb(eb.ref('c.quota'), '-', eb.ref('t.quota')).as('refund'), 't.resultCopy', 't.webhookState']),
+    )
+    .with('refundLog', (db) =>
+      db
+        .insertInto('logs')
+        .columns(['type', 'userId', 'keyId', 'taskId', 'model', 'quota', 'content', 'dedupeKey'])
+        .expression((eb) =>
+          eb
+            .selectFrom('settled')
+            .select([
+              eb.lit(LOG_TYPE.refund).as('type'),
+              'userId',
+              'keyId',
+              'taskId',
+              'model',
+              'refund',
+              eb.val(p.refundNote).as('content'),
+              sql<string>`'refund:' || ${eb.ref('taskId')}`.as('dedupeKey'),
+            ])
+            .where('refund', '>', 0n),
+        )
+        .onConflict((oc) => oc.column('dedupeKey').doNothing())
+        .returning(['userId', 'keyId', 'quota']),
+    )
+    .with('userCredit', (db) =>
+      db
+        .updateTable('users as u')
+        .from('refundLog as r')
+        .set((eb) => ({ quota: eb('u.quota', '+', eb.ref('r.quota')), usedQuota: eb('u.usedQuota', '-', eb.ref('r.quota')), updatedAt: sql`now()` }))
+        .whereRef('u.id', '=', 'r.userId'),
+    )
+    .with('keyCredit', (db) =>
+      db
+        .updateTable('apiKeys as k')
+        .from('refundLog as r')
+        .set((eb) => ({ quotaUsed: eb('k.quotaUsed', '-', eb.ref('r.quota')) }))
+        .whereRef('k.id', '=', 'r.keyId'),
+    )
+    .selectFrom('settled')
+    .select(['refund', 'resultCopy', 'webhookState']),
+);
 
 export interface Settled {
   refunded: bigint;
@@ -64,13 +107,8 @@ export interface Settled {
  * Settles the task with internal id `id`. Returns what this call did, or null when the task had
  * already been settled (by this or any other worker).
  */
-export async function settleTask(sql: Sql, id: number, s: Settlement): Promise<Settled | null> {
-  const { rows } = await sql.query<{ refund: string; result_copy: string; webhook_state: string }>({
-    name: 'settle-task',
-    text: SETTLE,
-    values: [id, s.status, s.failReason, s.resultUrl, s.data === null ? null : JSON.stringify(s.data), s.finalQuota.toString(), s.refundNote],
-  });
-  const row = rows[0];
+export async function settleTask(db: Queryable, id: number, s: Settlement): Promise<Settled | null> {
+  const row = await settle.first(db, { ...s, id });
   if (!row) return null;
-  return { refunded: BigInt(row.refund), copyPending: row.result_copy === 'pending', webhookPending: row.webhook_state === 'pending' };
+  return { refunded: BigInt(row.refund), copyPending: row.resultCopy === 'pending', webhookPending: row.webhookState === 'pending' };
 }

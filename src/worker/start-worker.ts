@@ -38,10 +38,10 @@ const CHANNEL_CACHE_MS = 30_000;
 const RESULT_COPY_CONCURRENCY = 4;
 const PURGE_INTERVAL_MS = 3_600_000;
 
-export async function startWorker({ config, db, sql, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
+export async function startWorker({ config, db, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
   const deps: AdvanceDeps = {
-    sql,
+    db,
     storage,
     queues,
     channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS),
@@ -68,10 +68,10 @@ export async function startWorker({ config, db, sql, redis, bus, queues, storage
   const workers: Worker[] = [];
   if (consumes.has('tasks')) workers.push(consumer(QUEUES.tasks.name, createTaskProcessor(deps), config.WORKER_CONCURRENCY));
   if (consumes.has('results')) {
-    workers.push(consumer(QUEUES.results.name, createResultCopyProcessor({ sql, storage, config, log }), RESULT_COPY_CONCURRENCY));
+    workers.push(consumer(QUEUES.results.name, createResultCopyProcessor({ db, storage, config, log }), RESULT_COPY_CONCURRENCY));
   }
   if (consumes.has('webhooks')) {
-    const processor = createWebhookProcessor({ sql, config, log, resultLink: (task) => links.linkFor(task) });
+    const processor = createWebhookProcessor({ db, config, log, resultLink: (task) => links.linkFor(task) });
     workers.push(consumer(QUEUES.webhooks.name, processor, config.WORKER_CONCURRENCY));
   }
 
@@ -81,7 +81,7 @@ export async function startWorker({ config, db, sql, redis, bus, queues, storage
   await maintenanceQueue.upsertJobScheduler(PURGE_JOB, { every: PURGE_INTERVAL_MS }, { name: PURGE_JOB, opts: kept });
   const reconcileNow = async () => {
     const report = await reconcile({ ...deps, queues, log });
-    await purgeExpiredResults({ sql, storage, log });
+    await purgeExpiredResults({ db, storage, log });
     return report;
   };
   // An uploaded image is needed until its task has been submitted, which happens before the task
@@ -89,7 +89,7 @@ export async function startWorker({ config, db, sql, redis, bus, queues, storage
   const longestTimeoutS = Math.max(settings.taskTimeoutS, ...Object.values(settings.taskTimeoutSByModel));
   const purge = async () => {
     const uploads = await purgeExpiredUploads(storage, new Date(Date.now() - longestTimeoutS * 1000 - PURGE_INTERVAL_MS));
-    const keys = await purgeIdempotencyKeys(sql);
+    const keys = await purgeIdempotencyKeys(db);
     if (uploads || keys) log.info({ uploads, idempotency_keys: keys }, 'purged expired uploads and idempotency keys');
   };
   if (consumes.has('maintenance')) {

@@ -10,7 +10,7 @@ const FINAL = new Set(['SUCCESS', 'FAILURE']);
 
 export function createTaskProcessor(deps: AdvanceDeps) {
   return async function processTask(job: Job<TaskJobData>, token?: string): Promise<void> {
-    const task = await findTask(deps.sql, job.data.taskId);
+    const task = await findTask(deps.db, job.data.taskId);
     if (!task || FINAL.has(task.status)) return;
     const next = await advanceTask(deps, task);
     if (next === null) return;

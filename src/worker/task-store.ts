@@ -1,58 +1,93 @@
 // Updates to tasks that are still under way. Each is conditional on the task not being final, so
 // a late or duplicate observation can never reopen a settled task.
-import type { Sql } from '../lib/database.ts';
+import { sql } from 'kysely';
+import type { Queryable } from '../db/database.ts';
+import type { UpstreamBody } from '../db/json-columns.ts';
+import { prepare } from '../db/prepared.ts';
 
-const MARK_SUBMITTED = `
-UPDATE tasks SET status = 'QUEUED', channel_id = $2, upstream_model = $3, upstream_task_id = $4, data = $5::jsonb,
-  attempts = attempts + 1, progress = GREATEST(progress, $6), updated_at = now()
-WHERE id = $1 AND status = 'NOT_START' AND upstream_task_id IS NULL
-RETURNING id`;
+interface Submitted {
+  channelId: number;
+  upstreamModel: string;
+  upstreamTaskId: string;
+  data: UpstreamBody;
+  progress: number;
+}
+
+const markSubmittedQuery = prepare('mark-submitted', (p: Submitted & { id: number }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set((eb) => ({
+      status: 'QUEUED',
+      channelId: p.channelId,
+      upstreamModel: p.upstreamModel,
+      upstreamTaskId: p.upstreamTaskId,
+      data: eb.cast<UpstreamBody>(eb.val(p.data), 'jsonb'),
+      attempts: eb('attempts', '+', 1),
+      progress: eb.fn('greatest', [eb.ref('progress'), eb.val(p.progress)]),
+      updatedAt: sql`now()`,
+    }))
+    .where('id', '=', p.id)
+    .where('status', '=', 'NOT_START')
+    .where('upstreamTaskId', 'is', null),
+);
 
 /**
  * Records that the upstream accepted the task. Returns false when another worker got there
  * first, in which case the caller's upstream task is a duplicate.
  */
-export async function markSubmitted(
-  sql: Sql,
-  id: number,
-  s: { channelId: number; upstreamModel: string; upstreamTaskId: string; data: Record<string, unknown>; progress: number },
-): Promise<boolean> {
-  const { rowCount } = await sql.query({
-    name: 'mark-submitted',
-    text: MARK_SUBMITTED,
-    values: [id, s.channelId, s.upstreamModel, s.upstreamTaskId, JSON.stringify(s.data), s.progress],
-  });
-  return rowCount === 1;
+export async function markSubmitted(db: Queryable, id: number, s: Submitted): Promise<boolean> {
+  return (await markSubmittedQuery.affected(db, { ...s, id })) === 1;
 }
 
-const RECORD_SUBMIT_FAILURE = `
-UPDATE tasks SET attempts = attempts + 1, channel_id = $2, data = COALESCE($3::jsonb, data), updated_at = now()
-WHERE id = $1 AND status = 'NOT_START'`;
+const recordSubmitFailureQuery = prepare('record-submit-failure', (p: { id: number; channelId: number; body: UpstreamBody | null }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      channelId: p.channelId,
+      data: eb.fn.coalesce(eb.cast<UpstreamBody>(eb.val(p.body), 'jsonb'), eb.ref('data')),
+      updatedAt: sql`now()`,
+    }))
+    .where('id', '=', p.id)
+    .where('status', '=', 'NOT_START'),
+);
 
 /**
  * Remembers a failed submit attempt and the channel it went to, so the next one can go elsewhere;
  * `body` is the upstream's answer, when one came.
  */
-export async function recordSubmitFailure(sql: Sql, id: number, channelId: number, body: Record<string, unknown> | null): Promise<void> {
-  await sql.query({
-    name: 'record-submit-failure',
-    text: RECORD_SUBMIT_FAILURE,
-    values: [id, channelId, body === null ? null : JSON.stringify(body)],
-  });
+export async function recordSubmitFailure(db: Queryable, id: number, channelId: number, body: UpstreamBody | null): Promise<void> {
+  await recordSubmitFailureQuery.affected(db, { id, channelId, body });
+}
+
+interface Poll {
+  status: 'QUEUED' | 'IN_PROGRESS';
+  progress: number;
+  data: UpstreamBody;
+  unknownSince: Date | null;
 }
 
 // An upstream PENDING after RUNNING does not take a task back to QUEUED; progress only grows.
-const RECORD_POLL = `
-UPDATE tasks SET
-  status = CASE WHEN status = 'IN_PROGRESS' THEN status ELSE $2::task_status END,
-  start_time = CASE WHEN $2::task_status = 'IN_PROGRESS' THEN COALESCE(start_time, now()) ELSE start_time END,
-  progress = GREATEST(progress, $3), data = $4::jsonb, unknown_since = $5, updated_at = now()
-WHERE id = $1 AND status IN ('QUEUED', 'IN_PROGRESS')`;
+const recordPollQuery = prepare('record-poll', (p: Poll & { id: number }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set((eb) => ({
+      status: eb.case().when('status', '=', 'IN_PROGRESS').then(eb.ref('status')).else(eb.cast<'QUEUED' | 'IN_PROGRESS'>(eb.val(p.status), sql`task_status`)).end(),
+      startTime: eb
+        .case()
+        .when(eb.val(p.status), '=', 'IN_PROGRESS')
+        .then(eb.fn.coalesce('startTime', sql<Date>`now()`))
+        .else(eb.ref('startTime'))
+        .end(),
+      progress: eb.fn('greatest', [eb.ref('progress'), eb.val(p.progress)]),
+      data: eb.cast<UpstreamBody>(eb.val(p.data), 'jsonb'),
+      unknownSince: p.unknownSince,
+      updatedAt: sql`now()`,
+    }))
+    .where('id', '=', p.id)
+    .where('status', 'in', ['QUEUED', 'IN_PROGRESS']),
+);
 
-export async function recordPoll(
-  sql: Sql,
-  id: number,
-  p: { status: 'QUEUED' | 'IN_PROGRESS'; progress: number; data: Record<string, unknown>; unknownSince: Date | null },
-): Promise<void> {
-  await sql.query({ name: 'record-poll', text: RECORD_POLL, values: [id, p.status, p.progress, JSON.stringify(p.data), p.unknownSince] });
+export async function recordPoll(db: Queryable, id: number, p: Poll): Promise<void> {
+  await recordPollQuery.affected(db, { ...p, id });
 }

@@ -21,6 +21,8 @@ export interface TestContext extends Infra {
   app: FastifyInstance;
   baseUrl: string;
   http: HttpClient;
+  /** Raw SQL on the test's database, for fixtures and checks the API cannot express (rows as PostgreSQL names them). */
+  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Another API instance on the same database and Redis, as in a horizontally scaled deployment. */
   startPeer(): Promise<{ http: HttpClient; close(): Promise<void> }>;
   close(): Promise<void>;
@@ -67,6 +69,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
   );
   const main = await startApp(config, 'test', port);
   const peers: { close(): Promise<void> }[] = [];
+  const fixtures = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
 
   return {
     ...main.infra,
@@ -74,6 +77,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     app: main.app,
     baseUrl: main.baseUrl,
     http: main.http,
+    query: (text, values) => fixtures.query(text, values),
     async startPeer() {
       const peer = await startApp(config, 'test-peer');
       const handle = {
@@ -92,6 +96,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
       if (keys.length) await main.infra.redis.del(...keys);
       await main.app.close();
       await main.infra.close();
+      await fixtures.end();
       await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await rm(storageDir, { recursive: true, force: true });
     },

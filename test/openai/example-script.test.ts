@@ -39,5 +39,5 @@ it('creates, polls, lists, downloads and deletes a video', async () => {
   expect(stdout).toContain(`deleted: {"id":"${id}","object":"video.deleted","deleted":true}`);
   expect(await readdir(cwd)).toEqual([`${id}.mp4`]);
   expect(await readFile(path.join(cwd, `${id}.mp4`))).toEqual(await readFile(SAMPLE_MP4));
-  expect(await ctx.db.task.findUniqueOrThrow({ where: { taskId: id } })).toMatchObject({ deletedAt: expect.any(Date) });
+  expect(await ctx.db.selectFrom('tasks').selectAll().where('taskId', '=', id!).executeTakeFirstOrThrow()).toMatchObject({ deletedAt: expect.any(Date) });
 });

@@ -94,7 +94,7 @@ describe('input_reference', () => {
     expect(video.model).toBe('wan2.7-i2v');
     const done = await untilDone(video.id);
     expect(done.status, JSON.stringify(done.error)).toBe('completed');
-    const task = await ctx.db.task.findUniqueOrThrow({ where: { taskId: video.id } });
+    const task = await ctx.db.selectFrom('tasks').selectAll().where('taskId', '=', video.id).executeTakeFirstOrThrow();
     expect((task.request as { media: { type: string; url: string }[] }).media).toEqual([{ type: 'first_frame', url: expect.stringMatching(/^upload:\/\/uploads\/[0-9a-f]{64}\.png$/) }]);
   });
 

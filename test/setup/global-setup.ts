@@ -10,7 +10,7 @@ import { ensureDatabase } from '../../src/db/ensure-database.ts';
 import { applyMigrations } from '../../src/db/schema-engine.ts';
 import { seedDefaults } from '../../src/db/seed.ts';
 import { loadConfig } from '../../src/config/env.ts';
-import { openDatabase } from '../../src/lib/database.ts';
+import { openDatabase } from '../../src/db/database.ts';
 import { withDatabase } from './database-url.ts';
 
 declare module 'vitest' {
@@ -70,7 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const templateUrl = withDatabase(databaseUrl, templateDatabase);
   await ensureDatabase(templateUrl);
   await applyMigrations(templateUrl);
-  const database = openDatabase(templateUrl, 1);
+  const database = openDatabase({ url: templateUrl, poolSize: 1, statementTimeoutMs: 60_000, connectTimeoutMs: 10_000 });
   await seedDefaults(database.db);
   await database.close();
 

@@ -5,7 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/lib/database.ts';
+import { databaseOptions } from '../../src/config/env.ts';
+import { openDatabase } from '../../src/db/database.ts';
 import { createStorage, publicBaseUrl } from '../../src/storage/create-storage.ts';
 import { FILE_LINK_SECRET_SETTING, loadFileLinkSecret } from '../../src/storage/file-link-secret.ts';
 import { FileLinkSigner } from '../../src/storage/file-link-signer.ts';
@@ -216,17 +217,17 @@ describe('result links', () => {
 
 describe('the link secret', () => {
   it('is made once, kept in the settings table, and shared by every process', async () => {
-    const row = await ctx.db.setting.findUniqueOrThrow({ where: { key: FILE_LINK_SECRET_SETTING } });
+    const row = await ctx.db.selectFrom('settings').selectAll().where('key', '=', FILE_LINK_SECRET_SETTING).executeTakeFirstOrThrow();
     expect(row.value).toMatch(/^[0-9a-f]{64}$/);
 
     // Two processes starting at once on a database that has no secret yet.
-    await ctx.db.setting.delete({ where: { key: FILE_LINK_SECRET_SETTING } });
-    const processes = [openDatabase(ctx.config.DATABASE_URL, 4), openDatabase(ctx.config.DATABASE_URL, 4)];
+    await ctx.db.deleteFrom('settings').where('key', '=', FILE_LINK_SECRET_SETTING).execute();
+    const processes = [openDatabase(databaseOptions(ctx.config)), openDatabase(databaseOptions(ctx.config))];
     try {
       const secrets = await Promise.all(processes.flatMap((p) => Array.from({ length: 5 }, () => loadFileLinkSecret(p.db))));
       expect(new Set(secrets).size).toBe(1);
       const [a, b] = await Promise.all(processes.map((p) => createStorage({ ...ctx.config, STORAGE_DIR: dir.path, PUBLIC_BASE_URL: base }, p.db)));
-      const stored = await ctx.db.setting.findMany({ where: { key: FILE_LINK_SECRET_SETTING } });
+      const stored = await ctx.db.selectFrom('settings').selectAll().where('key', '=', FILE_LINK_SECRET_SETTING).execute();
       expect(stored.map((s) => s.value)).toEqual([secrets[0]]);
       expect(stored[0]!.value).not.toBe(row.value);
 

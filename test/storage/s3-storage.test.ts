@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/lib/database.ts';
+import type { Db } from '../../src/db/database.ts';
 import { createStorage } from '../../src/storage/create-storage.ts';
 import { InvalidStorageKeyError } from '../../src/storage/object-keys.ts';
 import { RangeNotSatisfiableError } from '../../src/storage/range-errors.ts';

@@ -37,7 +37,7 @@ const workers: Worker<TaskJobData>[] = [];
 const receivers: Receiver[] = [];
 
 function startWebhookWorker(): Worker<TaskJobData> {
-  const processor = createWebhookProcessor({ sql: ctx.sql, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
+  const processor = createWebhookProcessor({ db: ctx.db, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
   const worker = new Worker<TaskJobData>(QUEUES.webhooks.name, processor, {
     connection: ctx.redis,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
@@ -56,13 +56,13 @@ async function receiver(answer?: (n: number, path: string) => Answer): Promise<R
 /** Submits a task and gives it a callback URL before it ends (the submit API cannot yet). */
 async function submitWithCallback(url: string, body: object = specExamples.t2v): Promise<string> {
   const taskId = await submit(ctx, key, body);
-  await ctx.sql.query('UPDATE tasks SET callback_url = $1 WHERE task_id = $2', [url, taskId]);
+  await ctx.query('UPDATE tasks SET callback_url = $1 WHERE task_id = $2', [url, taskId]);
   return taskId;
 }
 
 async function waitForCopyEnd(taskId: string): Promise<void> {
   await until(async () => {
-    const { rows } = await ctx.sql.query<{ result_copy: string }>('SELECT result_copy FROM tasks WHERE task_id = $1', [taskId]);
+    const { rows } = await ctx.query<{ result_copy: string }>('SELECT result_copy FROM tasks WHERE task_id = $1', [taskId]);
     return rows[0]!.result_copy !== 'pending' ? true : undefined;
   }, `the end of the copy of ${taskId}`, { timeoutMs: 10_000, intervalMs: 25 });
 }
@@ -75,12 +75,12 @@ async function finishedTaskPendingWebhook(url: string): Promise<string> {
   const taskId = await submit(ctx, key, specExamples.t2v);
   await waitForFinal(ctx, key, taskId);
   await waitForCopyEnd(taskId);
-  await ctx.sql.query(`UPDATE tasks SET callback_url = $1, webhook_state = 'pending' WHERE task_id = $2`, [url, taskId]);
+  await ctx.query(`UPDATE tasks SET callback_url = $1, webhook_state = 'pending' WHERE task_id = $2`, [url, taskId]);
   return taskId;
 }
 
 async function webhookState(taskId: string): Promise<string> {
-  const { rows } = await ctx.sql.query<{ webhook_state: string }>('SELECT webhook_state FROM tasks WHERE task_id = $1', [taskId]);
+  const { rows } = await ctx.query<{ webhook_state: string }>('SELECT webhook_state FROM tasks WHERE task_id = $1', [taskId]);
   return rows[0]!.webhook_state;
 }
 
@@ -109,7 +109,7 @@ interface DeliveryRow {
 }
 
 async function deliveries(taskId: string): Promise<DeliveryRow[]> {
-  const { rows } = await ctx.sql.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE task_id = $1 ORDER BY id', [taskId]);
+  const { rows } = await ctx.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE task_id = $1 ORDER BY id', [taskId]);
   return rows;
 }
 
@@ -266,20 +266,20 @@ describe('webhook delivery', () => {
 
   it('reports a success once its video copy has ended, but waits no longer than COPY_WAIT_MS', async () => {
     const hook = await receiver();
-    const processor = createWebhookProcessor({ sql: ctx.sql, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
+    const processor = createWebhookProcessor({ db: ctx.db, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
     const delays: number[] = [];
     const jobFor = (taskId: string) => ({ data: { taskId }, moveToDelayed: async (at: number) => void delays.push(at - Date.now()) }) as unknown as Job<TaskJobData>;
     // Their copies are over; here they are marked pending again by hand.
     const fresh = await finishedTaskPendingWebhook(hook.url);
     const stale = await finishedTaskPendingWebhook(hook.url);
-    await ctx.sql.query(`UPDATE tasks SET result_copy = 'pending' WHERE task_id = $1`, [fresh]);
-    await ctx.sql.query(`UPDATE tasks SET result_copy = 'pending', finish_time = now() - make_interval(secs => $2) WHERE task_id = $1`, [stale, COPY_WAIT_MS / 1000 + 1]);
+    await ctx.query(`UPDATE tasks SET result_copy = 'pending' WHERE task_id = $1`, [fresh]);
+    await ctx.query(`UPDATE tasks SET result_copy = 'pending', finish_time = now() - make_interval(secs => $2) WHERE task_id = $1`, [stale, COPY_WAIT_MS / 1000 + 1]);
 
     await expect(processor(jobFor(fresh), 'token')).rejects.toBeInstanceOf(DelayedError);
     expect(delays).toEqual([expect.any(Number)]);
     expect(delays[0]).toBeLessThanOrEqual(1_000);
     expect(await deliveries(fresh)).toEqual([]);
-    await ctx.sql.query(`UPDATE tasks SET result_copy = 'stored' WHERE task_id = $1`, [fresh]);
+    await ctx.query(`UPDATE tasks SET result_copy = 'stored' WHERE task_id = $1`, [fresh]);
     await processor(jobFor(fresh), 'token');
     expect(hook.forTask(fresh)).toHaveLength(1);
 
@@ -292,7 +292,7 @@ describe('webhook delivery', () => {
     const hook = await receiver();
     const taskId = await finishedTaskPendingWebhook(hook.url.replace('127.0.0.1', 'unknown.test'));
     const strict = createWebhookProcessor({
-      sql: ctx.sql,
+      db: ctx.db,
       config: { ...ctx.config, WEBHOOK_ALLOW_PRIVATE_HOSTS: false },
       log: pino({ level: 'silent' }),
       resultLink,
@@ -305,10 +305,10 @@ describe('webhook delivery', () => {
     expect(delays).toEqual([expect.any(Number)]);
     expect(delays[0]).toBeGreaterThanOrEqual(RETRY.firstDelayMs - 50);
 
-    await ctx.sql.query('UPDATE tasks SET callback_url = $1 WHERE task_id = $2', [hook.url, taskId]);
+    await ctx.query('UPDATE tasks SET callback_url = $1 WHERE task_id = $2', [hook.url, taskId]);
     await settle(200);
     await expect(strict(job, 'token')).rejects.toBeInstanceOf(DelayedError);
-    await ctx.sql.query('UPDATE tasks SET callback_url = $1 WHERE task_id = $2', [hook.url.replace('/hooks/video', '/x').replace('http:', 'ftp:'), taskId]);
+    await ctx.query('UPDATE tasks SET callback_url = $1 WHERE task_id = $2', [hook.url.replace('/hooks/video', '/x').replace('http:', 'ftp:'), taskId]);
     await settle(600);
     await expect(strict(job, 'token')).resolves.toBeUndefined();
 
@@ -340,14 +340,14 @@ describe('webhook delivery', () => {
   it('counts the attempts recorded before a crash, and takes an attempt left in flight for a failed one', async () => {
     const hook = await receiver();
     const earlier = await finishedTaskPendingWebhook(hook.url);
-    await ctx.sql.query(
+    await ctx.query(
       `INSERT INTO webhook_deliveries (task_id, url, event, attempt, status_code, error, duration_ms, delivered, created_at)
        VALUES ($1, $2, 'task.succeeded', 1, 500, 'HTTP 500', 20, false, now() - interval '10 seconds'),
               ($1, $2, 'task.succeeded', 2, 500, 'HTTP 500', 20, false, now() - interval '5 seconds')`,
       [earlier, hook.url],
     );
     const cutShort = await finishedTaskPendingWebhook(hook.url);
-    await ctx.sql.query(
+    await ctx.query(
       `INSERT INTO webhook_deliveries (task_id, url, event, attempt, status_code, error, duration_ms, delivered, created_at)
        VALUES ($1, $2, 'task.succeeded', 1, NULL, $3, 0, false, now() - interval '1 hour')`,
       [cutShort, hook.url, IN_FLIGHT],
@@ -364,7 +364,7 @@ describe('webhook delivery', () => {
   it('does not send a webhook it cannot sign', async () => {
     const hook = await receiver();
     const taskId = await finishedTaskPendingWebhook(hook.url);
-    await ctx.sql.query('UPDATE tasks SET key_id = NULL WHERE task_id = $1', [taskId]);
+    await ctx.query('UPDATE tasks SET key_id = NULL WHERE task_id = $1', [taskId]);
     await ctx.queues.webhooks.enqueue(taskId);
     expect(await waitForWebhookEnd(taskId)).toBe('failed');
     expect(hook.received).toHaveLength(0);
@@ -391,7 +391,7 @@ describe('claiming an attempt', () => {
   it('lets exactly one of many concurrent claimants make each attempt', async () => {
     const taskId = await finishedTaskPendingWebhook('http://127.0.0.1:9/unused');
     const policy = { maxAttempts: 3, abandonAfterMs: 60_000, retryDelayMs: () => 200 };
-    const claim = () => claimAttempt(ctx.sql, taskId, 'task.succeeded', policy);
+    const claim = () => claimAttempt(ctx.db, taskId, 'task.succeeded', policy);
 
     const first = await Promise.all(Array.from({ length: 20 }, claim));
     const attempts = first.filter((c) => c.kind === 'attempt');
@@ -401,7 +401,7 @@ describe('claiming an attempt', () => {
     for (const c of first.filter((c) => c.kind !== 'attempt')) expect(c).toMatchObject({ kind: 'wait', delayMs: expect.any(Number) });
 
     if (attempts[0]?.kind !== 'attempt') throw new Error('unreachable');
-    await finishAttempt(ctx.sql, attempts[0].deliveryId, { statusCode: 500, error: 'HTTP 500', durationMs: 5, delivered: false }, null);
+    await finishAttempt(ctx.db, attempts[0].deliveryId, { statusCode: 500, error: 'HTTP 500', durationMs: 5, delivered: false }, null);
     // The back-off is not over yet.
     expect(await claim()).toMatchObject({ kind: 'wait' });
     await settle(250);
@@ -409,7 +409,7 @@ describe('claiming an attempt', () => {
     expect(second.filter((c) => c.kind === 'attempt')).toEqual([expect.objectContaining({ attempt: 2 })]);
     const secondAttempt = second.find((c) => c.kind === 'attempt');
     if (secondAttempt?.kind !== 'attempt') throw new Error('unreachable');
-    await finishAttempt(ctx.sql, secondAttempt.deliveryId, { statusCode: 200, error: '', durationMs: 5, delivered: true }, 'delivered');
+    await finishAttempt(ctx.db, secondAttempt.deliveryId, { statusCode: 200, error: '', durationMs: 5, delivered: true }, 'delivered');
     expect(await claim()).toEqual({ kind: 'none' });
     expect(await webhookState(taskId)).toBe('delivered');
     expect((await deliveries(taskId)).map((r) => r.attempt)).toEqual([1, 2]);
@@ -418,10 +418,10 @@ describe('claiming an attempt', () => {
   it('ends the webhook as failed once the attempts are used up', async () => {
     const taskId = await finishedTaskPendingWebhook('http://127.0.0.1:9/unused');
     const policy = { maxAttempts: 1, abandonAfterMs: 60_000, retryDelayMs: () => 0 };
-    const claim = await claimAttempt(ctx.sql, taskId, 'task.succeeded', policy);
+    const claim = await claimAttempt(ctx.db, taskId, 'task.succeeded', policy);
     if (claim.kind !== 'attempt') throw new Error(`expected an attempt, got ${claim.kind}`);
-    await finishAttempt(ctx.sql, claim.deliveryId, { statusCode: null, error: 'ECONNREFUSED', durationMs: 1, delivered: false }, null);
-    expect(await claimAttempt(ctx.sql, taskId, 'task.succeeded', policy)).toEqual({ kind: 'none' });
+    await finishAttempt(ctx.db, claim.deliveryId, { statusCode: null, error: 'ECONNREFUSED', durationMs: 1, delivered: false }, null);
+    expect(await claimAttempt(ctx.db, taskId, 'task.succeeded', policy)).toEqual({ kind: 'none' });
     expect(await webhookState(taskId)).toBe('failed');
   });
 });

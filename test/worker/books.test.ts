@@ -75,15 +75,22 @@ describe('the books over 300 mixed tasks', () => {
       const balance = await balanceOf(ctx.http, customer.userId);
       expect(START - charged + refunded).toBe(balance.quota);
       expect(charged - refunded).toBe(balance.used_quota);
-      const tasksCost = await ctx.db.task.aggregate({ where: { userId: customer.userId }, _sum: { quota: true } });
-      expect(Number(tasksCost._sum.quota)).toBe(charged - refunded);
+      const tasksCost = await ctx.db.selectFrom('tasks').select((eb) => eb.fn.sum<bigint>('quota').as('sum')).where('userId', '=', customer.userId).executeTakeFirstOrThrow();
+      expect(Number(tasksCost.sum)).toBe(charged - refunded);
     }
   });
 
   it('refunded each failed task once and in full, and charged each success its price', async () => {
-    const rows = await ctx.db.task.findMany({ where: { taskId: { in: tasks.map((t) => t.taskId) } } });
-    const refunds = await ctx.db.log.groupBy({ by: ['taskId'], where: { type: 6, taskId: { in: tasks.map((t) => t.taskId) } }, _count: true });
-    expect(refunds.every((r) => r._count === 1)).toBe(true);
+    const ids = tasks.map((t) => t.taskId);
+    const rows = await ctx.db.selectFrom('tasks').selectAll().where('taskId', 'in', ids).execute();
+    const refunds = await ctx.db
+      .selectFrom('logs')
+      .select((eb) => ['taskId', eb.fn.countAll<bigint>().as('count')])
+      .where('type', '=', 6)
+      .where('taskId', 'in', ids)
+      .groupBy('taskId')
+      .execute();
+    expect(refunds.every((r) => r.count === 1n)).toBe(true);
     const refunded = new Set(refunds.map((r) => r.taskId));
     for (const row of rows) {
       if (row.status === 'FAILURE') {

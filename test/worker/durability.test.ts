@@ -9,6 +9,7 @@ import { findTask } from '../../src/modules/tasks/tasks.repository.ts';
 import { ADMIN_TOKEN } from '../helpers/context.ts';
 import { balanceOf, createCustomer, type Customer, specExamples } from '../helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from '../helpers/gateway.ts';
+import { countRows } from '../helpers/rows.ts';
 
 let ctx: GatewayContext;
 let customer: Customer;
@@ -42,7 +43,7 @@ describe('duplicates', () => {
     ]);
     expect(await moneyLogs(succeeding)).toEqual([[2, 250_000]]);
     // However many jobs submitted it upstream, the task keeps one upstream task.
-    const row = await findTask(ctx.sql, succeeding);
+    const row = await findTask(ctx.db, succeeding);
     expect(row?.upstreamTaskId).toEqual(expect.any(String));
   });
 
@@ -89,10 +90,10 @@ describe('a worker process killed at any instant', () => {
     // SIGKILL the worker at a random moment once it has started working (it takes a second or
     // more to start on a busy machine), whatever it is doing, five times, counting the kills that
     // hit tasks mid-flight; a last worker is left to finish.
-    const tasksOf = { taskId: { in: ids } };
-    const openCount = () => ctx.db.task.count({ where: { ...tasksOf, status: { in: ['QUEUED', 'IN_PROGRESS'] } } });
-    const finalCount = () => ctx.db.task.count({ where: { ...tasksOf, status: { in: ['SUCCESS', 'FAILURE'] } } });
-    const lastChange = async () => (await ctx.db.task.aggregate({ where: tasksOf, _max: { updatedAt: true } }))._max.updatedAt?.getTime() ?? 0;
+    const openCount = () => countRows(ctx.db, 'tasks', { taskId: ids, status: ['QUEUED', 'IN_PROGRESS'] });
+    const finalCount = () => countRows(ctx.db, 'tasks', { taskId: ids, status: ['SUCCESS', 'FAILURE'] });
+    const lastChange = async () =>
+      (await ctx.db.selectFrom('tasks').select((eb) => eb.fn.max('updatedAt').as('last')).where('taskId', 'in', ids).executeTakeFirstOrThrow()).last?.getTime() ?? 0;
     let child = startChild();
     let killsMidFlight = 0;
     for (let kill = 0; kill < 5 && (await finalCount()) < ids.length; kill++) {

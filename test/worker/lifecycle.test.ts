@@ -138,12 +138,12 @@ describe('channels', () => {
       const task = await waitForFinal(ctx, customer.key, taskId);
       expect(task.status).toBe('SUCCESS');
       expect(task.channel_id).not.toBe(broken.id);
-      const row = await ctx.db.channel.findUniqueOrThrow({ where: { id: broken.id } });
+      const row = await ctx.db.selectFrom('channels').selectAll().where('id', '=', broken.id).executeTakeFirstOrThrow();
       expect(row.status).toBe('auto_disabled');
       expect(row.statusReason).toMatch(/^InvalidApiKey: /);
       expect((await logsOf(taskId)).filter((l) => l.type === 6)).toEqual([]);
     } finally {
-      await ctx.db.channel.update({ where: { id: broken.id }, data: { status: 'disabled' } });
+      await ctx.db.updateTable('channels').set({ status: 'disabled' }).where('id', '=', broken.id).execute();
       await ctx.bus.publish({ kind: 'channels' });
     }
   });
@@ -156,7 +156,7 @@ describe('channels', () => {
       expect(task).toMatchObject({ status: 'SUCCESS', channel_id: mapped.id });
       expect(task.properties).toEqual(expect.objectContaining({ upstream_model_name: 'wan2.7-t2v-2026-04-25', origin_model_name: 'wan2.7-t2v' }));
     } finally {
-      await ctx.db.channel.update({ where: { id: mapped.id }, data: { status: 'disabled' } });
+      await ctx.db.updateTable('channels').set({ status: 'disabled' }).where('id', '=', mapped.id).execute();
       await ctx.bus.publish({ kind: 'channels' });
     }
   });

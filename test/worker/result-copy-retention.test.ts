@@ -38,7 +38,7 @@ async function storedCopy(expiresSql: string, options: { copy?: string; thumbnai
   const thumbnailKey = options.thumbnail === false ? null : `results/${taskId}.thumbnail.webp`;
   await storage.put(videoKey, randomBytes(2_000), 'video/mp4');
   if (thumbnailKey) await storage.put(thumbnailKey, randomBytes(200), 'image/webp');
-  await ctx.sql.query(
+  await ctx.query(
     `INSERT INTO tasks (task_id, user_id, "group", model, upstream_model, action, status, quota, price_snapshot, request,
                         result_url, result_copy, result_key, result_bytes, result_sha256, thumbnail_key, finish_time, result_expires_at)
      VALUES ($1, $2, 'default', 'wan2.7-t2v', 'wan2.7-t2v', 'textGenerate', 'SUCCESS', 0, '{}', '{}',
@@ -49,7 +49,7 @@ async function storedCopy(expiresSql: string, options: { copy?: string; thumbnai
 }
 
 const copyOf = async (taskId: string) =>
-  (await ctx.sql.query<{ result_copy: string; status: string }>('SELECT result_copy, status FROM tasks WHERE task_id = $1', [taskId])).rows[0];
+  (await ctx.query<{ result_copy: string; status: string }>('SELECT result_copy, status FROM tasks WHERE task_id = $1', [taskId])).rows[0];
 const filesOf = async (taskId: string) => (await filesUnder(join(dir.path, 'results'))).filter((f) => f.includes(taskId));
 
 describe('purgeExpiredResults', () => {
@@ -62,7 +62,7 @@ describe('purgeExpiredResults', () => {
     const current = await storedCopy(`now() + interval '1 hour'`);
     const failed = await storedCopy(`now() - interval '1 day'`, { copy: 'failed' });
 
-    expect(await purgeExpiredResults({ sql: ctx.sql, storage, log, batchSize: 2 })).toBe(3);
+    expect(await purgeExpiredResults({ db: ctx.db, storage, log, batchSize: 2 })).toBe(3);
     for (const taskId of expired) {
       expect(await copyOf(taskId)).toEqual({ result_copy: 'expired', status: 'SUCCESS' });
       expect(await filesOf(taskId)).toEqual([]);
@@ -73,14 +73,14 @@ describe('purgeExpiredResults', () => {
     expect(await copyOf(failed)).toMatchObject({ result_copy: 'failed' });
     expect(await filesOf(failed)).toHaveLength(2);
 
-    expect(await purgeExpiredResults({ sql: ctx.sql, storage, log })).toBe(0);
+    expect(await purgeExpiredResults({ db: ctx.db, storage, log })).toBe(0);
   });
 
   it('expires a copy whose files are already gone', async () => {
     const taskId = await storedCopy(`now() - interval '1 minute'`);
     await storage.delete(`results/${taskId}.mp4`);
     await storage.delete(`results/${taskId}.thumbnail.webp`);
-    expect(await purgeExpiredResults({ sql: ctx.sql, storage, log })).toBe(1);
+    expect(await purgeExpiredResults({ db: ctx.db, storage, log })).toBe(1);
     expect(await copyOf(taskId)).toMatchObject({ result_copy: 'expired' });
   });
 
@@ -96,11 +96,11 @@ describe('purgeExpiredResults', () => {
         await storage.delete(key);
       },
     };
-    expect(await purgeExpiredResults({ sql: ctx.sql, storage: failing, log, batchSize: 2 })).toBe(5);
+    expect(await purgeExpiredResults({ db: ctx.db, storage: failing, log, batchSize: 2 })).toBe(5);
     for (const taskId of others) expect(await copyOf(taskId)).toMatchObject({ result_copy: 'expired' });
     expect(await copyOf(stuck)).toMatchObject({ result_copy: 'stored' });
 
-    expect(await purgeExpiredResults({ sql: ctx.sql, storage, log })).toBe(1);
+    expect(await purgeExpiredResults({ db: ctx.db, storage, log })).toBe(1);
     expect(await copyOf(stuck)).toMatchObject({ result_copy: 'expired' });
     expect(await filesOf(stuck)).toEqual([]);
   });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   ctx = await createGatewayContext({ env: { FFMPEG_PATH: '/usr/bin/ffmpeg', WORKER_QUEUES: 'tasks,maintenance' } });
   customer = await createCustomer(ctx.http, 100_000_000);
   storage = await createStorage(s3.config(), ctx.db);
-  copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log: pino({ level: 'silent' }) }), {
+  copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log: pino({ level: 'silent' }) }), {
     connection: ctx.redis,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
   });
@@ -51,7 +51,7 @@ it('copies a successful task into S3 and hands out a presigned link to it', asyn
   let row: Record<string, any> | undefined;
   await expect
     .poll(async () => {
-      row = (await ctx.sql.query('SELECT * FROM tasks WHERE task_id = $1', [taskId])).rows[0];
+      row = (await ctx.query('SELECT * FROM tasks WHERE task_id = $1', [taskId])).rows[0];
       return row?.result_copy;
     }, { timeout: 20_000 })
     .toBe('stored');

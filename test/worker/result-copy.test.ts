@@ -45,7 +45,7 @@ beforeAll(async () => {
   if (!(created instanceof LocalStorage)) throw new Error('expected the local driver');
   storage = created;
   files = await serveFiles(storage, port);
-  copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log }), {
+  copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log }), {
     connection: ctx.redis,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
     concurrency: 4,
@@ -71,7 +71,7 @@ interface CopyRow {
 }
 
 const rowOf = async (taskId: string): Promise<CopyRow> =>
-  (await ctx.sql.query<CopyRow>(
+  (await ctx.query<CopyRow>(
     `SELECT status, result_url, result_copy, result_key, result_bytes, result_sha256, thumbnail_key, result_expires_at, finish_time
      FROM tasks WHERE task_id = $1`,
     [taskId],
@@ -106,7 +106,7 @@ async function pendingCopy(resultUrl?: string, finishTime = 'finish_time'): Prom
   await waitForCopy(template.taskId);
   const taskId = `task_${randomBytes(16).toString('hex')}`;
   const url = resultUrl ?? template.resultUrl;
-  await ctx.sql.query(
+  await ctx.query(
     `INSERT INTO tasks (task_id, platform, user_id, key_id, "group", channel_id, model, upstream_model, action, status, progress,
                         result_url, result_copy, quota, price_snapshot, request, data, upstream_task_id, submit_time, start_time, finish_time)
      SELECT $2, platform, user_id, key_id, "group", channel_id, model, upstream_model, action, 'SUCCESS', 100,
@@ -196,7 +196,7 @@ describe('a successful task', () => {
 
   it('is not copied again by a second run or a duplicate job', async () => {
     const before = await stat(join(dir.path, row.result_key!));
-    await createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log })(jobFor(taskId));
+    await createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId));
     await ctx.queues.results.ensureJob(taskId);
     await expect.poll(() => ctx.queues.results.queue.getJobState(taskId), { timeout: 5_000 }).toBe('completed');
     expect(await rowOf(taskId)).toEqual(row);
@@ -209,7 +209,7 @@ describe('copies racing', () => {
     const { taskId } = await pendingCopy();
     const messages: string[] = [];
     const recording = pino({ level: 'info' }, { write: (line: string) => void messages.push(JSON.parse(line).msg) });
-    const processors = Array.from({ length: 3 }, () => createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log: recording }));
+    const processors = Array.from({ length: 3 }, () => createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log: recording }));
     await Promise.all(processors.map((process) => process(jobFor(taskId))));
     expect(messages.filter((m) => m === 'result video copied')).toHaveLength(1);
     const row = await rowOf(taskId);
@@ -227,9 +227,9 @@ describe('copies racing', () => {
     });
     try {
       const { taskId } = await pendingCopy(upstream.url);
-      const copying = createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log })(jobFor(taskId));
+      const copying = createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId));
       await expect.poll(() => upstream.hits()).toBe(1);
-      await ctx.sql.query(`UPDATE tasks SET result_copy = 'failed' WHERE task_id = $1`, [taskId]);
+      await ctx.query(`UPDATE tasks SET result_copy = 'failed' WHERE task_id = $1`, [taskId]);
       release();
       await copying;
       expect(await rowOf(taskId)).toMatchObject({ result_copy: 'failed', result_key: null, thumbnail_key: null, result_sha256: null });
@@ -244,7 +244,7 @@ describe('without ffmpeg', () => {
   it('the video is still copied, without a thumbnail', async () => {
     const { taskId } = await pendingCopy();
     const config = { ...ctx.config, FFMPEG_PATH: join(dir.path, 'no-such-ffmpeg') };
-    await createResultCopyProcessor({ sql: ctx.sql, storage, config, log })(jobFor(taskId));
+    await createResultCopyProcessor({ db: ctx.db, storage, config, log })(jobFor(taskId));
     const row = await rowOf(taskId);
     expect(row).toMatchObject({ result_copy: 'stored', thumbnail_key: null, result_sha256: sha256(sampleVideo) });
     expect(await taskFiles(taskId)).toEqual([`${taskId}.mp4`]);
@@ -345,15 +345,15 @@ describe('tasks with nothing to copy', () => {
   it('are left alone', async () => {
     const taskId = await submit(ctx, customer.key, { ...specExamples.t2v, prompt: `[sim:fail=DataInspectionFailed] ${specExamples.t2v.prompt}` });
     expect((await waitForFinal(ctx, customer.key, taskId)).status).toBe('FAILURE');
-    await createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log })(jobFor(taskId));
+    await createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId));
     expect((await rowOf(taskId)).result_copy).toBe('none');
-    await createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log })(jobFor('task_doesnotexist'));
+    await createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor('task_doesnotexist'));
   });
 
   it('are deleted ones: never copied, and the copy ends for good', async () => {
     const { taskId } = await pendingCopy();
-    await ctx.sql.query('UPDATE tasks SET deleted_at = now() WHERE task_id = $1', [taskId]);
-    await createResultCopyProcessor({ sql: ctx.sql, storage, config: ctx.config, log })(jobFor(taskId));
+    await ctx.query('UPDATE tasks SET deleted_at = now() WHERE task_id = $1', [taskId]);
+    await createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId));
     expect((await rowOf(taskId)).result_copy).toBe('expired');
     expect(await taskFiles(taskId)).toEqual([]);
   });
@@ -363,13 +363,13 @@ describe('a task deleted while its copy is being made', () => {
   it('keeps the copy only until the next retention pass', async () => {
     const { taskId } = await pendingCopy();
     const processor = createResultCopyProcessor({
-      sql: ctx.sql,
+      db: ctx.db,
       // The owner deletes the task just as the video starts streaming in.
       storage: new Proxy(storage, {
         get(target, prop) {
           if (prop === 'put') {
             return async (...args: Parameters<LocalStorage['put']>) => {
-              await ctx.sql.query('UPDATE tasks SET deleted_at = now() WHERE task_id = $1', [taskId]);
+              await ctx.query('UPDATE tasks SET deleted_at = now() WHERE task_id = $1', [taskId]);
               return target.put(...args);
             };
           }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CacheBus } from '../../lib/cache-bus.ts';
-import type { Db } from '../../lib/database.ts';
+import type { Db } from '../../db/database.ts';
 import { assertCallbackUrl, type HostLookup } from '../../webhooks/callback-url.ts';
 import { listDeliveries, toDeliveryView } from '../../webhooks/deliveries.repository.ts';
 import { makeAdminAuth } from './admin-auth.ts';

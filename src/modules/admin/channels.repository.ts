@@ -1,12 +1,13 @@
-import type { Channel } from '../../generated/prisma/client.ts';
-import type { Db } from '../../lib/database.ts';
+import type { Selectable } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { Channel } from '../../generated/kysely/database.ts';
 import { unixSeconds } from '../../lib/time.ts';
 
 /** Shows enough of an upstream key to tell accounts apart, never the whole key. */
 export const maskSecret = (secret: string): string =>
   secret.length <= 8 ? '*'.repeat(secret.length) : `${secret.slice(0, 4)}...${secret.slice(-4)}`;
 
-export function toChannelView(channel: Channel) {
+export function toChannelView(channel: Selectable<Channel>) {
   return {
     id: channel.id,
     name: channel.name,
@@ -14,7 +15,7 @@ export function toChannelView(channel: Channel) {
     base_url: channel.baseUrl,
     api_key: maskSecret(channel.apiKey),
     models: channel.models,
-    model_mapping: channel.modelMapping as Record<string, string>,
+    model_mapping: channel.modelMapping,
     priority: channel.priority,
     weight: channel.weight,
     status: channel.status,
@@ -32,9 +33,10 @@ export interface ChannelInput {
   weight?: number;
 }
 
-export function createChannel(db: Db, input: ChannelInput): Promise<Channel> {
-  return db.channel.create({
-    data: {
+export function createChannel(db: Db, input: ChannelInput): Promise<Selectable<Channel>> {
+  return db
+    .insertInto('channels')
+    .values({
       name: input.name,
       baseUrl: input.base_url.replace(/\/+$/, ''),
       apiKey: input.api_key,
@@ -42,6 +44,7 @@ export function createChannel(db: Db, input: ChannelInput): Promise<Channel> {
       modelMapping: input.model_mapping ?? {},
       priority: input.priority ?? 0,
       weight: input.weight ?? 1,
-    },
-  });
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

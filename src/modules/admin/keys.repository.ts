@@ -1,13 +1,14 @@
-import type { ApiKey } from '../../generated/prisma/client.ts';
+import { type Selectable, sql } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { ApiKey } from '../../generated/kysely/database.ts';
 import { AppError, badRequest } from '../../lib/errors.ts';
 import { newApiKey, sha256Hex } from '../../lib/ids.ts';
-import type { Db } from '../../lib/database.ts';
 import { unixSeconds } from '../../lib/time.ts';
 import { newWebhookSecret } from '../../webhooks/signing.ts';
 
 const DISPLAY_PREFIX_LENGTH = 10;
 
-export function toKeyView(key: ApiKey) {
+export function toKeyView(key: Selectable<ApiKey>) {
   return {
     id: key.id,
     user_id: key.userId,
@@ -45,12 +46,13 @@ export interface KeyChanges extends KeyInput {
   rotate_webhook_secret?: boolean;
 }
 
-export async function createKey(db: Db, userId: number, input: KeyInput): Promise<{ key: string; row: ApiKey }> {
-  const user = await db.user.findUnique({ where: { id: userId }, select: { id: true } });
+export async function createKey(db: Db, userId: number, input: KeyInput): Promise<{ key: string; row: Selectable<ApiKey> }> {
+  const user = await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
   if (!user) throw badRequest(`user ${userId} does not exist`, 'user_id');
   const key = newApiKey();
-  const row = await db.apiKey.create({
-    data: {
+  const row = await db
+    .insertInto('apiKeys')
+    .values({
       userId,
       name: input.name ?? '',
       keyHash: sha256Hex(key),
@@ -62,15 +64,16 @@ export async function createKey(db: Db, userId: number, input: KeyInput): Promis
       // Every key can sign webhooks from the start, so a callback_url given later, on the key
       // or on a single request, needs no further step.
       webhookSecret: newWebhookSecret(),
-    },
-  });
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
   return { key, row };
 }
 
-export async function updateKey(db: Db, id: number, input: KeyChanges): Promise<ApiKey> {
-  const { count } = await db.apiKey.updateMany({
-    where: { id },
-    data: {
+export async function updateKey(db: Db, id: number, input: KeyChanges): Promise<Selectable<ApiKey>> {
+  const row = await db
+    .updateTable('apiKeys')
+    .set({
       name: input.name,
       status: input.status,
       models: input.models,
@@ -78,18 +81,24 @@ export async function updateKey(db: Db, id: number, input: KeyChanges): Promise<
       quotaLimit: input.quota === undefined ? undefined : input.quota === null ? null : BigInt(input.quota),
       callbackUrl: input.callback_url,
       webhookSecret: input.rotate_webhook_secret ? newWebhookSecret() : undefined,
-    },
-  });
-  if (count === 0) throw new AppError('not_found', `API key ${id} not found`);
-  return db.apiKey.findUniqueOrThrow({ where: { id } });
+      updatedAt: sql`now()`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw new AppError('not_found', `API key ${id} not found`);
+  return row;
 }
 
 /** Writes a batch of last-use times in one statement. */
 export async function recordKeysLastUsed(db: Db, entries: [number, Date][]): Promise<void> {
   const ids = entries.map(([id]) => id);
   const times = entries.map(([, at]) => at.toISOString());
-  await db.$executeRaw`
-    UPDATE api_keys AS k SET last_used_at = u.at
-    FROM unnest(${ids}::int[], ${times}::timestamptz[]) AS u(id, at)
-    WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`;
+  await db
+    .updateTable('apiKeys as k')
+    .from(sql<{ id: number; at: Date }>`unnest(${ids}::int[], ${times}::timestamptz[])`.as<'u'>(sql`u(id, at)`))
+    .set((eb) => ({ lastUsedAt: eb.ref('u.at') }))
+    .whereRef('k.id', '=', 'u.id')
+    .where((eb) => eb.or([eb('k.lastUsedAt', 'is', null), eb('k.lastUsedAt', '<', eb.ref('u.at'))]))
+    .execute();
 }

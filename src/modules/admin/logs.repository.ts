@@ -1,9 +1,10 @@
-import type { Log } from '../../generated/prisma/client.ts';
-import type { Db } from '../../lib/database.ts';
-import { newestFirst, olderThan, type PageRequest, toPage } from '../../lib/newest-first.ts';
+import type { Selectable } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { Log } from '../../generated/kysely/database.ts';
+import { newestFirst, type PageRequest, toPage } from '../../lib/newest-first.ts';
 import { unixSeconds } from '../../lib/time.ts';
 
-export function toLogView(log: Log) {
+export function toLogView(log: Selectable<Log>) {
   return {
     id: log.id.toString(),
     type: log.type,
@@ -24,10 +25,10 @@ export interface LogFilter extends PageRequest {
 }
 
 /** Newest first; `nextCursor` continues with older entries. */
-export async function listLogs(db: Db, filter: LogFilter): Promise<{ rows: Log[]; nextCursor: string | null }> {
-  const rows = await db.log.findMany({
-    where: { userId: filter.user_id, taskId: filter.task_id, type: filter.type, id: olderThan(filter.cursor) },
-    ...newestFirst(filter),
-  });
-  return toPage(rows, filter.limit);
+export async function listLogs(db: Db, filter: LogFilter): Promise<{ rows: Selectable<Log>[]; nextCursor: string | null }> {
+  let query = db.selectFrom('logs').selectAll();
+  if (filter.user_id !== undefined) query = query.where('userId', '=', filter.user_id);
+  if (filter.task_id !== undefined) query = query.where('taskId', '=', filter.task_id);
+  if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+  return toPage(await newestFirst(query, filter).execute(), filter.limit);
 }

@@ -1,14 +1,15 @@
-import type { User } from '../../generated/prisma/client.ts';
+import { type Selectable, sql } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { User } from '../../generated/kysely/database.ts';
 import { AppError, badRequest } from '../../lib/errors.ts';
-import type { Db } from '../../lib/database.ts';
 import { unixSeconds } from '../../lib/time.ts';
 import { LOG_TYPE } from '../tasks/tasks.repository.ts';
 
-export function toUserView(user: User) {
+export function toUserView(user: Selectable<User>) {
   return {
     id: user.id,
     name: user.name,
-    group: user.groupName,
+    group: user.group,
     quota: Number(user.quota),
     used_quota: Number(user.usedQuota),
     status: user.status,
@@ -20,29 +21,27 @@ export function toUserView(user: User) {
 const userNotFound = (id: number) => new AppError('not_found', `user ${id} not found`);
 
 async function requireGroup(db: Db, group: string): Promise<void> {
-  if (!(await db.group.findUnique({ where: { name: group }, select: { id: true } }))) {
+  if (!(await db.selectFrom('groups').select('id').where('name', '=', group).executeTakeFirst())) {
     throw badRequest(`unknown group: ${group}`, 'group');
   }
 }
 
 /** Creates a user; an initial quota is booked as a top-up so the ledger explains the balance. */
-export async function createUser(db: Db, input: { name: string; group?: string; quota?: number }): Promise<User> {
+export async function createUser(db: Db, input: { name: string; group?: string; quota?: number }): Promise<Selectable<User>> {
   const group = input.group ?? 'default';
   await requireGroup(db, group);
-  const quota = input.quota ?? 0;
-  return db.$transaction(async (tx) => {
-    const user = await tx.user.create({ data: { name: input.name, groupName: group, quota: BigInt(quota) } });
-    if (quota > 0) {
-      await tx.log.create({
-        data: { type: LOG_TYPE.topUp, userId: user.id, quota: BigInt(quota), content: 'initial quota' },
-      });
+  const quota = BigInt(input.quota ?? 0);
+  return db.transaction().execute(async (tx) => {
+    const user = await tx.insertInto('users').values({ name: input.name, group: group, quota }).returningAll().executeTakeFirstOrThrow();
+    if (quota > 0n) {
+      await tx.insertInto('logs').values({ type: LOG_TYPE.topUp, userId: user.id, quota, content: 'initial quota' }).execute();
     }
     return user;
   });
 }
 
-export async function getUser(db: Db, id: number): Promise<User> {
-  const user = await db.user.findUnique({ where: { id } });
+export async function getUser(db: Db, id: number): Promise<Selectable<User>> {
+  const user = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   if (!user) throw userNotFound(id);
   return user;
 }
@@ -51,38 +50,46 @@ export async function updateUser(
   db: Db,
   id: number,
   changes: { name?: string; group?: string; status?: 'enabled' | 'disabled' },
-): Promise<User> {
+): Promise<Selectable<User>> {
   if (changes.group) await requireGroup(db, changes.group);
-  const { count } = await db.user.updateMany({
-    where: { id },
-    data: { name: changes.name, groupName: changes.group, status: changes.status },
-  });
-  if (count === 0) throw userNotFound(id);
-  return getUser(db, id);
+  const user = await db
+    .updateTable('users')
+    .set({ name: changes.name, group: changes.group, status: changes.status, updatedAt: sql`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (!user) throw userNotFound(id);
+  return user;
 }
 
 /**
  * Tops up (delta > 0, log type 1) or deducts (delta < 0, log type 3) in one transaction;
  * a deduction larger than the balance is refused rather than clamped.
  */
-export async function changeQuota(db: Db, id: number, delta: number, note: string | undefined): Promise<User> {
-  return db.$transaction(async (tx) => {
-    const changed = await tx.$executeRaw`
-      UPDATE users SET quota = quota + ${delta}, updated_at = now()
-      WHERE id = ${id} AND quota + ${delta} >= 0`;
-    if (changed !== 1) {
-      const user = await tx.user.findUnique({ where: { id }, select: { quota: true } });
-      if (!user) throw userNotFound(id);
-      throw badRequest(`cannot deduct ${-delta}: user ${id} has only ${user.quota} quota left`, 'delta');
+export async function changeQuota(db: Db, id: number, delta: number, note: string | undefined): Promise<Selectable<User>> {
+  const amount = BigInt(delta);
+  return db.transaction().execute(async (tx) => {
+    const user = await tx
+      .updateTable('users')
+      .set((eb) => ({ quota: eb('quota', '+', amount), updatedAt: sql`now()` }))
+      .where('id', '=', id)
+      .where((eb) => eb(eb('quota', '+', amount), '>=', 0n))
+      .returningAll()
+      .executeTakeFirst();
+    if (!user) {
+      const current = await tx.selectFrom('users').select('quota').where('id', '=', id).executeTakeFirst();
+      if (!current) throw userNotFound(id);
+      throw badRequest(`cannot deduct ${-delta}: user ${id} has only ${current.quota} quota left`, 'delta');
     }
-    await tx.log.create({
-      data: {
+    await tx
+      .insertInto('logs')
+      .values({
         type: delta > 0 ? LOG_TYPE.topUp : LOG_TYPE.manage,
         userId: id,
-        quota: BigInt(Math.abs(delta)),
+        quota: amount < 0n ? -amount : amount,
         content: note ?? (delta > 0 ? 'top-up by operator' : 'deduction by operator'),
-      },
-    });
-    return tx.user.findUniqueOrThrow({ where: { id } });
+      })
+      .execute();
+    return user;
   });
 }

@@ -1,4 +1,5 @@
-import type { Db } from '../../lib/database.ts';
+import type { Queryable } from '../../db/database.ts';
+import { prepare } from '../../db/prepared.ts';
 
 /** What authenticating a request needs to know about its key and the key's owner. */
 export interface KeyIdentity {
@@ -16,26 +17,24 @@ export interface KeyIdentity {
   callbackUrl: string | null;
 }
 
-export async function loadKeyIdentity(db: Db, keyHash: string): Promise<KeyIdentity | null> {
-  const key = await db.apiKey.findUnique({
-    where: { keyHash },
-    select: {
-      id: true,
-      status: true,
-      expiresAt: true,
-      models: true,
-      callbackUrl: true,
-      user: { select: { id: true, groupName: true, status: true } },
-    },
-  });
+const identityByHash = prepare('key-identity', (p: { keyHash: string }, qb) =>
+  qb
+    .selectFrom('apiKeys as k')
+    .innerJoin('users as u', 'u.id', 'k.userId')
+    .select(['k.id', 'k.status', 'k.expiresAt', 'k.models', 'k.callbackUrl', 'u.id as userId', 'u.group', 'u.status as userStatus'])
+    .where('k.keyHash', '=', p.keyHash),
+);
+
+export async function loadKeyIdentity(db: Queryable, keyHash: string): Promise<KeyIdentity | null> {
+  const key = await identityByHash.first(db, { keyHash });
   if (!key) return null;
   return {
     keyId: key.id,
     keyHash,
-    userId: key.user.id,
-    group: key.user.groupName,
+    userId: key.userId,
+    group: key.group,
     keyEnabled: key.status === 'enabled',
-    userEnabled: key.user.status === 'enabled',
+    userEnabled: key.userStatus === 'enabled',
     expiresAt: key.expiresAt?.getTime() ?? null,
     models: key.models,
     callbackUrl: key.callbackUrl,

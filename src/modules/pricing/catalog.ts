@@ -1,9 +1,9 @@
 // Model prices and group ratios, held in memory: they are read on every submit and change
 // rarely.
 import type { CacheBus } from '../../lib/cache-bus.ts';
-import type { Db } from '../../lib/database.ts';
+import { Decimal } from 'decimal.js';
+import type { Db } from '../../db/database.ts';
 import { SharedSnapshot } from '../../lib/shared-snapshot.ts';
-import { Decimal } from '../../generated/prisma/internal/prismaNamespace.ts';
 
 export interface ModelPrice {
   model: string;
@@ -33,20 +33,18 @@ export class PriceCatalog {
 }
 
 async function load(db: Db): Promise<Catalog> {
-  const [prices, groups] = await Promise.all([db.modelPrice.findMany(), db.group.findMany()]);
+  const [prices, groups] = await Promise.all([db.selectFrom('modelPrices').selectAll().execute(), db.selectFrom('groups').selectAll().execute()]);
   return {
     prices: new Map(
       prices.map((p) => [
         p.model,
         {
           model: p.model,
-          pricePerSecond: p.pricePerSecond,
-          resolutionRatios: Object.fromEntries(
-            Object.entries(p.resolutionRatios as Record<string, number | string>).map(([tier, ratio]) => [tier, new Decimal(ratio)]),
-          ),
+          pricePerSecond: new Decimal(p.pricePerSecond),
+          resolutionRatios: Object.fromEntries(Object.entries(p.resolutionRatios).map(([tier, ratio]) => [tier, new Decimal(ratio)])),
         },
       ]),
     ),
-    groupRatios: new Map(groups.map((g) => [g.name, g.ratio])),
+    groupRatios: new Map(groups.map((g) => [g.name, new Decimal(g.ratio)])),
   };
 }

@@ -1,6 +1,6 @@
 // quota = modelPrice × QuotaPerUnit × groupRatio × seconds × resolutionRatio, computed in decimal
 // so that 0.1 × 500000 is exactly 50000, then rounded half-up to a whole quota unit.
-import { Decimal } from '../../generated/prisma/internal/prismaNamespace.ts';
+import { Decimal } from 'decimal.js';
 
 export const QUOTA_PER_UNIT = 500_000;
 

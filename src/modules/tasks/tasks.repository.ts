@@ -1,13 +1,13 @@
-// Tasks in PostgreSQL. The queries on the request path are written in SQL (see src/lib/database.ts
-// for why); they return rows shaped like Prisma's Task model.
-import type { PoolClient } from 'pg';
-import type { Task } from '../../generated/prisma/client.ts';
+// Tasks in PostgreSQL. Every query on the request path is prepared once (src/db/prepared.ts).
+import { type Selectable, sql } from 'kysely';
+import type { Queryable } from '../../db/database.ts';
+import { prepare } from '../../db/prepared.ts';
+import type { Task } from '../../generated/kysely/database.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { Sql } from '../../lib/database.ts';
 import type { PriceSnapshot } from '../pricing/quota.ts';
 import type { NormalizedRequest } from './normalize-request.ts';
 
-export type TaskRow = Task;
+export type TaskRow = Selectable<Task>;
 
 export const LOG_TYPE = { topUp: 1, consume: 2, manage: 3, system: 4, error: 5, refund: 6 } as const;
 
@@ -29,34 +29,16 @@ export interface NewTask {
 
 export const insufficientQuota = (): AppError => new AppError('insufficient_user_quota', 'insufficient user quota');
 
-/** What EasyRouter's task record shows; the request, the price and the worker's bookkeeping stay in the database. */
-export type TaskRecordRow = Pick<
-  TaskRow,
-  | 'id' | 'taskId' | 'platform' | 'userId' | 'group' | 'channelId' | 'model' | 'upstreamModel' | 'action' | 'status'
-  | 'progress' | 'failReason' | 'resultUrl' | 'resultCopy' | 'resultKey' | 'resultExpiresAt' | 'quota' | 'data'
-  | 'submitTime' | 'startTime' | 'finishTime' | 'createdAt' | 'updatedAt'
->;
-
 // The record is read on every poll of every client; leaving the two largest JSON columns out of
 // it measurably cuts the work of both PostgreSQL and the API per request.
-const RECORD_COLUMNS = `
-  id, task_id AS "taskId", platform, user_id AS "userId", "group", channel_id AS "channelId", model,
-  upstream_model AS "upstreamModel", action, status, progress, fail_reason AS "failReason",
-  result_url AS "resultUrl", result_copy AS "resultCopy", result_key AS "resultKey",
-  result_expires_at AS "resultExpiresAt", quota, data, submit_time AS "submitTime",
-  start_time AS "startTime", finish_time AS "finishTime", created_at AS "createdAt", updated_at AS "updatedAt"`;
+const RECORD_COLUMNS = [
+  'id', 'taskId', 'platform', 'userId', 'group', 'channelId', 'model', 'upstreamModel', 'action', 'status', 'progress',
+  'failReason', 'resultUrl', 'resultCopy', 'resultKey', 'resultExpiresAt', 'quota', 'data', 'submitTime', 'startTime',
+  'finishTime', 'createdAt', 'updatedAt',
+] as const satisfies readonly (keyof Task)[];
 
-const TASK_COLUMNS = `${RECORD_COLUMNS}, key_id AS "keyId", price_snapshot AS "priceSnapshot", request,
-  upstream_task_id AS "upstreamTaskId", attempts, unknown_since AS "unknownSince", result_bytes AS "resultBytes",
-  result_sha256 AS "resultSha256", thumbnail_key AS "thumbnailKey", callback_url AS "callbackUrl",
-  webhook_state AS "webhookState", remixed_from AS "remixedFrom", deleted_at AS "deletedAt"`;
-
-// pg returns int8 as a string; the model's quota and result size are bigints.
-function fromRow<T>(row: Record<string, unknown>): T {
-  const converted: Record<string, unknown> = { ...row, quota: BigInt(row.quota as string) };
-  if (typeof row.resultBytes === 'string') converted.resultBytes = BigInt(row.resultBytes);
-  return converted as T;
-}
+/** What EasyRouter's task record shows; the request, the price and the worker's bookkeeping stay in the database. */
+export type TaskRecordRow = Pick<TaskRow, (typeof RECORD_COLUMNS)[number]>;
 
 /*
  * The money path of a submit as one statement, so it is one transaction and one round trip:
@@ -66,58 +48,87 @@ function fromRow<T>(row: Record<string, unknown>): T {
  * row changes and no row comes back. Locks are taken user first, then key, like every other
  * writer of these rows, so concurrent submits queue instead of deadlocking.
  */
-const CHARGE_AND_INSERT = `
-WITH payer AS (
-  SELECT id FROM users WHERE id = $1 AND quota >= $2 FOR UPDATE
-), key_debit AS (
-  UPDATE api_keys SET quota_used = quota_used + $2
-  WHERE id = $3 AND (quota_limit IS NULL OR quota_limit - quota_used >= $2) AND EXISTS (SELECT 1 FROM payer)
-  RETURNING id
-), user_debit AS (
-  UPDATE users SET quota = quota - $2, used_quota = used_quota + $2, updated_at = now()
-  WHERE id = (SELECT id FROM payer) AND EXISTS (SELECT 1 FROM key_debit)
-  RETURNING id
-), task AS (
-  INSERT INTO tasks (task_id, platform, user_id, key_id, "group", model, upstream_model, action, quota, price_snapshot, request, callback_url, remixed_from)
-  SELECT $4, $5, id, $3, $6, $7, $7, $8, $2, $9::jsonb, $10::jsonb, $12, $13 FROM user_debit
-  RETURNING ${RECORD_COLUMNS}
-), consume_log AS (
-  INSERT INTO logs (type, user_id, key_id, task_id, model, quota, content, dedupe_key)
-  SELECT ${LOG_TYPE.consume}, "userId", $3, "taskId", $7, $2, $11, 'charge:' || "taskId" FROM task
-)
-SELECT * FROM task`;
+const chargeAndInsert = prepare('charge-and-insert-task', (p: NewTask & { quota: bigint }, qb) =>
+  qb
+    .with('payer', (db) => db.selectFrom('users').select('id').where('id', '=', p.userId).where('quota', '>=', p.quota).forUpdate())
+    .with('keyDebit', (db) =>
+      db
+        .updateTable('apiKeys')
+        .set((eb) => ({ quotaUsed: eb('quotaUsed', '+', p.quota) }))
+        .where('id', '=', p.keyId)
+        .where((eb) => eb.or([eb('quotaLimit', 'is', null), eb(eb('quotaLimit', '-', eb.ref('quotaUsed')), '>=', p.quota)]))
+        .where((eb) => eb.exists(eb.selectFrom('payer').select('id')))
+        .returning('id'),
+    )
+    .with('userDebit', (db) =>
+      db
+        .updateTable('users')
+        .set((eb) => ({ quota: eb('quota', '-', p.quota), usedQuota: eb('usedQuota', '+', p.quota), updatedAt: sql`now()` }))
+        .where('id', '=', (eb) => eb.selectFrom('payer').select('id'))
+        .where((eb) => eb.exists(eb.selectFrom('keyDebit').select('id')))
+        .returning('id'),
+    )
+    .with('task', (db) =>
+      db
+        .insertInto('tasks')
+        .columns(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'remixedFrom'])
+        .expression((eb) =>
+          eb
+            .selectFrom('userDebit')
+            .select([
+              eb.val(p.taskId).as('taskId'),
+              eb.val(p.platform).as('platform'),
+              'id',
+              eb.val(p.keyId).as('keyId'),
+              eb.val(p.group).as('group'),
+              eb.val(p.model).as('model'),
+              eb.val(p.model).as('upstreamModel'),
+              eb.val(p.action).as('action'),
+              eb.val(p.quota).as('quota'),
+              eb.cast(eb.val(p.price), 'jsonb').as('priceSnapshot'),
+              eb.cast(eb.val(p.request), 'jsonb').as('request'),
+              eb.val(p.callbackUrl).as('callbackUrl'),
+              eb.val(p.remixedFrom).as('remixedFrom'),
+            ]),
+        )
+        .returning(RECORD_COLUMNS),
+    )
+    .with('consumeLog', (db) =>
+      db
+        .insertInto('logs')
+        .columns(['type', 'userId', 'keyId', 'taskId', 'model', 'quota', 'content', 'dedupeKey'])
+        .expression((eb) =>
+          eb
+            .selectFrom('task')
+            .select([
+              eb.lit(LOG_TYPE.consume).as('type'),
+              'userId',
+              eb.val(p.keyId).as('keyId'),
+              'taskId',
+              'model',
+              'quota',
+              eb.val(p.logContent).as('content'),
+              sql<string>`'charge:' || ${eb.ref('taskId')}`.as('dedupeKey'),
+            ]),
+        ),
+    )
+    .selectFrom('task')
+    .selectAll(),
+);
 
 /**
  * Charges the user (and the key's own limit) and records the task; 402 when either is short.
- * `sql` may be a client inside a transaction (an idempotent submit) or the pool.
+ * `db` may be a transaction (an idempotent submit) or the pool.
  */
-export async function insertChargedTask(sql: Sql | PoolClient, task: NewTask): Promise<TaskRow> {
-  const { rows } = await sql.query({
-    name: 'charge-and-insert-task',
-    text: CHARGE_AND_INSERT,
-    values: [
-      task.userId,
-      task.price.quota,
-      task.keyId,
-      task.taskId,
-      task.platform,
-      task.group,
-      task.model,
-      task.action,
-      JSON.stringify(task.price),
-      JSON.stringify(task.request),
-      task.logContent,
-      task.callbackUrl,
-      task.remixedFrom,
-    ],
-  });
-  if (rows.length === 0) throw insufficientQuota();
+export async function insertChargedTask(db: Queryable, task: NewTask): Promise<TaskRow> {
+  const row = await chargeAndInsert.first(db, { ...task, quota: BigInt(task.price.quota) });
+  if (!row) throw insufficientQuota();
   // The request and the price were just written from memory; reading them back would only cost.
   return {
-    ...fromRow<TaskRecordRow>(rows[0]),
+    ...row,
     keyId: task.keyId,
-    request: task.request as unknown as TaskRow['request'],
-    priceSnapshot: task.price as unknown as TaskRow['priceSnapshot'],
+    request: task.request,
+    priceSnapshot: task.price,
     upstreamTaskId: null,
     attempts: 0,
     unknownSince: null,
@@ -131,26 +142,27 @@ export async function insertChargedTask(sql: Sql | PoolClient, task: NewTask): P
   };
 }
 
-const FIND_TASK = `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = $1`;
+const findByTaskId = prepare('find-task', (p: { taskId: string }, qb) => qb.selectFrom('tasks').selectAll().where('taskId', '=', p.taskId));
 
 /** Any task, deleted or not: for the worker. */
-export async function findTask(sql: Sql, taskId: string): Promise<TaskRow | null> {
-  const { rows } = await sql.query({ name: 'find-task', text: FIND_TASK, values: [taskId] });
-  return rows[0] ? fromRow<TaskRow>(rows[0]) : null;
+export async function findTask(db: Queryable, taskId: string): Promise<TaskRow | null> {
+  return (await findByTaskId.first(db, { taskId })) ?? null;
 }
 
 // A task another user owns, or that its owner deleted, is as good as absent.
-const FIND_OWNED_RECORD = `SELECT ${RECORD_COLUMNS} FROM tasks WHERE task_id = $1 AND user_id = $2 AND deleted_at IS NULL`;
-const FIND_OWNED = `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = $1 AND user_id = $2 AND deleted_at IS NULL`;
+const findOwnedRecord = prepare('find-owned-task-record', (p: { taskId: string; userId: number }, qb) =>
+  qb.selectFrom('tasks').select(RECORD_COLUMNS).where('taskId', '=', p.taskId).where('userId', '=', p.userId).where('deletedAt', 'is', null),
+);
+const findOwned = prepare('find-owned-task', (p: { taskId: string; userId: number }, qb) =>
+  qb.selectFrom('tasks').selectAll().where('taskId', '=', p.taskId).where('userId', '=', p.userId).where('deletedAt', 'is', null),
+);
 
-export async function findOwnedTaskRecord(sql: Sql, taskId: string, userId: number): Promise<TaskRecordRow | null> {
-  const { rows } = await sql.query({ name: 'find-owned-task-record', text: FIND_OWNED_RECORD, values: [taskId, userId] });
-  return rows[0] ? fromRow<TaskRecordRow>(rows[0]) : null;
+export async function findOwnedTaskRecord(db: Queryable, taskId: string, userId: number): Promise<TaskRecordRow | null> {
+  return (await findOwnedRecord.first(db, { taskId, userId })) ?? null;
 }
 
-export async function findOwnedTask(sql: Sql | PoolClient, taskId: string, userId: number): Promise<TaskRow | null> {
-  const { rows } = await sql.query({ name: 'find-owned-task', text: FIND_OWNED, values: [taskId, userId] });
-  return rows[0] ? fromRow<TaskRow>(rows[0]) : null;
+export async function findOwnedTask(db: Queryable, taskId: string, userId: number): Promise<TaskRow | null> {
+  return (await findOwned.first(db, { taskId, userId })) ?? null;
 }
 
 export interface ListPage {
@@ -161,39 +173,63 @@ export interface ListPage {
   after: string | null;
 }
 
-// The cursor is a task id; the user_id condition keeps another user's id from being used as one.
-const LIST = {
-  desc: `SELECT ${TASK_COLUMNS} FROM tasks WHERE user_id = $1 AND deleted_at IS NULL
-         AND ($2::text IS NULL OR id < (SELECT id FROM tasks WHERE task_id = $2 AND user_id = $1))
-         ORDER BY id DESC LIMIT $3`,
-  asc: `SELECT ${TASK_COLUMNS} FROM tasks WHERE user_id = $1 AND deleted_at IS NULL
-        AND ($2::text IS NULL OR id > (SELECT id FROM tasks WHERE task_id = $2 AND user_id = $1))
-        ORDER BY id ASC LIMIT $3`,
-};
-
-/** One page of the user's tasks, and whether there are more. */
-export async function listOwnedTasks(sql: Sql, userId: number, page: ListPage): Promise<{ tasks: TaskRow[]; hasMore: boolean }> {
-  const { rows } = await sql.query({ name: `list-tasks-${page.order}`, text: LIST[page.order], values: [userId, page.after, page.limit + 1] });
-  const tasks = rows.slice(0, page.limit).map((row) => fromRow<TaskRow>(row));
-  return { tasks, hasMore: rows.length > page.limit };
+interface ListParams {
+  userId: number;
+  after: string | null;
+  limit: number;
 }
 
+// The cursor is a task id; the user_id condition keeps another user's id from being used as one.
+const listOwned = (order: 'asc' | 'desc') =>
+  prepare(`list-tasks-${order}`, (p: ListParams, qb) =>
+    qb
+      .selectFrom('tasks')
+      .selectAll()
+      .where('userId', '=', p.userId)
+      .where('deletedAt', 'is', null)
+      .where((eb) =>
+        eb.or([
+          eb(sql`${p.after}::text`, 'is', null),
+          eb('id', order === 'desc' ? '<' : '>', eb.selectFrom('tasks as cursor').select('cursor.id').where('cursor.taskId', '=', p.after).where('cursor.userId', '=', p.userId)),
+        ]),
+      )
+      .orderBy('id', order)
+      .limit(p.limit),
+  );
+const LIST = { desc: listOwned('desc'), asc: listOwned('asc') };
+
+/** One page of the user's tasks, and whether there are more. */
+export async function listOwnedTasks(db: Queryable, userId: number, page: ListPage): Promise<{ tasks: TaskRow[]; hasMore: boolean }> {
+  const rows = await LIST[page.order].rows(db, { userId, after: page.after, limit: page.limit + 1 });
+  return { tasks: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
+}
+
+const taskOwnedBy = prepare('task-owned-by', (p: { taskId: string; userId: number }, qb) =>
+  qb.selectFrom('tasks').select('id').where('taskId', '=', p.taskId).where('userId', '=', p.userId),
+);
+
 /** Whether `taskId` names a task of `userId`'s, deleted or not (for telling a bad cursor from an empty page). */
-export async function ownsTask(sql: Sql, taskId: string, userId: number): Promise<boolean> {
-  const { rowCount } = await sql.query('SELECT 1 FROM tasks WHERE task_id = $1 AND user_id = $2', [taskId, userId]);
-  return rowCount === 1;
+export async function ownsTask(db: Queryable, taskId: string, userId: number): Promise<boolean> {
+  return (await taskOwnedBy.first(db, { taskId, userId })) !== undefined;
 }
 
 // Deleting hides the task from its owner; its books stay. Its stored video goes at the next
 // retention pass, which this brings forward to now.
-const SOFT_DELETE = `
-UPDATE tasks SET deleted_at = now(), updated_at = now(),
-  result_expires_at = CASE WHEN result_copy = 'stored' THEN now() ELSE result_expires_at END
-WHERE task_id = $1 AND user_id = $2 AND deleted_at IS NULL`;
+const softDelete = prepare('soft-delete-task', (p: { taskId: string; userId: number }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set((eb) => ({
+      deletedAt: sql`now()`,
+      updatedAt: sql`now()`,
+      resultExpiresAt: eb.case().when('resultCopy', '=', 'stored').then(sql<Date>`now()`).else(eb.ref('resultExpiresAt')).end(),
+    }))
+    .where('taskId', '=', p.taskId)
+    .where('userId', '=', p.userId)
+    .where('deletedAt', 'is', null),
+);
 
-export async function softDeleteTask(sql: Sql, taskId: string, userId: number): Promise<boolean> {
-  const { rowCount } = await sql.query({ name: 'soft-delete-task', text: SOFT_DELETE, values: [taskId, userId] });
-  return rowCount === 1;
+export async function softDeleteTask(db: Queryable, taskId: string, userId: number): Promise<boolean> {
+  return (await softDelete.affected(db, { taskId, userId })) === 1;
 }
 
 export interface IdempotencyClaim {
@@ -201,31 +237,40 @@ export interface IdempotencyClaim {
   existing: { requestHash: string; taskId: string } | null;
 }
 
+interface ClaimParams {
+  userId: number;
+  key: string;
+  requestHash: string;
+  taskId: string;
+}
+
 // Takes the key for this request, or over from a use more than 24 hours old; a live use wins.
 // A concurrent request holding the key uncommitted makes this wait for its outcome.
-const CLAIM_KEY = `
-INSERT INTO idempotency_keys (user_id, key, request_hash, task_id) VALUES ($1, $2, $3, $4)
-ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, task_id = EXCLUDED.task_id, created_at = now()
-  WHERE idempotency_keys.created_at < now() - interval '24 hours'
-RETURNING id`;
+const claimKey = prepare('claim-idempotency-key', (p: ClaimParams, qb) =>
+  qb
+    .insertInto('idempotencyKeys')
+    .values({ userId: p.userId, key: p.key, requestHash: p.requestHash, taskId: p.taskId })
+    .onConflict((oc) =>
+      oc
+        .columns(['userId', 'key'])
+        .doUpdateSet((eb) => ({ requestHash: eb.ref('excluded.requestHash'), taskId: eb.ref('excluded.taskId'), createdAt: sql`now()` }))
+        .where('idempotencyKeys.createdAt', '<', sql<Date>`now() - interval '24 hours'`),
+    )
+    .returning('id'),
+);
+
+const findKeyUse = prepare('find-idempotency-key', (p: { userId: number; key: string }, qb) =>
+  qb.selectFrom('idempotencyKeys').select(['requestHash', 'taskId']).where('userId', '=', p.userId).where('key', '=', p.key),
+);
 
 /** Within the caller's transaction: claims the key, or says which task it already belongs to. */
-export async function claimIdempotencyKey(
-  client: PoolClient,
-  claim: { userId: number; key: string; requestHash: string; taskId: string },
-): Promise<IdempotencyClaim> {
-  const { rowCount } = await client.query({ name: 'claim-idempotency-key', text: CLAIM_KEY, values: [claim.userId, claim.key, claim.requestHash, claim.taskId] });
-  if (rowCount === 1) return { existing: null };
-  const { rows } = await client.query<{ request_hash: string; task_id: string }>(
-    'SELECT request_hash, task_id FROM idempotency_keys WHERE user_id = $1 AND key = $2',
-    [claim.userId, claim.key],
-  );
-  const row = rows[0];
-  return { existing: row ? { requestHash: row.request_hash, taskId: row.task_id } : null };
+export async function claimIdempotencyKey(db: Queryable, claim: ClaimParams): Promise<IdempotencyClaim> {
+  if (await claimKey.first(db, claim)) return { existing: null };
+  return { existing: (await findKeyUse.first(db, claim)) ?? null };
 }
 
 /** Forgets idempotency keys past their 24 hours; returns how many. */
-export async function purgeIdempotencyKeys(sql: Sql): Promise<number> {
-  const { rowCount } = await sql.query("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'");
-  return rowCount ?? 0;
+export async function purgeIdempotencyKeys(db: Queryable): Promise<number> {
+  const result = await db.deleteFrom('idempotencyKeys').where('createdAt', '<', sql<Date>`now() - interval '24 hours'`).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

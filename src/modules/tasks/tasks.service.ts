@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { canonicalJson } from '../../lib/canonical-json.ts';
-import type { Sql } from '../../lib/database.ts';
+import type { Db } from '../../db/database.ts';
 import { AppError, badRequest } from '../../lib/errors.ts';
 import { newTaskId, sha256Hex } from '../../lib/ids.ts';
 import type { JobQueue } from '../../jobs/job-queue.ts';
@@ -28,7 +28,7 @@ import {
 const DASHSCOPE_PLATFORM = '17';
 
 export interface TaskServiceDeps {
-  sql: Sql;
+  db: Db;
   catalog: PriceCatalog;
   queue: JobQueue;
   /** Refuses a callback URL the gateway must not call (not http(s), a private address...). */
@@ -61,7 +61,7 @@ const taskNotFound = (taskId: string): never => {
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
+export function createTaskService({ db, catalog, queue, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
   /** Everything a submit checks and prices before it touches money. */
   async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<NewTask> {
     const model = body.model?.trim() || options.defaultModel;
@@ -116,31 +116,24 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
       throw badRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
     }
     const requestHash = sha256Hex(canonicalJson({ model: task.model, request: task.request, callback: task.callbackUrl, remix: task.remixedFrom }));
-    const client = await sql.connect();
-    try {
-      await client.query('BEGIN');
-      const { existing } = await claimIdempotencyKey(client, { userId: auth.userId, key: idempotencyKey, requestHash, taskId: task.taskId });
-      if (!existing) {
-        const created = await insertChargedTask(client, task);
-        await client.query('COMMIT');
-        return { task: created, replayed: false };
-      }
-      await client.query('COMMIT');
-      if (existing.requestHash !== requestHash) {
+    const outcome = await db.transaction().execute(async (tx) => {
+      const { existing } = await claimIdempotencyKey(tx, { userId: auth.userId, key: idempotencyKey, requestHash, taskId: task.taskId });
+      if (!existing) return { kind: 'created', task: await insertChargedTask(tx, task) } as const;
+      if (existing.requestHash !== requestHash) return { kind: 'conflict', taskId: existing.taskId } as const;
+      // In the transaction: waiting for another connection from the pool while holding this one could starve the pool.
+      return { kind: 'replay', taskId: existing.taskId, task: await findOwnedTask(tx, existing.taskId, auth.userId) } as const;
+    });
+    switch (outcome.kind) {
+      case 'created':
+        return { task: outcome.task, replayed: false };
+      case 'conflict':
         throw new AppError(
           'idempotency_key_reused',
-          `Idempotency-Key ${idempotencyKey} was already used for a different request (task ${existing.taskId}) in the last 24 hours; send a new key for a new request`,
+          `Idempotency-Key ${idempotencyKey} was already used for a different request (task ${outcome.taskId}) in the last 24 hours; send a new key for a new request`,
           'Idempotency-Key',
         );
-      }
-      // On this client: waiting for another from the pool while holding it could starve the pool.
-      const original = await findOwnedTask(client, existing.taskId, auth.userId);
-      return { task: original ?? taskNotFound(existing.taskId), replayed: true };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
+      case 'replay':
+        return { task: outcome.task ?? taskNotFound(outcome.taskId), replayed: true };
     }
   }
 
@@ -150,7 +143,7 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
       const task = await prepare(auth, body, options);
       const submitted = options.idempotencyKey
         ? await chargeOnce(auth, task, options.idempotencyKey)
-        : { task: await insertChargedTask(sql, task), replayed: false };
+        : { task: await insertChargedTask(db, task), replayed: false };
       if (!submitted.replayed) {
         // The task is committed and paid for; if Redis is unavailable now, the worker's
         // reconciler finds it in PostgreSQL, so the client still gets its task id.
@@ -162,23 +155,23 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
     },
 
     async get(auth: KeyIdentity, taskId: string): Promise<TaskRow> {
-      return (await findOwnedTask(sql, taskId, auth.userId)) ?? taskNotFound(taskId);
+      return (await findOwnedTask(db, taskId, auth.userId)) ?? taskNotFound(taskId);
     },
 
     async record(auth: KeyIdentity, taskId: string): Promise<TaskRecordRow> {
-      return (await findOwnedTaskRecord(sql, taskId, auth.userId)) ?? taskNotFound(taskId);
+      return (await findOwnedTaskRecord(db, taskId, auth.userId)) ?? taskNotFound(taskId);
     },
 
     async list(auth: KeyIdentity, page: ListPage): Promise<{ tasks: TaskRow[]; hasMore: boolean }> {
-      if (page.after !== null && !(await ownsTask(sql, page.after, auth.userId))) {
+      if (page.after !== null && !(await ownsTask(db, page.after, auth.userId))) {
         throw badRequest(`after must be the id of one of your videos; ${page.after} is not`, 'after');
       }
-      return listOwnedTasks(sql, auth.userId, page);
+      return listOwnedTasks(db, auth.userId, page);
     },
 
     /** Hides the task from its owner for good; it keeps running (and is billed) if unfinished. */
     async remove(auth: KeyIdentity, taskId: string): Promise<void> {
-      if (!(await softDeleteTask(sql, taskId, auth.userId))) taskNotFound(taskId);
+      if (!(await softDeleteTask(db, taskId, auth.userId))) taskNotFound(taskId);
     },
 
     /** A wan2.7-videoedit task that edits a finished video by a new prompt. */
