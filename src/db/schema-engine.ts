@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum } from '@prisma/driver-adapter-utils';
 import * as engineModule from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
 
@@ -49,15 +49,18 @@ function loadWasm(): Promise<void> {
 }
 
 // The engine reads columns of PostgreSQL's internal type "char" (OID 18), which the adapter
-// refuses to deserialize; they are plain text as far as the engine is concerned.
+// refuses to deserialize. They pass the adapter as text; the result's rows remember which columns
+// they were, and the engine is told they are characters (it reads constraint kinds as such).
 const PG_CHAR_OID = 18;
 const PG_TEXT_OID = 25;
+const charColumns = new WeakMap<unknown[], number[]>();
 
 function retypeCharColumns<T>(result: T): T {
   for (const res of Array.isArray(result) ? result : [result]) {
-    for (const field of (res as pg.QueryResult | undefined)?.fields ?? []) {
-      if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
-    }
+    const fields = (res as pg.QueryResult | undefined)?.fields ?? [];
+    const chars = fields.flatMap((field, i) => (field.dataTypeID === PG_CHAR_OID ? [i] : []));
+    for (const i of chars) (fields[i] as pg.FieldDef).dataTypeID = PG_TEXT_OID;
+    if (chars.length) charColumns.set((res as pg.QueryResult).rows, chars);
   }
   return result;
 }
@@ -72,6 +75,40 @@ class CharAsTextClient extends pg.Client {
     }
     const ret = (super.query as (...a: unknown[]) => unknown)(...args);
     return (ret instanceof Promise ? ret.then(retypeCharColumns) : ret) as never;
+  }
+}
+
+// Two ways the adapter differs from the native engine, mended here: it splits a migration script
+// at every ';' and runs the pieces one by one, which breaks any script with a semicolon in a
+// comment or a function body (the triggers), where the native engine sends a script whole and
+// PostgreSQL runs it as one implicit transaction; and it cannot pass "char" columns (above).
+type EngineAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
+
+function asNativeEngineDoes(adapter: EngineAdapter): EngineAdapter {
+  const queryable = adapter as unknown as { client: pg.Pool; onError(error: unknown): never };
+  adapter.executeScript = async (script: string) => {
+    try {
+      await queryable.client.query(script);
+    } catch (error) {
+      queryable.onError(error);
+    }
+  };
+  const queryRaw = adapter.queryRaw.bind(adapter);
+  adapter.queryRaw = async (query) => {
+    const result = await queryRaw(query);
+    for (const i of charColumns.get(result.rows) ?? []) result.columnTypes[i] = ColumnTypeEnum.Character;
+    return result;
+  };
+  return adapter;
+}
+
+class NativeLikePg extends PrismaPg {
+  override async connect() {
+    return asNativeEngineDoes(await super.connect());
+  }
+
+  override async connectToShadowDb() {
+    return asNativeEngineDoes(await super.connectToShadowDb());
   }
 }
 
@@ -109,7 +146,7 @@ async function withEngine<T>(databaseUrl: string, run: (engine: SchemaEngine) =>
 export async function openSchemaEngine(databaseUrl: string): Promise<SchemaEngine> {
   await loadWasm();
   const schema = await readFile(schemaPath, 'utf8');
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(poolConfig(databaseUrl)));
+  const adapter = bindMigrationAwareSqlAdapterFactory(new NativeLikePg(poolConfig(databaseUrl)));
   return engineModule.SchemaEngine.new({ datamodels: [[schemaPath, schema]] }, () => {}, adapter);
 }
 
