@@ -43,7 +43,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, redis, bus, queues, storage }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, redis, bus, storage }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -73,7 +73,6 @@ export async function buildApp({ config, db, redis, bus, queues, storage }: AppD
   const tasks = createTaskService({
     db,
     catalog,
-    queue: queues.tasks,
     checkCallbackUrl: (url) => assertCallbackUrl(url, { allowPrivateHosts }),
     sourceVideoUrl: (task) => sourceVideoUrl(task, links),
   });

@@ -1,18 +1,25 @@
-// Connections shared by every process: PostgreSQL, Redis (commands, and a subscriber for cache
-// invalidation), the job queues and storage. Closed in reverse order of dependency.
+// Connections shared by every process: PostgreSQL (a pool, and one connection that listens for
+// changes), Redis (commands, and a subscriber for cache invalidation), the job queues and storage.
+// Closed in reverse order of dependency.
 import type { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { type Config, databaseOptions } from './config/env.ts';
 import { QUEUES } from './jobs/contracts.ts';
 import { JobQueue, type Queues } from './jobs/job-queue.ts';
 import { CacheBus } from './lib/cache-bus.ts';
 import { type Db, openDatabase } from './db/database.ts';
-import { createRedis } from './lib/redis.ts';
+import { PgListener } from './db/listener.ts';
+import { loggerOptions } from './lib/logger.ts';
+import { createBlockingRedis, createRedis, whenReady } from './lib/redis.ts';
 import { createStorage } from './storage/create-storage.ts';
 import type { GatewayStorage } from './storage/gateway-storage.ts';
 
 /** What the API and the worker are built from; every process passes its Infra's. */
 export interface Connections {
   db: Db;
+  /** Changes in PostgreSQL as they are committed: new tasks to queue, task status changes. */
+  listener: PgListener;
+  /** Commands that fail fast while Redis is unreachable. */
   redis: Redis;
   bus: CacheBus;
   queues: Queues;
@@ -24,10 +31,16 @@ export interface Infra extends Connections {
   close(): Promise<void>;
 }
 
+const REDIS_READY_MS = 10_000;
+
 export async function createInfra(config: Config, role: string): Promise<Infra> {
   const database = openDatabase(databaseOptions(config));
+  const listener = new PgListener({ url: config.DATABASE_URL, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log: pino(loggerOptions(config.LOG_LEVEL, `${role}:listener`)) });
+  await listener.start();
   const redis = createRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}`);
-  const subscriber = createRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}:invalidations`);
+  await whenReady(redis, REDIS_READY_MS);
+  // Subscriptions are not on any request's path: this one waits through outages and resubscribes.
+  const subscriber = createBlockingRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}:invalidations`);
   const bus = new CacheBus(subscriber, redis, `${config.REDIS_PREFIX}:invalidate`);
   await bus.start();
   const queues: Queues = {
@@ -38,6 +51,7 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
   const storage = await createStorage(config, database.db);
   return {
     db: database.db,
+    listener,
     redis,
     bus,
     queues,
@@ -46,7 +60,8 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
       for (const queue of Object.values(queues)) await queue.close();
       await storage.close();
       subscriber.disconnect();
-      await redis.quit();
+      await redis.quit().catch(() => redis.disconnect());
+      await listener.close();
       await database.close();
     },
   };

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { openDatabase } from '../src/db/database.ts';
-import { createTestContext, type TestContext } from './helpers/context.ts';
+import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
 
 let ctx: TestContext;
 
@@ -32,6 +32,26 @@ describe('health', () => {
       const res = await app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toEqual({ status: 'not_ready', postgres: 'unreachable', redis: 'ok' });
+    } finally {
+      await app.close();
+      await gone.close();
+    }
+  });
+
+  it('answers 503 with Retry-After, in each API family\'s shape, while PostgreSQL is unreachable', async () => {
+    const gone = openDatabase({ url: 'postgresql://postgres@127.0.0.1:1/none', poolSize: 1, statementTimeoutMs: 1_000, connectTimeoutMs: 1_000 });
+    const app = await buildApp({ ...ctx, config: ctx.config, db: gone.db });
+    const headers = { authorization: 'Bearer sk-anything', 'content-type': 'application/json' };
+    try {
+      const submit = await app.inject({ method: 'POST', url: '/v1/video/generations', headers, payload: { model: 'wan2.7-t2v', prompt: 'a cat' } });
+      expect(submit.statusCode).toBe(503);
+      expect(submit.headers['retry-after']).toBe('2');
+      expect(submit.json()).toMatchObject({ code: 'unavailable', data: null });
+      const video = await app.inject({ method: 'GET', url: '/v1/videos/task_x', headers });
+      expect(video.statusCode).toBe(503);
+      expect(video.json()).toMatchObject({ error: { code: 'unavailable', type: 'server_error' } });
+      const admin = await app.inject({ method: 'GET', url: '/admin/users/1', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(admin.statusCode).toBe(503);
     } finally {
       await app.close();
       await gone.close();

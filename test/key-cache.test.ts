@@ -1,19 +1,23 @@
 // The key cache: warm keys cost no database round trip; invalidations reach every process.
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { CacheBus } from '../src/lib/cache-bus.ts';
-import { createRedis } from '../src/lib/redis.ts';
+import { createBlockingRedis, createRedis, whenReady } from '../src/lib/redis.ts';
 import { KeyCache } from '../src/modules/auth/key-cache.ts';
 import type { KeyIdentity } from '../src/modules/auth/key-identity.ts';
 
 const channel = `vgwtest_${randomBytes(4).toString('hex')}:invalidate`;
-const connections = Array.from({ length: 4 }, (_, i) => createRedis(inject('redisUrl'), `key-cache-test-${i}`));
-const [subA, pubA, subB, pubB] = connections as [ReturnType<typeof createRedis>, ReturnType<typeof createRedis>, ReturnType<typeof createRedis>, ReturnType<typeof createRedis>];
+// As in the gateway: subscribers wait through outages, publishers fail fast.
+const [subA, subB] = [0, 1].map((i) => createBlockingRedis(inject('redisUrl'), `key-cache-test-sub-${i}`)) as [Redis, Redis];
+const [pubA, pubB] = [0, 1].map((i) => createRedis(inject('redisUrl'), `key-cache-test-pub-${i}`)) as [Redis, Redis];
+const connections = [subA, subB, pubA, pubB];
 const busA = new CacheBus(subA, pubA, channel);
 const busB = new CacheBus(subB, pubB, channel);
 
 beforeAll(async () => {
+  await Promise.all([whenReady(pubA, 10_000), whenReady(pubB, 10_000)]);
   await busA.start();
   await busB.start();
 });
@@ -123,7 +127,7 @@ describe('KeyCache', () => {
   });
 
   it('reads through to the database while invalidations cannot be received', async () => {
-    const sub = createRedis(inject('redisUrl'), 'key-cache-test-down');
+    const sub = createBlockingRedis(inject('redisUrl'), 'key-cache-test-down');
     const bus = new CacheBus(sub, pubA, channel);
     await bus.start();
     const { calls, load } = countingLoader(new Map([['h4', identity('h4')]]));

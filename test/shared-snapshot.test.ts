@@ -2,13 +2,16 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CacheBus } from '../src/lib/cache-bus.ts';
-import { createRedis } from '../src/lib/redis.ts';
+import { createBlockingRedis, createRedis, whenReady } from '../src/lib/redis.ts';
 import { SharedSnapshot } from '../src/lib/shared-snapshot.ts';
 
-const sub = createRedis(inject('redisUrl'), 'shared-snapshot-test');
+const sub = createBlockingRedis(inject('redisUrl'), 'shared-snapshot-test');
 const pub = createRedis(inject('redisUrl'), 'shared-snapshot-test-pub');
 const bus = new CacheBus(sub, pub, `vgwtest_${randomBytes(4).toString('hex')}:invalidate`);
-beforeAll(() => bus.start());
+beforeAll(async () => {
+  await whenReady(pub, 10_000);
+  await bus.start();
+});
 afterAll(() => {
   sub.disconnect();
   pub.disconnect();

@@ -112,9 +112,10 @@ describe('the spec t2v example', () => {
     expect(Number.isInteger(res.body.created_at)).toBe(true);
   });
 
-  it('hands the task to the worker queue after the commit', async () => {
-    const job = await ctx.queues.tasks.queue.getJob(taskId);
-    expect(job?.data).toEqual({ taskId });
+  it('leaves the task for the dispatcher in the same commit, without touching the queue', async () => {
+    const row = await ctx.db.selectFrom('taskDispatch').selectAll().where('taskId', '=', taskId).executeTakeFirst();
+    expect(row).toMatchObject({ taskId });
+    expect(await ctx.queues.tasks.queue.getJob(taskId)).toBeUndefined();
   });
 
   it('stores the normalized request and the frozen price for the worker', async () => {

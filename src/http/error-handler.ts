@@ -2,7 +2,11 @@
 // route family decides the envelope: OpenAI's on /v1/videos, EasyRouter's everywhere else.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError, errorCodes } from '../lib/errors.ts';
+
+/** What a 503 tells the client to wait before trying again. */
+export const RETRY_AFTER_S = 2;
 
 export const isOpenAIRoute = (url: string): boolean => url === '/v1/videos' || url.startsWith('/v1/videos/') || url.startsWith('/v1/videos?');
 
@@ -54,13 +58,20 @@ export function toAppError(error: FastifyError | AppError | Error, { bodyLimit, 
   }
   const status = (error as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) return new AppError('invalid_request', error.message);
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('unavailable', `the database is unavailable or overloaded; retry in ${RETRY_AFTER_S} s (an Idempotency-Key makes the retry of a create safe)`);
+  }
   return new AppError('internal_error', 'internal error; the request id in x-request-id identifies it in the logs');
 }
 
 export function registerErrorHandlers(app: FastifyInstance, limits: BodyLimits): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error, limits);
-    if (appError.status >= 500) {
+    if (appError.code === 'unavailable') {
+      request.log.warn({ err: error }, 'request refused: a dependency is unavailable');
+      reply.header('retry-after', String(RETRY_AFTER_S));
+      if (request.method === 'POST') reply.header('x-should-retry', 'false');
+    } else if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
       // OpenAI's SDKs retry a failed POST, which after a create could charge for a second task;
       // a client that wants a safe retry sends an Idempotency-Key.

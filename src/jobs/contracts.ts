@@ -29,8 +29,3 @@ export const QUEUES = {
 export type QueueKey = keyof typeof QUEUES;
 
 export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`;
-
-/** Periodic housekeeping: lost jobs, timed-out tasks, expired copies and idempotency keys. */
-export const MAINTENANCE_QUEUE = 'maintenance';
-export const RECONCILE_JOB = 'reconcile';
-export const PURGE_JOB = 'purge';

@@ -16,6 +16,12 @@ export class JobQueue {
     await this.queue.add(this.definition.jobName, { taskId }, { ...this.definition.options, jobId: taskId, delay: delayMs });
   }
 
+  /** One round trip for many tasks; a task that already has a job here keeps it. */
+  async enqueueMany(taskIds: string[]): Promise<void> {
+    const { jobName, options } = this.definition;
+    await this.queue.addBulk(taskIds.map((taskId) => ({ name: jobName, data: { taskId }, opts: { ...options, jobId: taskId } })));
+  }
+
   /**
    * Makes sure the task has a job here that will run: adds one when there is none, and revives
    * one that failed or completed while its work is still to do. Returns whether it did anything.

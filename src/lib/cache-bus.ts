@@ -43,10 +43,14 @@ export class CacheBus {
     this.listeners.add(listener);
   }
 
-  /** Invalidates locally at once, then tells every other process. */
+  /**
+   * Invalidates locally at once, then tells every other process. When Redis cannot take the
+   * message, no other process is receiving either: each serves from the database until its
+   * subscription is back, and then drops everything it holds ('all' on reconnect).
+   */
   async publish(message: Invalidation): Promise<void> {
     this.emit(message);
-    await this.publisher.publish(this.channel, JSON.stringify(message));
+    await this.publisher.publish(this.channel, JSON.stringify(message)).catch(() => {});
   }
 
   private emit(message: Invalidation): void {

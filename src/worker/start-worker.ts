@@ -1,11 +1,18 @@
-// A worker process's consumers: the task queue (many jobs at once; they mostly wait on HTTP), the
-// follow-ups of finished tasks (copying the video, sending the webhook), and the maintenance queue
-// (on schedules shared by every worker, so each runs once per interval however many workers there are).
-import { Queue, type Processor, Worker } from 'bullmq';
+// A worker process: the dispatcher that moves paid-for tasks from PostgreSQL into the task queue;
+// the consumers of the task queue (many jobs at once; they mostly wait on HTTP) and of the
+// follow-ups of finished tasks (copying the video, sending the webhook); and housekeeping on
+// schedules kept in PostgreSQL and shared by every worker, so each runs once per interval however
+// many workers there are, and keeps running when Redis loses its data.
+import { type Processor, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { Connections } from '../infra.ts';
-import { bullPrefix, MAINTENANCE_QUEUE, PURGE_JOB, QUEUES, RECONCILE_JOB, type TaskJobData } from '../jobs/contracts.ts';
+import { bullPrefix, QUEUES, type TaskJobData } from '../jobs/contracts.ts';
+import { redispatchOpenTasks } from '../jobs/dispatch.repository.ts';
+import { Dispatcher } from '../jobs/dispatcher.ts';
+import { PeriodicJobs } from '../jobs/periodic.ts';
+import { RedisEpoch } from '../jobs/redis-epoch.ts';
+import { createBlockingRedis } from '../lib/redis.ts';
 import { purgeIdempotencyKeys } from '../modules/tasks/tasks.repository.ts';
 import { createResultLinks } from '../storage/result-links.ts';
 import { DashScopeClient } from '../upstream/dashscope-client.ts';
@@ -37,8 +44,9 @@ const CHANNEL_CACHE_MS = 30_000;
 // Each copy holds a few upload buffers and may run ffmpeg; a handful at once is plenty.
 const RESULT_COPY_CONCURRENCY = 4;
 const PURGE_INTERVAL_MS = 3_600_000;
+const REDIS_EPOCH_CHECK_MS = 1_000;
 
-export async function startWorker({ config, db, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
+export async function startWorker({ config, db, listener, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
   const deps: AdvanceDeps = {
     db,
@@ -52,9 +60,11 @@ export async function startWorker({ config, db, redis, bus, queues, storage, log
   };
   const links = createResultLinks(storage, config);
   const prefix = bullPrefix(config.REDIS_PREFIX);
+  // Consumers block on Redis and ride out its outages; the process's other connection fails fast.
+  const blocking = createBlockingRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:worker:consumers`);
   const consumer = (name: string, processor: Processor<TaskJobData>, concurrency: number) =>
     new Worker<TaskJobData>(name, processor, {
-      connection: redis,
+      connection: blocking,
       prefix,
       concurrency,
       lockDuration: config.WORKER_LOCK_MS,
@@ -75,10 +85,6 @@ export async function startWorker({ config, db, redis, bus, queues, storage, log
     workers.push(consumer(QUEUES.webhooks.name, processor, config.WORKER_CONCURRENCY));
   }
 
-  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: redis, prefix });
-  const kept = { removeOnComplete: 100, removeOnFail: 100 };
-  await maintenanceQueue.upsertJobScheduler(RECONCILE_JOB, { every: config.RECONCILE_INTERVAL_MS }, { name: RECONCILE_JOB, opts: kept });
-  await maintenanceQueue.upsertJobScheduler(PURGE_JOB, { every: PURGE_INTERVAL_MS }, { name: PURGE_JOB, opts: kept });
   const reconcileNow = async () => {
     const report = await reconcile({ ...deps, queues, log });
     await purgeExpiredResults({ db, storage, log });
@@ -92,9 +98,22 @@ export async function startWorker({ config, db, redis, bus, queues, storage, log
     const keys = await purgeIdempotencyKeys(db);
     if (uploads || keys) log.info({ uploads, idempotency_keys: keys }, 'purged expired uploads and idempotency keys');
   };
+  const periodic = new PeriodicJobs(db, log);
   if (consumes.has('maintenance')) {
-    workers.push(new Worker(MAINTENANCE_QUEUE, async (job) => (job.name === PURGE_JOB ? purge() : reconcileNow()), { connection: redis, prefix, concurrency: 1 }));
+    await periodic.every('reconcile', config.RECONCILE_INTERVAL_MS, reconcileNow).every('purge', PURGE_INTERVAL_MS, purge).start();
   }
+
+  const dispatcher = new Dispatcher({ db, queue: queues.tasks, listener, log });
+  dispatcher.start();
+  // When Redis comes back empty, every unfinished task is queued again and every pending copy and
+  // webhook gets its job back at once, rather than at the next reconcile.
+  const epoch = new RedisEpoch(redis, config.REDIS_PREFIX, log);
+  epoch.watch(REDIS_EPOCH_CHECK_MS, async () => {
+    const requeued = await redispatchOpenTasks(db);
+    dispatcher.wake();
+    await reconcile({ ...deps, queues, log });
+    log.info({ tasks: requeued }, 'restored the queues from PostgreSQL');
+  });
 
   for (const worker of workers) {
     worker.on('error', (err) => log.error({ err }, 'worker error'));
@@ -104,8 +123,11 @@ export async function startWorker({ config, db, redis, bus, queues, storage, log
   return {
     reconcileNow,
     async close() {
+      epoch.stop();
+      await dispatcher.close();
+      await periodic.close();
       for (const worker of workers) await worker.close();
-      await maintenanceQueue.close();
+      blocking.disconnect();
     },
   };
 }

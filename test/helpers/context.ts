@@ -8,8 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.ts';
+import type { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../../src/config/env.ts';
 import { createInfra, type Infra } from '../../src/infra.ts';
+import { createBlockingRedis } from '../../src/lib/redis.ts';
 import { withDatabase } from '../setup/database-url.ts';
 import { freePort } from './free-port.ts';
 import { type HttpClient, httpClient } from './http.ts';
@@ -21,6 +23,8 @@ export interface TestContext extends Infra {
   app: FastifyInstance;
   baseUrl: string;
   http: HttpClient;
+  /** For BullMQ consumers a test runs itself (they block on Redis; the infra's connection fails fast). */
+  consumers: Redis;
   /** Raw SQL on the test's database, for fixtures and checks the API cannot express (rows as PostgreSQL names them). */
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Another API instance on the same database and Redis, as in a horizontally scaled deployment. */
@@ -70,6 +74,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
   const main = await startApp(config, 'test', port);
   const peers: { close(): Promise<void> }[] = [];
   const fixtures = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  const consumers = createBlockingRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:test-consumers`);
 
   return {
     ...main.infra,
@@ -77,6 +82,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     app: main.app,
     baseUrl: main.baseUrl,
     http: main.http,
+    consumers,
     query: (text, values) => fixtures.query(text, values),
     async startPeer() {
       const peer = await startApp(config, 'test-peer');
@@ -97,6 +103,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
       await main.app.close();
       await main.infra.close();
       await fixtures.end();
+      consumers.disconnect();
       await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await rm(storageDir, { recursive: true, force: true });
     },

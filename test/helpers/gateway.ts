@@ -53,7 +53,7 @@ export async function createGatewayContext(options: { simulator?: Partial<Simula
 
   const workers = new Set<RunningWorker>();
   const launch = async () => {
-    const worker = await startWorker({ config: ctx.config, db: ctx.db, redis: ctx.redis, bus: ctx.bus, queues: ctx.queues, storage: ctx.storage, log: pino({ level: 'silent' }) });
+    const worker = await startWorker({ config: ctx.config, db: ctx.db, listener: ctx.listener, redis: ctx.redis, bus: ctx.bus, queues: ctx.queues, storage: ctx.storage, log: pino({ level: 'silent' }) });
     workers.add(worker);
     gateway.worker = worker;
     return worker;

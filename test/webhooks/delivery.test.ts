@@ -39,7 +39,7 @@ const receivers: Receiver[] = [];
 function startWebhookWorker(): Worker<TaskJobData> {
   const processor = createWebhookProcessor({ db: ctx.db, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
   const worker = new Worker<TaskJobData>(QUEUES.webhooks.name, processor, {
-    connection: ctx.redis,
+    connection: ctx.consumers,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
     concurrency: 10,
   });
@@ -390,7 +390,7 @@ describe('webhook delivery', () => {
 describe('claiming an attempt', () => {
   it('lets exactly one of many concurrent claimants make each attempt', async () => {
     const taskId = await finishedTaskPendingWebhook('http://127.0.0.1:9/unused');
-    const policy = { maxAttempts: 3, abandonAfterMs: 60_000, retryDelayMs: () => 200 };
+    const policy = { maxAttempts: 3, abandonAfterMs: 60_000, retryDelayMs: () => 1_000 };
     const claim = () => claimAttempt(ctx.db, taskId, 'task.succeeded', policy);
 
     const first = await Promise.all(Array.from({ length: 20 }, claim));
@@ -404,7 +404,7 @@ describe('claiming an attempt', () => {
     await finishAttempt(ctx.db, attempts[0].deliveryId, { statusCode: 500, error: 'HTTP 500', durationMs: 5, delivered: false }, null);
     // The back-off is not over yet.
     expect(await claim()).toMatchObject({ kind: 'wait' });
-    await settle(250);
+    await settle(1_050);
     const second = await Promise.all(Array.from({ length: 20 }, claim));
     expect(second.filter((c) => c.kind === 'attempt')).toEqual([expect.objectContaining({ attempt: 2 })]);
     const secondAttempt = second.find((c) => c.kind === 'attempt');

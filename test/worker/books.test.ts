@@ -12,7 +12,7 @@ beforeAll(async () => {
   // Tight upstream limits, so the worker's own pacing is what keeps it from being throttled.
   ctx = await createGatewayContext({
     simulator: { submitQps: 20, queryQps: 40 },
-    env: { CHANNEL_SUBMIT_QPS: '20', CHANNEL_QUERY_QPS: '40', POLL_INTERVAL_MS: '300' },
+    env: { LOG_LEVEL: 'error', CHANNEL_SUBMIT_QPS: '20', CHANNEL_QUERY_QPS: '40', POLL_INTERVAL_MS: '300' },
   });
 });
 afterAll(() => ctx.close());

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { bullPrefix, QUEUES } from '../../src/jobs/contracts.ts';
+import { dispatchBatch } from '../../src/jobs/dispatch.repository.ts';
 import { findTask } from '../../src/modules/tasks/tasks.repository.ts';
 import { ADMIN_TOKEN } from '../helpers/context.ts';
 import { balanceOf, createCustomer, type Customer, specExamples } from '../helpers/factories.ts';
@@ -148,10 +149,11 @@ describe('Redis losing its data', () => {
   it('revives a job that failed for good while its task is open', async () => {
     await ctx.stopWorkers();
     const taskId = await submit(ctx, customer.key, specExamples.t2v);
+    await dispatchBatch(ctx.db, 10, (ids) => ctx.queues.tasks.enqueueMany(ids));
     // A consumer that gives up on every job at once, as a worker would after using up the retries.
     const failing = new Worker(QUEUES.tasks.name, async () => {
       throw new UnrecoverableError('gave up');
-    }, { connection: ctx.redis, prefix: bullPrefix(ctx.config.REDIS_PREFIX) });
+    }, { connection: ctx.consumers, prefix: bullPrefix(ctx.config.REDIS_PREFIX) });
     while ((await ctx.queues.tasks.queue.getJobState(taskId)) !== 'failed') await new Promise((r) => setTimeout(r, 20));
     await failing.close();
     const report = await (await ctx.startWorker()).reconcileNow();

@@ -2,13 +2,14 @@
 // across every process using the same Redis.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createRedis } from '../../src/lib/redis.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createRedis, whenReady } from '../../src/lib/redis.ts';
 import { RateLimiter } from '../../src/worker/rate-limiter.ts';
 
 const redis = createRedis(inject('redisUrl'), 'rate-limiter-test');
 const other = createRedis(inject('redisUrl'), 'rate-limiter-test-2');
 const prefix = `vgwtest_${randomBytes(4).toString('hex')}`;
+beforeAll(() => Promise.all([whenReady(redis, 10_000), whenReady(other, 10_000)]));
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);

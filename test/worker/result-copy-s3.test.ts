@@ -30,7 +30,7 @@ beforeAll(async () => {
   customer = await createCustomer(ctx.http, 100_000_000);
   storage = await createStorage(s3.config(), ctx.db);
   copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log: pino({ level: 'silent' }) }), {
-    connection: ctx.redis,
+    connection: ctx.consumers,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
   });
 });

@@ -46,7 +46,7 @@ beforeAll(async () => {
   storage = created;
   files = await serveFiles(storage, port);
   copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log }), {
-    connection: ctx.redis,
+    connection: ctx.consumers,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
     concurrency: 4,
   });

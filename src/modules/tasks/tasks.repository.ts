@@ -44,7 +44,8 @@ export type TaskRecordRow = Pick<TaskRow, (typeof RECORD_COLUMNS)[number]>;
  * The money path of a submit as one statement, so it is one transaction and one round trip:
  * lock the user's row if the balance covers the price; debit the key's spend (within its own
  * limit, if it has one); debit the user only if the key debit happened; insert the task only if
- * the user debit happened; insert the consume log for the task. When any condition fails, no
+ * the user debit happened; insert the consume log for the task and its row in task_dispatch,
+ * from which the dispatcher queues it. When any condition fails, no
  * row changes and no row comes back. Locks are taken user first, then key, like every other
  * writer of these rows, so concurrent submits queue instead of deadlocking.
  */
@@ -112,6 +113,8 @@ const chargeAndInsert = prepare('charge-and-insert-task', (p: NewTask & { quota:
             ]),
         ),
     )
+    // The queue's source of truth: the dispatcher moves it into BullMQ (src/jobs/dispatcher.ts).
+    .with('queued', (db) => db.insertInto('taskDispatch').columns(['id', 'taskId']).expression((eb) => eb.selectFrom('task').select(['id', 'taskId'])))
     .selectFrom('task')
     .selectAll(),
 );

@@ -3,7 +3,6 @@ import { canonicalJson } from '../../lib/canonical-json.ts';
 import type { Db } from '../../db/database.ts';
 import { AppError, badRequest } from '../../lib/errors.ts';
 import { newTaskId, sha256Hex } from '../../lib/ids.ts';
-import type { JobQueue } from '../../jobs/job-queue.ts';
 import type { KeyIdentity } from '../auth/key-identity.ts';
 import type { PriceCatalog } from '../pricing/catalog.ts';
 import { describeCharge, priceTask } from '../pricing/quota.ts';
@@ -30,7 +29,6 @@ const DASHSCOPE_PLATFORM = '17';
 export interface TaskServiceDeps {
   db: Db;
   catalog: PriceCatalog;
-  queue: JobQueue;
   /** Refuses a callback URL the gateway must not call (not http(s), a private address...). */
   checkCallbackUrl: (url: string) => Promise<void>;
   /** A link the upstream can fetch a finished task's video from (for remixes). */
@@ -61,7 +59,7 @@ const taskNotFound = (taskId: string): never => {
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-export function createTaskService({ db, catalog, queue, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
+export function createTaskService({ db, catalog, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
   /** Everything a submit checks and prices before it touches money. */
   async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<NewTask> {
     const model = body.model?.trim() || options.defaultModel;
@@ -138,19 +136,14 @@ export function createTaskService({ db, catalog, queue, checkCallbackUrl, source
   }
 
   const service = {
-    /** Validates, charges and records a task, then hands it to the worker. */
+    /** Validates, charges and records a task; the worker's dispatcher queues it from there. */
     async submit(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<Submitted> {
       const task = await prepare(auth, body, options);
       const submitted = options.idempotencyKey
         ? await chargeOnce(auth, task, options.idempotencyKey)
         : { task: await insertChargedTask(db, task), replayed: false };
-      if (!submitted.replayed) {
-        // The task is committed and paid for; if Redis is unavailable now, the worker's
-        // reconciler finds it in PostgreSQL, so the client still gets its task id.
-        await queue.enqueue(submitted.task.taskId).catch((err: unknown) => {
-          options.log.warn({ err, task_id: submitted.task.taskId }, 'could not enqueue task; the reconciler will pick it up');
-        });
-      }
+      // Committed and paid for, it waits in task_dispatch until a worker's dispatcher queues it:
+      // nothing here waits on Redis.
       return submitted;
     },
 

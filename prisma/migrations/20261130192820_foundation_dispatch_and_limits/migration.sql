@@ -1,0 +1,60 @@
+-- AlterTable
+ALTER TABLE "api_keys" ADD COLUMN     "inflight_tasks" INTEGER NOT NULL DEFAULT 0,
+ADD COLUMN     "max_inflight" INTEGER;
+
+-- AlterTable
+ALTER TABLE "channels" ADD COLUMN     "inflight_tasks" INTEGER NOT NULL DEFAULT 0,
+ADD COLUMN     "max_inflight" INTEGER;
+
+-- AlterTable
+ALTER TABLE "users" ADD COLUMN     "max_inflight" INTEGER;
+
+-- CreateTable
+CREATE TABLE "task_dispatch" (
+    "id" INTEGER NOT NULL,
+    "task_id" VARCHAR(40) NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "task_dispatch_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "periodic_jobs" (
+    "name" VARCHAR(64) NOT NULL,
+    "next_run_at" TIMESTAMPTZ(3) NOT NULL,
+    "last_run_at" TIMESTAMPTZ(3),
+
+    CONSTRAINT "periodic_jobs_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateIndex
+CREATE INDEX "tasks_not_started_idx" ON "tasks"("model", "id") WHERE (status = 'NOT_START'::task_status);
+
+-- AddForeignKey
+ALTER TABLE "task_dispatch" ADD CONSTRAINT "task_dispatch_id_fkey" FOREIGN KEY ("id") REFERENCES "tasks"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- Counters the charge and the settlement keep; never below zero.
+ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_inflight_tasks_check" CHECK ("inflight_tasks" >= 0);
+ALTER TABLE "channels" ADD CONSTRAINT "channels_inflight_tasks_check" CHECK ("inflight_tasks" >= 0);
+
+-- The status stream: every change to a task row is announced, in the transaction that makes it,
+-- to every process that listens (src/db/listener.ts). Nothing is lost between a commit and a
+-- publish because the notification is part of the commit.
+CREATE FUNCTION "vgw_notify_task_change"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('vgw_task_change', json_build_object('t', NEW.task_id, 'u', NEW.user_id, 'm', NEW.model, 's', NEW.status, 'p', NEW.progress)::text);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER "tasks_notify_change" AFTER UPDATE ON "tasks"
+  FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION "vgw_notify_task_change"();
+
+-- New tasks to hand to the queue: one wake-up per statement, however many tasks it accepted.
+CREATE FUNCTION "vgw_notify_dispatch"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('vgw_dispatch', '');
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER "task_dispatch_notify" AFTER INSERT ON "task_dispatch"
+  FOR EACH STATEMENT EXECUTE FUNCTION "vgw_notify_dispatch"();
