@@ -13,7 +13,7 @@ import type { TaskSnapshot, UpstreamClient, UpstreamFailure } from '../upstream/
 import { type Channel, type ChannelDirectory, upstreamModelFor } from './channels.ts';
 import { QUEUED_PROGRESS, runningProgress } from './progress.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { type Settlement, settleTask } from './settlement.ts';
+import { type Settlement, settleTask } from '../lifecycle/settlement.ts';
 import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
 import { markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
 

@@ -1,6 +1,6 @@
 // Settling a task moves money exactly once, however many settlements race for it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settleTask, type Settlement } from '../../src/worker/settlement.ts';
+import { settleTask, type Settlement } from '../../src/lifecycle/settlement.ts';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from '../helpers/context.ts';
 import { balanceOf, createCustomer, type Customer, specExamples } from '../helpers/factories.ts';
 import { keyRow, taskRow } from '../helpers/rows.ts';

@@ -33,7 +33,9 @@ CREATE INDEX "tasks_not_started_idx" ON "tasks"("model", "id") WHERE (status = '
 -- AddForeignKey
 ALTER TABLE "task_dispatch" ADD CONSTRAINT "task_dispatch_id_fkey" FOREIGN KEY ("id") REFERENCES "tasks"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- Counters the charge and the settlement keep; never below zero.
+-- Counters the charge and the settlement keep, starting from the tasks open now; never below zero.
+UPDATE "api_keys" k SET "inflight_tasks" = (
+  SELECT count(*) FROM "tasks" t WHERE t."key_id" = k."id" AND t."status" IN ('NOT_START', 'QUEUED', 'IN_PROGRESS'));
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_inflight_tasks_check" CHECK ("inflight_tasks" >= 0);
 ALTER TABLE "channels" ADD CONSTRAINT "channels_inflight_tasks_check" CHECK ("inflight_tasks" >= 0);
 

@@ -1,6 +1,6 @@
 // The end of a task's life, exactly once. Moving a task to SUCCESS or FAILURE, recording what it
-// finally costs, and refunding the rest (to the user's balance and the key's spend, with a log of
-// type 6) happen in one statement: the status change is a compare-and-swap on a non-final status,
+// finally costs, refunding the rest (to the user's balance and the key's spend, with a log of
+// type 6) and releasing the key's count of unfinished tasks happen in one statement: the status change is a compare-and-swap on a non-final status,
 // and only the statement that wins it moves money. A repeated settlement (a duplicate job, two
 // workers, the reconciler) finds the task final and changes nothing; were it ever to get as far as
 // the refund, the unique "refund:<task_id>" log key would stop it there.
@@ -84,12 +84,17 @@ const settle = prepare('settle-task', (p: Settlement & { id: number }, qb) =>
         .set((eb) => ({ quota: eb('u.quota', '+', eb.ref('r.quota')), usedQuota: eb('u.usedQuota', '-', eb.ref('r.quota')), updatedAt: sql`now()` }))
         .whereRef('u.id', '=', 'r.userId'),
     )
-    .with('keyCredit', (db) =>
+    // The key gives back what was refunded and counts one unfinished task fewer (never below zero,
+    // so a miscount can only ever let a key run more, not block it for good).
+    .with('keyRelease', (db) =>
       db
         .updateTable('apiKeys as k')
-        .from('refundLog as r')
-        .set((eb) => ({ quotaUsed: eb('k.quotaUsed', '-', eb.ref('r.quota')) }))
-        .whereRef('k.id', '=', 'r.keyId'),
+        .from('settled as s')
+        .set((eb) => ({
+          quotaUsed: eb('k.quotaUsed', '-', eb.fn.coalesce(eb.selectFrom('refundLog as r').select('r.quota').whereRef('r.keyId', '=', 'k.id'), sql<bigint>`0`)),
+          inflightTasks: eb.fn<number>('greatest', [eb('k.inflightTasks', '-', 1), sql<number>`0`]),
+        }))
+        .whereRef('k.id', '=', 's.keyId'),
     )
     .selectFrom('settled')
     .select(['refund', 'resultCopy', 'webhookState']),
