@@ -39,7 +39,7 @@ const listQuery = z.object({
   order: z.enum(['asc', 'desc']).default('desc').describe('By creation time; newest first by default'),
 });
 
-const remixBody = z.object({ prompt: z.string().describe('How to change the video') });
+const remixBody = z.object({ prompt: z.string().describe('How to change the video') }).meta({ examples: [{ prompt: 'Make it snow, keep everything else' }] });
 
 export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, links, storage, multipartBody, pollAfterMs }: TaskRoutesOptions): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
