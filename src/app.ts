@@ -23,6 +23,7 @@ import { sourceVideoUrl } from './modules/tasks/remix-source.ts';
 import type { TaskRoutesOptions } from './modules/tasks/route-support.ts';
 import { videoRoutes } from './modules/tasks/videos.routes.ts';
 import { fileRoutes } from './http/file.routes.ts';
+import { publicBaseUrl } from './storage/create-storage.ts';
 import { LocalStorage } from './storage/local-storage.ts';
 import { createResultLinks } from './storage/result-links.ts';
 import { assertCallbackUrl } from './webhooks/callback-url.ts';
@@ -60,7 +61,11 @@ export async function buildApp({ config, db, redis, bus, storage }: AppDeps): Pr
   registerErrorHandlers(app, { bodyLimit: config.BODY_LIMIT_BYTES, uploadLimit: config.UPLOAD_LIMIT_BYTES });
   // Creates only: multipart bodies are read by the route's own hook (multipart-body.ts).
   await app.register(multipart);
-  await registerOpenApi(app);
+  await registerOpenApi(app, {
+    baseUrl: publicBaseUrl(config),
+    pollIntervalMs: config.POLL_INTERVAL_MS,
+    resultRetentionDays: config.RESULT_RETENTION_DAYS,
+  });
 
   const keyCache = new KeyCache((hash) => loadKeyIdentity(db, hash), bus, KEY_CACHE);
   const lastUsed = new LastUsedTracker((entries) => recordKeysLastUsed(db, entries), app.log);

@@ -1,22 +1,115 @@
 // Domain errors carry a stable code; the HTTP status and the OpenAI error type come from one table,
 // and the error handler (src/http/error-handler.ts) renders them in the shape each route family uses.
+// `meaning` and `example` document the code: the API guide's table of error codes and every
+// route's error answers in the OpenAPI document (src/http/route-docs.ts) come from them.
+import { EXAMPLE_TASK_ID } from './ids.ts';
+
+interface ErrorCodeEntry {
+  status: number;
+  openaiType: string;
+  /** When a client gets this code, for the reader of the API reference. */
+  meaning: string;
+  /** A message the gateway really sends with this code (and its `param` on /v1/videos*). */
+  example: { message: string; param: string | null };
+}
+
 
 export const errorCodes = {
-  invalid_request: { status: 400, openaiType: 'invalid_request_error' },
-  invalid_api_key: { status: 401, openaiType: 'authentication_error' },
-  admin_unauthorized: { status: 401, openaiType: 'authentication_error' },
-  insufficient_user_quota: { status: 402, openaiType: 'insufficient_quota' },
-  model_not_allowed: { status: 403, openaiType: 'permission_error' },
-  admin_disabled: { status: 403, openaiType: 'permission_error' },
-  not_found: { status: 404, openaiType: 'not_found_error' },
-  conflict: { status: 409, openaiType: 'invalid_request_error' },
+  invalid_request: {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    meaning: 'The request breaks a rule (malformed JSON, a wrong type, an unknown model, a missing prompt...); the message names the field and what to fix. Nothing was charged.',
+    example: { message: 'prompt is required', param: 'prompt' },
+  },
+  invalid_api_key: {
+    status: 401,
+    openaiType: 'authentication_error',
+    meaning: 'The API key is missing, unknown, expired or disabled, or its user is disabled.',
+    example: { message: 'invalid API key', param: null },
+  },
+  admin_unauthorized: {
+    status: 401,
+    openaiType: 'authentication_error',
+    meaning: 'The admin token is missing or wrong.',
+    example: { message: 'missing or wrong admin token: send "Authorization: Bearer <ADMIN_TOKEN>"', param: null },
+  },
+  insufficient_user_quota: {
+    status: 402,
+    openaiType: 'insufficient_quota',
+    meaning: "The user's balance, or the key's own spending limit, does not cover the task. Nothing was charged.",
+    example: { message: 'insufficient user quota', param: null },
+  },
+  model_not_allowed: {
+    status: 403,
+    openaiType: 'permission_error',
+    meaning: "The model is outside the API key's allow-list.",
+    example: { message: 'this API key may not use wan2.7-r2v; it is limited to wan2.7-t2v', param: 'model' },
+  },
+  admin_disabled: {
+    status: 403,
+    openaiType: 'permission_error',
+    meaning: 'The admin API is off: the server was started without ADMIN_TOKEN.',
+    example: { message: 'the admin API is disabled: set ADMIN_TOKEN to enable it', param: null },
+  },
+  link_expired: {
+    status: 403,
+    openaiType: 'permission_error',
+    meaning: 'The file link has expired; query the task again for a fresh one.',
+    example: { message: 'this link has expired; ask the API for the task again to get a new one', param: null },
+  },
+  bad_signature: {
+    status: 403,
+    openaiType: 'permission_error',
+    meaning: 'The file link was altered: its signature does not match.',
+    example: { message: 'this link is not valid: its signature does not match', param: null },
+  },
+  not_found: {
+    status: 404,
+    openaiType: 'not_found_error',
+    meaning: 'No such task, video, user, key or file, or it is not yours.',
+    example: { message: `task ${EXAMPLE_TASK_ID} not found`, param: 'task_id' },
+  },
+  conflict: {
+    status: 409,
+    openaiType: 'invalid_request_error',
+    meaning: 'The request conflicts with the current state of what it names.',
+    example: { message: 'conflict', param: null },
+  },
   // 422, not 409: the OpenAI SDKs retry a 409, and a retry of this request can only fail again.
-  idempotency_key_reused: { status: 422, openaiType: 'invalid_request_error' },
-  payload_too_large: { status: 413, openaiType: 'invalid_request_error' },
-  unsupported_media_type: { status: 415, openaiType: 'invalid_request_error' },
-  internal_error: { status: 500, openaiType: 'server_error' },
-  unavailable: { status: 503, openaiType: 'server_error' },
-} as const;
+  idempotency_key_reused: {
+    status: 422,
+    openaiType: 'invalid_request_error',
+    meaning: 'The Idempotency-Key was used in the last 24 hours for a different request; send a new key for a new request.',
+    example: {
+      message: `Idempotency-Key order-1234 was already used for a different request (task ${EXAMPLE_TASK_ID}) in the last 24 hours; send a new key for a new request`,
+      param: 'Idempotency-Key',
+    },
+  },
+  payload_too_large: {
+    status: 413,
+    openaiType: 'invalid_request_error',
+    meaning: 'The body is larger than the server\'s BODY_LIMIT_BYTES, an uploaded file larger than UPLOAD_LIMIT_BYTES, or a form has too many fields.',
+    example: { message: 'request body is larger than the 10485760-byte limit', param: null },
+  },
+  unsupported_media_type: {
+    status: 415,
+    openaiType: 'invalid_request_error',
+    meaning: 'The body is neither application/json nor multipart/form-data (the create routes take either; the others take JSON).',
+    example: { message: 'unsupported Content-Type; send the body as application/json or multipart/form-data', param: null },
+  },
+  internal_error: {
+    status: 500,
+    openaiType: 'server_error',
+    meaning: "A fault on the gateway's side; the response's x-request-id identifies it in the logs.",
+    example: { message: 'internal error; the request id in x-request-id identifies it in the logs', param: null },
+  },
+  unavailable: {
+    status: 503,
+    openaiType: 'server_error',
+    meaning: 'Something the answer depends on (the upstream\'s video link) did not answer in time; try again shortly.',
+    example: { message: `the video of ${EXAMPLE_TASK_ID} could not be fetched from the upstream right now; try again`, param: null },
+  },
+} as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof errorCodes;
 

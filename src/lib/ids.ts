@@ -31,6 +31,9 @@ export const TASK_ID_PATTERN = /^task_[A-Za-z0-9]{32}$/;
 /** EasyRouter's public task id: "task_" + 32 letters and digits. */
 export const newTaskId = (): string => `task_${randomAlphanumeric(32)}`;
 
+/** A task id as newTaskId makes them, for examples in the API reference. */
+export const EXAMPLE_TASK_ID = 'task_Hk3mQ9xTz2LwVb7NcR4pYd8sJf6aGe1U';
+
 export const API_KEY_PREFIX = 'sk-';
 export const newApiKey = (): string => `${API_KEY_PREFIX}${randomAlphanumeric(48)}`;
 

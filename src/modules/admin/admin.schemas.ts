@@ -1,5 +1,6 @@
 // Request and response shapes of the operator API.
 import { z } from 'zod';
+import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
 
 export const idParams = z.object({ id: z.coerce.number().int().positive().describe('Record id') });
 
@@ -17,13 +18,15 @@ export const userSchema = z.object({
   status: z.enum(['enabled', 'disabled']),
   created_at: z.int(),
   updated_at: z.int(),
+}).meta({
+  examples: [{ id: 42, name: 'acme', group: 'default', quota: 9_750_000, used_quota: 250_000, status: 'enabled', created_at: 1764091234, updated_at: 1764091534 }],
 });
 
 export const createUserBody = z.object({
   name: z.string().trim().min(1).max(128),
   group: z.string().trim().min(1).max(64).optional().describe('Pricing group; default "default"'),
   quota: quotaAmount.optional().describe('Initial quota, recorded as a top-up'),
-});
+}).meta({ examples: [{ name: 'acme', group: 'default', quota: 10_000_000 }] });
 
 export const updateUserBody = z
   .object({
@@ -31,7 +34,8 @@ export const updateUserBody = z
     group: z.string().trim().min(1).max(64).optional(),
     status: z.enum(['enabled', 'disabled']).optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, group, status');
+  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, group, status')
+  .meta({ examples: [{ status: 'disabled' }] });
 
 export const quotaChangeBody = z.object({
   delta: z
@@ -41,7 +45,23 @@ export const quotaChangeBody = z.object({
     .refine((d) => d !== 0, 'delta must not be 0')
     .describe('Positive to top up (log type 1), negative to deduct (log type 3)'),
   note: z.string().max(500).optional(),
-});
+}).meta({ examples: [{ delta: 5_000_000, note: 'invoice 2025-118' }] });
+
+const exampleKey = {
+  id: 7,
+  user_id: 42,
+  name: 'production',
+  key_prefix: 'sk-y2CcRHt',
+  status: 'enabled',
+  expires_at: 1798761599,
+  models: ['wan2.7-t2v', 'wan2.7-i2v'],
+  quota: 50_000_000,
+  quota_used: 250_000,
+  last_used_at: 1764091534,
+  callback_url: 'https://example.com/hooks/video',
+  webhook_secret: 'whsec_cjyftELzqBZgb+8w1uPjOtNup+SmctSL05+qAfSJk2Y=',
+  created_at: 1764091234,
+} as const;
 
 export const keySchema = z.object({
   id: z.int(),
@@ -60,11 +80,13 @@ export const keySchema = z.object({
     .nullable()
     .describe("Signs the webhooks of this key's tasks (Standard Webhooks, whsec_...); the customer verifies them with it"),
   created_at: z.int(),
-});
+}).meta({ examples: [exampleKey] });
 
-export const createdKeySchema = keySchema.extend({
-  key: z.string().describe('The API key; shown only in this response'),
-});
+export const createdKeySchema = keySchema
+  .extend({
+    key: z.string().describe('The API key; shown only in this response'),
+  })
+  .meta({ examples: [{ ...exampleKey, quota_used: 0, last_used_at: null, key: 'sk-y2CcRHtrXxvvmCW5ZLJV36VHY4X1VVRWxpG4oJyUcJhJ9UIy' }] });
 
 const callbackUrl = z
   .string()
@@ -78,6 +100,17 @@ export const createKeyBody = z.object({
   expires_at: unixOrIso.nullable().optional(),
   quota: quotaAmount.nullable().optional().describe("The key's own spending limit"),
   callback_url: callbackUrl.nullable().optional(),
+}).meta({
+  examples: [
+    {
+      user_id: 42,
+      name: 'production',
+      models: ['wan2.7-t2v', 'wan2.7-i2v'],
+      expires_at: '2026-12-31T23:59:59Z',
+      quota: 50_000_000,
+      callback_url: 'https://example.com/hooks/video',
+    },
+  ],
 });
 
 export const updateKeyBody = z
@@ -90,7 +123,8 @@ export const updateKeyBody = z
     callback_url: callbackUrl.nullable().optional().describe('null removes it'),
     rotate_webhook_secret: z.boolean().optional().describe('true: replace the webhook secret; the old one stops working at once'),
   })
-  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
+  .meta({ examples: [{ status: 'disabled' }] });
 
 export const logSchema = z.object({
   id: z.string().describe('Log id (a 64-bit integer, as a string)'),
@@ -123,7 +157,27 @@ export const logsQuery = z.object({
   ...pageQuery,
 });
 
-export const logsPage = newestFirstPage(logSchema);
+export const logsPage = newestFirstPage(logSchema).meta({
+  examples: [
+    {
+      data: [
+        {
+          id: '1207',
+          type: 2,
+          user_id: 42,
+          key_id: 7,
+          task_id: EXAMPLE_TASK_ID,
+          model: 'wan2.7-t2v',
+          quota: 250_000,
+          content: 'textGenerate: 5 s at 720P (×1), 0.1/s, group default (×1)',
+          created_at: 1764091534,
+        },
+        { id: '1188', type: 1, user_id: 42, key_id: null, task_id: null, model: '', quota: 10_000_000, content: 'initial quota', created_at: 1764091234 },
+      ],
+      next_cursor: '1188',
+    },
+  ],
+});
 
 export const webhookDeliverySchema = z.object({
   id: z.string().describe('Delivery id (a 64-bit integer, as a string)'),
@@ -143,7 +197,39 @@ export const webhookDeliveriesQuery = z.object({
   ...pageQuery,
 });
 
-export const webhookDeliveriesPage = newestFirstPage(webhookDeliverySchema);
+export const webhookDeliveriesPage = newestFirstPage(webhookDeliverySchema).meta({
+  examples: [
+    {
+      data: [
+        {
+          id: '88',
+          task_id: EXAMPLE_TASK_ID,
+          url: 'https://example.com/hooks/video',
+          event: 'task.succeeded',
+          attempt: 2,
+          status_code: 200,
+          error: '',
+          duration_ms: 143,
+          delivered: true,
+          created_at: 1764091596,
+        },
+        {
+          id: '87',
+          task_id: EXAMPLE_TASK_ID,
+          url: 'https://example.com/hooks/video',
+          event: 'task.succeeded',
+          attempt: 1,
+          status_code: 503,
+          error: 'HTTP 503',
+          duration_ms: 88,
+          delivered: false,
+          created_at: 1764091595,
+        },
+      ],
+      next_cursor: null,
+    },
+  ],
+});
 
 export const channelSchema = z.object({
   id: z.int(),
@@ -157,6 +243,22 @@ export const channelSchema = z.object({
   weight: z.int(),
   status: z.enum(['enabled', 'disabled', 'auto_disabled']),
   created_at: z.int(),
+}).meta({
+  examples: [
+    {
+      id: 3,
+      name: 'bailian-bj',
+      type: 17,
+      base_url: 'https://dashscope.aliyuncs.com',
+      api_key: 'sk-4...9f2c',
+      models: [],
+      model_mapping: { 'wan2.7-t2v': 'wan2.7-t2v-2026-04-25' },
+      priority: 10,
+      weight: 1,
+      status: 'enabled',
+      created_at: 1764091234,
+    },
+  ],
 });
 
 export const createChannelBody = z.object({
@@ -167,4 +269,14 @@ export const createChannelBody = z.object({
   model_mapping: z.record(z.string(), z.string()).optional().describe('Gateway model -> upstream model'),
   priority: z.int().optional(),
   weight: z.int().min(0).optional(),
+}).meta({
+  examples: [
+    {
+      name: 'bailian-bj',
+      base_url: 'https://dashscope.aliyuncs.com',
+      api_key: 'sk-4d1e0c7a9b2f4c8e9f2c',
+      model_mapping: { 'wan2.7-t2v': 'wan2.7-t2v-2026-04-25' },
+      priority: 10,
+    },
+  ],
 });

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { submitBodySchema } from './submit.schema.ts';
 import { submitResponseSchema, taskEnvelopeSchema, toSubmitResponse, toTaskRecord } from './task-views.ts';
-import { idempotencyKeyOf, type TaskRoutesOptions, withReplayHeader } from './route-support.ts';
+import { IDEMPOTENCY_NOTE, idempotencyKeyOf, replayHeaders, SUBMIT_ERRORS, type TaskRoutesOptions, withReplayHeader } from './route-support.ts';
 
 const taskIdParams = z.object({ task_id: z.string().max(64).describe('Public task id returned at submit') });
 const bearer = [{ apiKey: [] }];
@@ -18,11 +18,13 @@ export async function generationRoutes(app: FastifyInstance, { tasks, authentica
       operationId: 'submitVideoGeneration',
       tags: ['video generations'],
       summary: 'Submit a Wan 2.7 video task',
-      description: 'With an Idempotency-Key header, the same key and body within 24 hours return the first task and charge once.',
+      description: IDEMPOTENCY_NOTE,
       security: bearer,
       consumes: ['application/json', 'multipart/form-data'],
       body: submitBodySchema,
       response: { 200: submitResponseSchema },
+      responseHeaders: { 200: replayHeaders },
+      errors: SUBMIT_ERRORS,
     },
     // The same form /v1/videos takes: one parser for both, so a client may switch endpoints freely.
     preValidation: multipartBody,
@@ -40,6 +42,7 @@ export async function generationRoutes(app: FastifyInstance, { tasks, authentica
       security: bearer,
       params: taskIdParams,
       response: { 200: taskEnvelopeSchema },
+      errors: [{ code: 'invalid_request', example: 'params task_id: Too big: expected string to have <=64 characters' }, 'invalid_api_key', 'not_found'],
     },
     handler: async (request) => {
       const task = await tasks.record(request.auth, request.params.task_id);

@@ -1,5 +1,6 @@
 // What the two client route families share.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ResponseHeader, RouteError } from '../../http/route-docs.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { TaskRecordRow } from './tasks.repository.ts';
 import type { Submitted, TaskService } from './tasks.service.ts';
@@ -26,3 +27,26 @@ export function withReplayHeader(reply: FastifyReply, submitted: Submitted): Fas
   if (submitted.replayed) reply.header('idempotent-replayed', 'true');
   return reply;
 }
+
+export const replayHeaders: Record<string, ResponseHeader> = {
+  'idempotent-replayed': {
+    type: 'string',
+    enum: ['true'],
+    description: 'Present when an earlier request with the same Idempotency-Key created this task; nothing was charged again',
+  },
+};
+
+export const IDEMPOTENCY_NOTE =
+  'With an `Idempotency-Key` header, the same key and body within 24 hours return the first task (with `Idempotent-Replayed: true`) and charge once; the same key with another body is 422. A replay whose first task has since been deleted is 404.';
+
+/** What the two create routes can answer besides their task. */
+export const SUBMIT_ERRORS: RouteError[] = [
+  'invalid_request',
+  'invalid_api_key',
+  'insufficient_user_quota',
+  'model_not_allowed',
+  'not_found',
+  'payload_too_large',
+  'unsupported_media_type',
+  'idempotency_key_reused',
+];

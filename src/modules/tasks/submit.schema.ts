@@ -56,6 +56,17 @@ export const submitBodySchema = z
       .describe('Media URLs typed by extension; for videoedit images[0] is the source video (MP4/MOV), the rest reference images'),
     metadata: submitMetadataSchema.optional(),
   })
-  .describe('A video generation task');
+  .describe('A video generation task')
+  .meta({
+    examples: [
+      {
+        model: 'wan2.7-t2v',
+        prompt: 'A small cat running under moonlight, fur gently flowing in the wind, cinematic slow motion',
+        resolution: '720P',
+        duration: 5,
+        metadata: { ratio: '16:9', seed: 42 },
+      },
+    ],
+  });
 
 export type SubmitBody = z.infer<typeof submitBodySchema>;

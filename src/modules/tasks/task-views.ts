@@ -1,6 +1,7 @@
 // How a task looks from outside: EasyRouter's task record and submit response, and OpenAI's
 // Video object. The zod schemas document the routes; the functions build the bodies.
 import { z } from 'zod';
+import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
 import { unixSeconds } from '../../lib/time.ts';
 import type { PriceSnapshot } from '../pricing/quota.ts';
 import { frameSize } from './models.ts';
@@ -29,6 +30,8 @@ export const submitResponseSchema = z.object({
   status: z.literal('queued'),
   progress: z.literal(0),
   created_at: z.int().describe('Unix seconds'),
+}).meta({
+  examples: [{ id: EXAMPLE_TASK_ID, task_id: EXAMPLE_TASK_ID, object: 'video', model: 'wan2.7-t2v', status: 'queued', progress: 0, created_at: 1764091234 }],
 });
 
 export const taskRecordSchema = z.object({
@@ -59,11 +62,63 @@ export const taskRecordSchema = z.object({
   data: z.record(z.string(), z.unknown()).describe('The raw upstream DashScope response; {} before there is one'),
 });
 
+const EXAMPLE_PROMPT = 'A small cat running under moonlight, fur gently flowing in the wind, cinematic slow motion';
+const EXAMPLE_RESULT_URL = `https://gateway.example.com/files/results/${EXAMPLE_TASK_ID}.mp4?expires=1764177634&signature=1f7026cb733ae064ca0bf655c044bd316e3fb455e75221ac2c6f6ce6ab5129f9`;
+
 export const taskEnvelopeSchema = z.object({
   code: z.literal('success'),
   message: z.string(),
   data: taskRecordSchema,
+}).meta({
+  examples: [
+    {
+      code: 'success',
+      message: '',
+      data: {
+        id: 1207,
+        task_id: EXAMPLE_TASK_ID,
+        platform: '17',
+        user_id: 42,
+        group: 'default',
+        channel_id: 3,
+        quota: 250_000,
+        action: 'textGenerate',
+        status: 'SUCCESS',
+        fail_reason: '',
+        result_url: EXAMPLE_RESULT_URL,
+        submit_time: 1764091234,
+        start_time: 1764091240,
+        finish_time: 1764091301,
+        created_at: 1764091234,
+        updated_at: 1764091303,
+        progress: '100%',
+        properties: { input: '', upstream_model_name: 'wan2.7-t2v', origin_model_name: 'wan2.7-t2v' },
+        data: {
+          request_id: '62d7660b-f1d0-4e4e-ae29-edf7a1981d1d',
+          output: { task_id: '87e48e78-5674-4989-8229-7f73af3ffddc', task_status: 'SUCCEEDED', video_url: 'https://dashscope-result.oss-cn-beijing.aliyuncs.com/...' },
+          usage: { duration: 5, SR: 720, ratio: '16:9', video_count: 1 },
+        },
+      },
+    },
+  ],
 });
+
+const exampleVideo = {
+  id: EXAMPLE_TASK_ID,
+  object: 'video',
+  model: 'wan2.7-t2v',
+  status: 'completed',
+  progress: 100,
+  created_at: 1764091234,
+  completed_at: 1764091301,
+  expires_at: 1766683301,
+  error: null,
+  prompt: EXAMPLE_PROMPT,
+  remixed_from_video_id: null,
+  seconds: '5',
+  size: '1280x720',
+  metadata: { url: EXAMPLE_RESULT_URL },
+} as const;
 
 export const openAIVideoSchema = z.object({
   id: z.string(),
@@ -80,9 +135,21 @@ export const openAIVideoSchema = z.object({
   seconds: z.string(),
   size: z.string(),
   metadata: z.object({ url: z.string().optional() }).describe('url: the video, once completed'),
-});
+}).meta({ examples: [exampleVideo] });
 
-export const openAIVideoCreatedSchema = openAIVideoSchema.extend({ task_id: z.string() });
+export const openAIVideoCreatedSchema = openAIVideoSchema.extend({ task_id: z.string() }).meta({
+  examples: [
+    {
+      ...exampleVideo,
+      status: 'queued',
+      progress: 0,
+      completed_at: null,
+      expires_at: null,
+      metadata: {},
+      task_id: EXAMPLE_TASK_ID,
+    },
+  ],
+});
 
 export const openAIVideoListSchema = z.object({
   object: z.literal('list'),
@@ -90,9 +157,11 @@ export const openAIVideoListSchema = z.object({
   first_id: z.string().nullable(),
   last_id: z.string().nullable(),
   has_more: z.boolean(),
-});
+}).meta({ examples: [{ object: 'list', data: [exampleVideo], first_id: EXAMPLE_TASK_ID, last_id: EXAMPLE_TASK_ID, has_more: false }] });
 
-export const openAIVideoDeletedSchema = z.object({ id: z.string(), object: z.literal('video.deleted'), deleted: z.literal(true) });
+export const openAIVideoDeletedSchema = z
+  .object({ id: z.string(), object: z.literal('video.deleted'), deleted: z.literal(true) })
+  .meta({ examples: [{ id: EXAMPLE_TASK_ID, object: 'video.deleted', deleted: true }] });
 
 /** DashScope's result links live 24 hours. */
 const UPSTREAM_LINK_S = 24 * 3600;

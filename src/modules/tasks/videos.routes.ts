@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
 import { submitBodySchema } from './submit.schema.ts';
 import {
   openAIVideoCreatedSchema,
@@ -13,7 +14,8 @@ import {
   toOpenAIVideoCreated,
 } from './task-views.ts';
 import { CONTENT_VARIANTS, sendVideoContent } from './video-content.ts';
-import { idempotencyKeyOf, type TaskRoutesOptions, withReplayHeader } from './route-support.ts';
+import { IDEMPOTENCY_NOTE, idempotencyKeyOf, replayHeaders, SUBMIT_ERRORS, type TaskRoutesOptions, withReplayHeader } from './route-support.ts';
+import { fileResponses, RANGE_HEADERS, type ResponseHeader, type RouteError } from '../../http/route-docs.ts';
 import type { TaskRow } from './tasks.repository.ts';
 
 const videoIdParams = z.object({ video_id: z.string().max(64).describe('The video (task) id returned by create') });
@@ -22,13 +24,22 @@ const tags = ['videos (OpenAI-compatible)'];
 
 const LIST_LIMIT = { default: 20, max: 100 };
 
+const badVideoId: RouteError = { code: 'invalid_request', example: 'params video_id: Too big: expected string to have <=64 characters', param: 'video_id' };
+
+const pollAfterHeaders: Record<string, ResponseHeader> = {
+  'openai-poll-after-ms': {
+    type: 'integer',
+    description: "While the video is queued or in progress: wait this long before asking again (the server's POLL_INTERVAL_MS)",
+  },
+};
+
 const listQuery = z.object({
   after: z.string().max(64).optional().describe('Start after this video id (the previous page\'s last_id)'),
   limit: z.coerce.number().int().min(1).max(LIST_LIMIT.max).default(LIST_LIMIT.default),
   order: z.enum(['asc', 'desc']).default('desc').describe('By creation time; newest first by default'),
 });
 
-const remixBody = z.object({ prompt: z.string().describe('How to change the video') });
+const remixBody = z.object({ prompt: z.string().describe('How to change the video') }).meta({ examples: [{ prompt: 'Make it snow, keep everything else' }] });
 
 export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, links, storage, multipartBody, pollAfterMs }: TaskRoutesOptions): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -42,12 +53,13 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       operationId: 'createVideo',
       tags,
       summary: 'Create a video (same fields as /v1/video/generations, plus OpenAI\'s seconds and WxH size)',
-      description:
-        'JSON or multipart/form-data; with multipart, input_reference may be the image file itself. The model defaults to wan2.7-i2v with an input_reference, wan2.7-t2v without. An Idempotency-Key header makes a retry return the first video and charge once.',
+      description: `JSON or multipart/form-data; with multipart, input_reference may be the image file itself. The model defaults to wan2.7-i2v with an input_reference, wan2.7-t2v without. ${IDEMPOTENCY_NOTE}`,
       security: bearer,
       consumes: ['application/json', 'multipart/form-data'],
       body: submitBodySchema,
       response: { 200: openAIVideoCreatedSchema },
+      responseHeaders: { 200: replayHeaders },
+      errors: SUBMIT_ERRORS,
     },
     handler: async (request, reply) => {
       const { body } = request;
@@ -63,7 +75,15 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
   });
 
   r.get('/v1/videos', {
-    schema: { operationId: 'listVideos', tags, summary: 'List your videos', security: bearer, querystring: listQuery, response: { 200: openAIVideoListSchema } },
+    schema: {
+      operationId: 'listVideos',
+      tags,
+      summary: 'List your videos',
+      security: bearer,
+      querystring: listQuery,
+      response: { 200: openAIVideoListSchema },
+      errors: [{ code: 'invalid_request', example: `after must be the id of one of your videos; ${EXAMPLE_TASK_ID} is not`, param: 'after' }, 'invalid_api_key'],
+    },
     handler: async (request) => {
       const { tasks: page, hasMore } = await tasks.list(request.auth, { after: request.query.after ?? null, limit: request.query.limit, order: request.query.order });
       const data = await Promise.all(page.map(view));
@@ -72,7 +92,16 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
   });
 
   r.get('/v1/videos/:video_id', {
-    schema: { operationId: 'retrieveVideo', tags, summary: 'A video', security: bearer, params: videoIdParams, response: { 200: openAIVideoSchema } },
+    schema: {
+      operationId: 'retrieveVideo',
+      tags,
+      summary: 'A video',
+      security: bearer,
+      params: videoIdParams,
+      response: { 200: openAIVideoSchema },
+      responseHeaders: { 200: pollAfterHeaders },
+      errors: [badVideoId, 'invalid_api_key', 'not_found'],
+    },
     handler: async (request, reply) => {
       const video = await view(await tasks.get(request.auth, request.params.video_id));
       if (video.status === 'queued' || video.status === 'in_progress') reply.header('openai-poll-after-ms', String(pollAfterMs));
@@ -89,6 +118,7 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       security: bearer,
       params: videoIdParams,
       response: { 200: openAIVideoDeletedSchema },
+      errors: [badVideoId, 'invalid_api_key', 'not_found'],
     },
     handler: async (request) => {
       await tasks.remove(request.auth, request.params.video_id);
@@ -101,9 +131,18 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       operationId: 'downloadVideoContent',
       tags,
       summary: 'The video file (MP4), or its thumbnail',
+      description: 'Streamed from the gateway\'s copy, or relayed from the upstream\'s link until the copy exists. A `Range` header gets part of the video (206), as players ask when seeking.',
       security: bearer,
       params: videoIdParams,
       querystring: z.object({ variant: z.enum(CONTENT_VARIANTS).default('video') }),
+      response: fileResponses(['video/mp4', 'image/webp', 'image/jpeg'], 'The video (MP4), or with variant=thumbnail its thumbnail (WebP or JPEG)'),
+      responseHeaders: RANGE_HEADERS,
+      errors: [
+        { code: 'invalid_request', example: `video ${EXAMPLE_TASK_ID} has no content: it is not finished yet`, param: 'video_id' },
+        'invalid_api_key',
+        { code: 'not_found', example: `video ${EXAMPLE_TASK_ID} is no longer available: it was deleted at the end of its retention period` },
+        'unavailable',
+      ],
     },
     handler: async (request, reply) =>
       sendVideoContent(reply, await tasks.get(request.auth, request.params.video_id), request.query.variant, request.headers.range, storage),
@@ -115,10 +154,22 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       operationId: 'remixVideo',
       tags,
       summary: 'Edit a finished video by a new prompt (a wan2.7-videoedit task)',
+      description: IDEMPOTENCY_NOTE,
       security: bearer,
       params: videoIdParams,
       body: remixBody,
       response: { 200: openAIVideoCreatedSchema },
+      responseHeaders: { 200: replayHeaders },
+      errors: [
+        { code: 'invalid_request', example: `video ${EXAMPLE_TASK_ID} cannot be remixed: it is not finished yet`, param: 'video_id' },
+        'invalid_api_key',
+        'insufficient_user_quota',
+        { code: 'model_not_allowed', example: 'this API key may not use wan2.7-videoedit; it is limited to wan2.7-t2v', param: 'model' },
+        'not_found',
+        'payload_too_large',
+        'unsupported_media_type',
+        'idempotency_key_reused',
+      ],
     },
     handler: async (request, reply) => {
       const submitted = await tasks.remix(request.auth, request.params.video_id, request.body, {

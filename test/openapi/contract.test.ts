@@ -1,0 +1,406 @@
+// The OpenAPI document against the code: every status the served document gives an operation is
+// produced here by a real request to the real gateway, and the real answer is checked against
+// what the document says for that status (its JSON body with a JSON Schema 2020-12 validator, its
+// media type, its documented headers, and every error code it lists). An operation or a status
+// without a driver below fails the first test, so the document cannot grow past what is tested.
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { ADMIN_TOKEN } from '../helpers/context.ts';
+import { createCustomer, createKey, type Customer, specExamples } from '../helpers/factories.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { createGatewayContext, type GatewayContext, SIM_KEY, submit, waitForFinal } from '../helpers/gateway.ts';
+import { type HttpClient, httpClient, type HttpResponse, type RequestOptions } from '../helpers/http.ts';
+import { until } from '../helpers/until.ts';
+
+interface MediaType {
+  schema?: object;
+  examples?: Record<string, { value: unknown }>;
+}
+interface Operation {
+  operationId: string;
+  responses: Record<string, { content?: Record<string, MediaType>; headers?: Record<string, { schema: { type: string; enum?: string[] } }> }>;
+}
+interface Documented {
+  method: string;
+  path: string;
+  operation: Operation;
+}
+
+/** What one documented status is made of: one request, or several (one per error code, a replay...). */
+type Driver = () => Promise<HttpResponse | HttpResponse[]>;
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+const UNKNOWN_TASK = 'task_00000000000000000000000000000000';
+
+let ctx: GatewayContext;
+let doc: { paths: Record<string, Record<string, Operation>> };
+let operations: Map<string, Documented>;
+/** The same gateway without ADMIN_TOKEN, and one whose PostgreSQL has gone away. */
+let adminless: { app: FastifyInstance; http: HttpClient };
+let unready: { app: FastifyInstance; http: HttpClient; close(): Promise<void> };
+
+let alice: Customer;
+/** Alice's finished video, whose copy the gateway holds. */
+let finished: string;
+/** Alice's video that is still being made (for minutes). */
+let running: string;
+/** A key of Alice's that may use wan2.7-t2v only. */
+let t2vOnlyKey: string;
+/** A customer without quota. */
+let broke: Customer;
+/** A customer whose quota went on one finished video. */
+let spent: Customer & { video: string };
+
+async function serve(app: FastifyInstance): Promise<HttpClient> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  return httpClient(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+}
+
+async function waitForCopy(taskId: string): Promise<void> {
+  await until(async () => {
+    const { rows } = await ctx.query('SELECT result_copy FROM tasks WHERE task_id = $1', [taskId]);
+    return rows[0]?.result_copy === 'stored' ? true : undefined;
+  }, `the copy of ${taskId}`);
+}
+
+beforeAll(async () => {
+  // Private callback hosts: the finished video reports to a port on this machine that nobody answers.
+  ctx = await createGatewayContext({ env: { BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES), WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true' } });
+  doc = (await ctx.http('GET', '/openapi.json')).body;
+  operations = new Map(
+    Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => [operation.operationId, { method: method.toUpperCase(), path, operation }] as const),
+    ),
+  );
+  adminless = { app: await buildApp({ ...ctx, config: { ...ctx.config, ADMIN_TOKEN: '' } }), http: undefined as never };
+  adminless.http = await serve(adminless.app);
+  const gone = openDatabase({ url: 'postgresql://postgres@127.0.0.1:1/none', poolSize: 1, statementTimeoutMs: 1_000, connectTimeoutMs: 1_000 });
+  const unreadyApp = await buildApp({ ...ctx, config: ctx.config, db: gone.db });
+  unready = { app: unreadyApp, http: await serve(unreadyApp), close: async () => (await unreadyApp.close(), await gone.close()) };
+
+  [alice, broke] = await Promise.all([createCustomer(ctx.http, 1_000_000_000), createCustomer(ctx.http, 0)]);
+  const lean = await createCustomer(ctx.http, 250_000);
+  t2vOnlyKey = (await createKey(ctx.http, alice.userId, { models: ['wan2.7-t2v'] })).key;
+  [finished, running] = await Promise.all([
+    submit(ctx, alice.key, { ...specExamples.t2v, callback_url: `http://127.0.0.1:${await freePort()}/hook` }),
+    submit(ctx, alice.key, { ...specExamples.t2v, prompt: 'a very long take [sim:ms=600000]' }),
+  ]);
+  spent = { ...lean, video: await submit(ctx, lean.key, specExamples.t2v) };
+  for (const [key, task] of [[alice.key, finished], [lean.key, spent.video]] as const) {
+    expect((await waitForFinal(ctx, key, task)).status).toBe('SUCCESS');
+    await waitForCopy(task);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await adminless?.app.close();
+  await unready?.close();
+  await ctx?.close();
+});
+
+// Requests, as a client, an operator or a stranger makes them.
+const as = (token: string | undefined) => (method: string, path: string, options: RequestOptions = {}) => ctx.http(method, path, { token, ...options });
+const admin = as(ADMIN_TOKEN);
+const asAlice = (method: string, path: string, options?: RequestOptions) => as(alice.key)(method, path, options);
+const stranger = as(undefined);
+const wrongAdmin = as('not-the-admin-token');
+const tooLarge = (token: string) => ({ token, body: { prompt: 'x'.repeat(BODY_LIMIT_BYTES) } });
+const notJson = (token: string) => ({ token, raw: 'prompt=a cat', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+const disabledAdmin = (method: string, path: string, options: RequestOptions = {}) => adminless.http(method, path, { token: ADMIN_TOKEN, ...options });
+
+/** A file link the gateway signed, as a client finds it in the task record. */
+async function resultLink(): Promise<string> {
+  const link = (await asAlice('GET', `/v1/video/generations/${finished}`)).body.data.result_url as string;
+  expect(link).toMatch(/\/files\/.*signature=/);
+  return link.slice(ctx.baseUrl.length);
+}
+
+/** Both create routes: the same body, the same errors, each in its family's envelope. */
+function createDrivers(path: string): Record<number, Driver> {
+  return {
+    200: async () => {
+      const headers = { 'idempotency-key': `create-${path}-${Date.now()}` };
+      const first = await asAlice('POST', path, { body: specExamples.t2v, headers });
+      return [first, await asAlice('POST', path, { body: specExamples.t2v, headers })];
+    },
+    400: () => asAlice('POST', path, { body: { model: 'wan2.7-t2v' } }),
+    401: () => stranger('POST', path, { body: specExamples.t2v }),
+    402: () => as(broke.key)('POST', path, { body: specExamples.t2v }),
+    403: () => as(t2vOnlyKey)('POST', path, { body: specExamples.r2v }),
+    404: async () => {
+      // A replay whose first task has been deleted since.
+      const headers = { 'idempotency-key': `deleted-${path}-${Date.now()}` };
+      const created = await asAlice('POST', path, { body: specExamples.t2v, headers });
+      expect((await asAlice('DELETE', `/v1/videos/${created.body.id}`)).status).toBe(200);
+      return asAlice('POST', path, { body: specExamples.t2v, headers });
+    },
+    413: () => ctx.http('POST', path, tooLarge(alice.key)),
+    415: () => ctx.http('POST', path, notJson(alice.key)),
+    422: async () => {
+      const headers = { 'idempotency-key': `reused-${path}-${Date.now()}` };
+      expect((await asAlice('POST', path, { body: specExamples.t2v, headers })).status).toBe(200);
+      return asAlice('POST', path, { body: { ...specExamples.t2v, duration: 6 }, headers });
+    },
+  };
+}
+
+const drivers: Record<string, Record<number, Driver>> = {
+  getOpenApiDocument: { 200: () => stranger('GET', '/openapi.json') },
+  health: { 200: () => stranger('GET', '/healthz') },
+  ready: {
+    200: () => stranger('GET', '/readyz'),
+    503: () => unready.http('GET', '/readyz'),
+  },
+
+  submitVideoGeneration: createDrivers('/v1/video/generations'),
+  getVideoGeneration: {
+    200: () => asAlice('GET', `/v1/video/generations/${finished}`),
+    400: () => asAlice('GET', `/v1/video/generations/task_${'x'.repeat(64)}`),
+    401: () => stranger('GET', `/v1/video/generations/${finished}`),
+    404: () => asAlice('GET', `/v1/video/generations/${UNKNOWN_TASK}`),
+  },
+
+  createVideo: createDrivers('/v1/videos'),
+  listVideos: {
+    200: () => asAlice('GET', '/v1/videos?limit=2'),
+    400: () => asAlice('GET', `/v1/videos?after=${UNKNOWN_TASK}`),
+    401: () => stranger('GET', '/v1/videos'),
+  },
+  retrieveVideo: {
+    // Unfinished, it says when to ask again.
+    200: async () => [await asAlice('GET', `/v1/videos/${finished}`), await asAlice('GET', `/v1/videos/${running}`)],
+    400: () => asAlice('GET', `/v1/videos/task_${'x'.repeat(64)}`),
+    401: () => stranger('GET', `/v1/videos/${finished}`),
+    404: () => asAlice('GET', `/v1/videos/${UNKNOWN_TASK}`),
+  },
+  deleteVideo: {
+    200: async () => asAlice('DELETE', `/v1/videos/${await submit(ctx, alice.key, specExamples.t2v)}`),
+    400: () => asAlice('DELETE', `/v1/videos/task_${'x'.repeat(64)}`),
+    401: () => stranger('DELETE', `/v1/videos/${finished}`),
+    404: () => asAlice('DELETE', `/v1/videos/${UNKNOWN_TASK}`),
+  },
+  downloadVideoContent: {
+    200: () => asAlice('GET', `/v1/videos/${finished}/content`),
+    206: () => asAlice('GET', `/v1/videos/${finished}/content`, { headers: { range: 'bytes=0-99' } }),
+    400: () => asAlice('GET', `/v1/videos/${running}/content`),
+    401: () => stranger('GET', `/v1/videos/${finished}/content`),
+    404: () => asAlice('GET', `/v1/videos/${UNKNOWN_TASK}/content`),
+    416: () => asAlice('GET', `/v1/videos/${finished}/content`, { headers: { range: 'bytes=100000000-' } }),
+    503: async () => {
+      // No copy, and the upstream's link does not answer.
+      const video = await submit(ctx, alice.key, specExamples.t2v);
+      expect((await waitForFinal(ctx, alice.key, video)).status).toBe('SUCCESS');
+      await waitForCopy(video);
+      const deadLink = `http://127.0.0.1:${await freePort()}/${video}.mp4`;
+      await ctx.query(`UPDATE tasks SET result_copy = 'failed', result_url = $2 WHERE task_id = $1`, [video, deadLink]);
+      return asAlice('GET', `/v1/videos/${video}/content`);
+    },
+  },
+  remixVideo: {
+    200: async () => {
+      const options = { body: { prompt: 'make it snow' }, headers: { 'idempotency-key': `remix-${Date.now()}` } };
+      return [await asAlice('POST', `/v1/videos/${finished}/remix`, options), await asAlice('POST', `/v1/videos/${finished}/remix`, options)];
+    },
+    400: () => asAlice('POST', `/v1/videos/${running}/remix`, { body: { prompt: 'make it snow' } }),
+    401: () => stranger('POST', `/v1/videos/${finished}/remix`, { body: { prompt: 'make it snow' } }),
+    402: () => as(spent.key)('POST', `/v1/videos/${spent.video}/remix`, { body: { prompt: 'make it snow' } }),
+    403: () => as(t2vOnlyKey)('POST', `/v1/videos/${finished}/remix`, { body: { prompt: 'make it snow' } }),
+    404: () => asAlice('POST', `/v1/videos/${UNKNOWN_TASK}/remix`, { body: { prompt: 'make it snow' } }),
+    413: () => ctx.http('POST', `/v1/videos/${finished}/remix`, tooLarge(alice.key)),
+    415: () => ctx.http('POST', `/v1/videos/${finished}/remix`, notJson(alice.key)),
+    422: async () => {
+      const headers = { 'idempotency-key': `remix-reused-${Date.now()}` };
+      expect((await asAlice('POST', `/v1/videos/${finished}/remix`, { body: { prompt: 'make it snow' }, headers })).status).toBe(200);
+      return asAlice('POST', `/v1/videos/${finished}/remix`, { body: { prompt: 'make it rain' }, headers });
+    },
+  },
+
+  downloadFile: {
+    200: async () => stranger('GET', await resultLink()),
+    206: async () => stranger('GET', await resultLink(), { headers: { range: 'bytes=10-19' } }),
+    403: async () => {
+      const link = new URL(await resultLink(), ctx.baseUrl);
+      const key = link.pathname.replace(/^\/files\//, '');
+      const expired = new URL(await ctx.storage.signedUrl(key, new Date(Date.now() - 60_000)));
+      link.searchParams.set('signature', 'A'.repeat(43));
+      return [await stranger('GET', `${expired.pathname}${expired.search}`), await stranger('GET', `${link.pathname}${link.search}`)];
+    },
+    404: async () => {
+      const link = new URL(await ctx.storage.signedUrl('results/never-stored.mp4', new Date(Date.now() + 60_000)));
+      return stranger('GET', `${link.pathname}${link.search}`);
+    },
+    416: async () => stranger('GET', await resultLink(), { headers: { range: 'bytes=100000000-' } }),
+  },
+
+  createUser: {
+    201: () => admin('POST', '/admin/users', { body: { name: 'acme', quota: 1_000_000 } }),
+    400: () => admin('POST', '/admin/users', { body: { name: 'acme', group: 'gold' } }),
+    401: () => wrongAdmin('POST', '/admin/users', { body: { name: 'acme' } }),
+    403: () => disabledAdmin('POST', '/admin/users', { body: { name: 'acme' } }),
+    413: () => ctx.http('POST', '/admin/users', tooLarge(ADMIN_TOKEN)),
+    415: () => ctx.http('POST', '/admin/users', notJson(ADMIN_TOKEN)),
+  },
+  getUser: {
+    200: () => admin('GET', `/admin/users/${alice.userId}`),
+    400: () => admin('GET', '/admin/users/0'),
+    401: () => wrongAdmin('GET', `/admin/users/${alice.userId}`),
+    403: () => disabledAdmin('GET', `/admin/users/${alice.userId}`),
+    404: () => admin('GET', '/admin/users/999999'),
+  },
+  updateUser: {
+    200: () => admin('PATCH', `/admin/users/${broke.userId}`, { body: { name: 'broke' } }),
+    400: () => admin('PATCH', `/admin/users/${broke.userId}`, { body: { group: 'gold' } }),
+    401: () => wrongAdmin('PATCH', `/admin/users/${broke.userId}`, { body: { name: 'broke' } }),
+    403: () => disabledAdmin('PATCH', `/admin/users/${broke.userId}`, { body: { name: 'broke' } }),
+    404: () => admin('PATCH', '/admin/users/999999', { body: { name: 'nobody' } }),
+    413: () => ctx.http('PATCH', `/admin/users/${broke.userId}`, tooLarge(ADMIN_TOKEN)),
+    415: () => ctx.http('PATCH', `/admin/users/${broke.userId}`, notJson(ADMIN_TOKEN)),
+  },
+  changeUserQuota: {
+    200: () => admin('POST', `/admin/users/${alice.userId}/quota`, { body: { delta: 500_000, note: 'invoice 17' } }),
+    400: () => admin('POST', `/admin/users/${broke.userId}/quota`, { body: { delta: -1 } }),
+    401: () => wrongAdmin('POST', `/admin/users/${alice.userId}/quota`, { body: { delta: 1 } }),
+    403: () => disabledAdmin('POST', `/admin/users/${alice.userId}/quota`, { body: { delta: 1 } }),
+    404: () => admin('POST', '/admin/users/999999/quota', { body: { delta: 1 } }),
+    413: () => ctx.http('POST', `/admin/users/${alice.userId}/quota`, tooLarge(ADMIN_TOKEN)),
+    415: () => ctx.http('POST', `/admin/users/${alice.userId}/quota`, notJson(ADMIN_TOKEN)),
+  },
+  createKey: {
+    201: () => admin('POST', '/admin/keys', { body: { user_id: alice.userId, name: 'ci', models: ['wan2.7-t2v'], quota: 5_000_000 } }),
+    400: () => admin('POST', '/admin/keys', { body: { user_id: 999999 } }),
+    401: () => wrongAdmin('POST', '/admin/keys', { body: { user_id: alice.userId } }),
+    403: () => disabledAdmin('POST', '/admin/keys', { body: { user_id: alice.userId } }),
+    413: () => ctx.http('POST', '/admin/keys', tooLarge(ADMIN_TOKEN)),
+    415: () => ctx.http('POST', '/admin/keys', notJson(ADMIN_TOKEN)),
+  },
+  updateKey: {
+    200: () => admin('PATCH', `/admin/keys/${alice.keyId}`, { body: { name: 'main' } }),
+    400: () => admin('PATCH', `/admin/keys/${alice.keyId}`, { body: {} }),
+    401: () => wrongAdmin('PATCH', `/admin/keys/${alice.keyId}`, { body: { name: 'main' } }),
+    403: () => disabledAdmin('PATCH', `/admin/keys/${alice.keyId}`, { body: { name: 'main' } }),
+    404: () => admin('PATCH', '/admin/keys/999999', { body: { name: 'none' } }),
+    413: () => ctx.http('PATCH', `/admin/keys/${alice.keyId}`, tooLarge(ADMIN_TOKEN)),
+    415: () => ctx.http('PATCH', `/admin/keys/${alice.keyId}`, notJson(ADMIN_TOKEN)),
+  },
+  listLogs: {
+    200: () => admin('GET', `/admin/logs?user_id=${alice.userId}&limit=5`),
+    400: () => admin('GET', '/admin/logs?cursor=latest'),
+    401: () => wrongAdmin('GET', '/admin/logs'),
+    403: () => disabledAdmin('GET', '/admin/logs'),
+  },
+  listWebhookDeliveries: {
+    // The finished video's report, which found nobody listening.
+    200: () => until(async () => {
+      const res = await admin('GET', `/admin/webhooks?task_id=${finished}`);
+      return res.body.data?.length > 0 ? res : undefined;
+    }, `a webhook attempt for ${finished}`),
+    400: () => admin('GET', '/admin/webhooks?cursor=latest'),
+    401: () => wrongAdmin('GET', '/admin/webhooks'),
+    403: () => disabledAdmin('GET', '/admin/webhooks'),
+  },
+  createChannel: {
+    // A second account on the simulator, used only if the first fails.
+    201: () => admin('POST', '/admin/channels', { body: { name: 'bailian-bj', base_url: ctx.simulatorUrl, api_key: SIM_KEY, priority: -1 } }),
+    400: () => admin('POST', '/admin/channels', { body: { name: 'bailian-bj', base_url: 'ftp://example.com', api_key: 'sk-upstream' } }),
+    401: () => wrongAdmin('POST', '/admin/channels', { body: { name: 'x', base_url: ctx.simulatorUrl, api_key: 'k' } }),
+    403: () => disabledAdmin('POST', '/admin/channels', { body: { name: 'x', base_url: ctx.simulatorUrl, api_key: 'k' } }),
+    413: () => ctx.http('POST', '/admin/channels', tooLarge(ADMIN_TOKEN)),
+    415: () => ctx.http('POST', '/admin/channels', notJson(ADMIN_TOKEN)),
+  },
+};
+
+// OpenAPI 3.1 Schema Objects are JSON Schema 2020-12 (plus OpenAPI's own `example` annotation).
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats.default(ajv);
+ajv.addKeyword('example');
+const validators = new Map<object, ValidateFunction>();
+
+/** The schema with every `$ref` (always within the document here) replaced by what it points at. */
+function resolveRefs(node: unknown, seen: readonly string[] = []): unknown {
+  if (Array.isArray(node)) return node.map((item) => resolveRefs(item, seen));
+  if (!node || typeof node !== 'object') return node;
+  const { $ref, ...rest } = node as Record<string, unknown>;
+  if (typeof $ref === 'string') {
+    if (!$ref.startsWith('#/')) throw new Error(`${$ref} points outside the document`);
+    if (seen.includes($ref)) throw new Error(`${$ref} refers to itself; resolve it another way`);
+    const target = $ref
+      .slice(2)
+      .split('/')
+      .reduce<any>((at, part) => at?.[part.replaceAll('~1', '/').replaceAll('~0', '~')], doc);
+    if (target === undefined) throw new Error(`${$ref} points at nothing`);
+    const resolved = resolveRefs(target, [...seen, $ref]);
+    return Object.keys(rest).length === 0 ? resolved : { ...(resolveRefs(rest, seen) as object), allOf: [resolved] };
+  }
+  return Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, resolveRefs(value, seen)]));
+}
+
+function validatorFor(schema: object): ValidateFunction {
+  let validate = validators.get(schema);
+  if (!validate) validators.set(schema, (validate = ajv.compile(resolveRefs(schema) as object)));
+  return validate;
+}
+
+function headerMatches(value: string, schema: { type: string; enum?: string[] }): boolean {
+  if (schema.enum && !schema.enum.includes(value)) return false;
+  return schema.type === 'integer' ? /^-?\d+$/.test(value) : true;
+}
+
+/** Checks one answer against the document's word for its status. */
+function checkAnswer(documented: Documented, status: number, res: HttpResponse): void {
+  const where = `${documented.method} ${documented.path} → ${status}`;
+  expect(res.status, `${where}: ${JSON.stringify(res.body)}`).toBe(status);
+  const { content, headers = {} } = documented.operation.responses[String(status)]!;
+  if (!content) {
+    expect(res.body, `${where} has no body`).toBeUndefined();
+  } else {
+    const mediaType = res.headers.get('content-type')?.split(';')[0] ?? '';
+    expect(Object.keys(content), `${where}: the Content-Type it answered`).toContain(mediaType);
+    const { schema } = content[mediaType]!;
+    if (mediaType === 'application/json') {
+      const validate = validatorFor(schema!);
+      expect(validate(res.body), `${where}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body).slice(0, 2000)}`).toBe(true);
+    } else {
+      expect(String(res.body).length, `${where}: the file`).toBeGreaterThan(0);
+    }
+  }
+  for (const [name, header] of Object.entries(headers)) {
+    const value = res.headers.get(name);
+    if (value !== null) expect(headerMatches(value, header.schema), `${where}: header ${name}: ${value}`).toBe(true);
+  }
+}
+
+it('has a driver for every documented status of every operation, and none for anything else', () => {
+  const documented = [...operations].flatMap(([id, { operation }]) => Object.keys(operation.responses).map((status) => `${id} ${status}`));
+  const driven = Object.entries(drivers).flatMap(([id, statuses]) => Object.keys(statuses).map((status) => `${id} ${status}`));
+  expect(driven.sort()).toEqual(documented.sort());
+});
+
+for (const [operationId, statuses] of Object.entries(drivers)) {
+  describe(operationId, () => {
+    for (const [status, drive] of Object.entries(statuses)) {
+      it(`answers ${status} as the document says`, async () => {
+        const documented = operations.get(operationId);
+        expect(documented, `${operationId} is not in the document`).toBeDefined();
+        const answers = [await drive()].flat();
+        for (const res of answers) checkAnswer(documented!, Number(status), res);
+
+        const { content, headers = {} } = documented!.operation.responses[status]!;
+        // Each header the document names for this status turns up.
+        for (const name of Object.keys(headers)) {
+          expect(answers.some((res) => res.headers.has(name)), `${operationId} ${status}: header ${name} never sent`).toBe(true);
+        }
+        // Each error code the document lists for this status is answered.
+        const examples = content?.['application/json']?.examples;
+        if (Number(status) >= 400 && examples) {
+          const codes = answers.map((res) => res.body.code ?? res.body.error?.code);
+          expect(codes.sort()).toEqual(Object.keys(examples).sort());
+        }
+      });
+    }
+  });
+}
