@@ -13,6 +13,7 @@ import type { TaskSnapshot, UpstreamClient, UpstreamFailure } from '../upstream/
 import { type Channel, type ChannelDirectory, upstreamModelFor } from './channels.ts';
 import { QUEUED_PROGRESS, runningProgress } from './progress.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { endTask } from '../lifecycle/end-task.ts';
 import { type Settlement, settleTask } from '../lifecycle/settlement.ts';
 import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
 import { markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
@@ -47,11 +48,15 @@ export async function advanceTask(deps: AdvanceDeps, task: TaskRow): Promise<Nex
   return task.status === 'NOT_START' ? submit(deps, task) : poll(deps, task);
 }
 
-/** Fails (and refunds) a task that is past its model's timeout; true when it was. */
+/**
+ * Fails (and refunds) a task that is past its model's timeout, cancelling it upstream while it is
+ * still PENDING there; true when it was past it.
+ */
 export async function endIfTimedOut(deps: AdvanceDeps, task: TaskRow): Promise<boolean> {
   const timeoutS = timeoutSecondsFor(deps.settings, task.model);
   if (Date.now() - task.submitTime.getTime() <= timeoutS * 1000) return false;
-  await settle(deps, task, failure(`Timeout: the task did not finish within ${timeoutS} s`, null));
+  const ending = { db: deps.db, channel: (id: number) => deps.channels.get(id), upstream: deps.upstream, queues: deps.queues, log: deps.log };
+  await endTask(ending, task, 'force', `Timeout: the task did not finish within ${timeoutS} s`);
   return true;
 }
 
