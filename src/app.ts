@@ -27,6 +27,7 @@ import { publicBaseUrl } from './storage/create-storage.ts';
 import { LocalStorage } from './storage/local-storage.ts';
 import { createResultLinks } from './storage/result-links.ts';
 import { assertCallbackUrl } from './webhooks/callback-url.ts';
+import { ChargeBatcher } from './modules/tasks/charge-batcher.ts';
 import { createTaskService } from './modules/tasks/tasks.service.ts';
 
 export interface AppDeps extends Connections {
@@ -75,8 +76,10 @@ export async function buildApp({ config, db, redis, bus, storage }: AppDeps): Pr
   const catalog = new PriceCatalog(db, bus, PRICE_CACHE_TTL_MS);
   const links = createResultLinks(storage, config);
   const allowPrivateHosts = config.WEBHOOK_ALLOW_PRIVATE_HOSTS;
+  const charges = new ChargeBatcher(db, { maxBatch: config.CHARGE_BATCH_MAX, concurrency: config.CHARGE_BATCH_CONCURRENCY, log: app.log });
   const tasks = createTaskService({
     db,
+    charges,
     catalog,
     checkCallbackUrl: (url) => assertCallbackUrl(url, { allowPrivateHosts }),
     sourceVideoUrl: (task) => sourceVideoUrl(task, links),

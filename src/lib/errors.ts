@@ -85,6 +85,12 @@ export const errorCodes = {
       param: 'Idempotency-Key',
     },
   },
+  too_many_inflight_tasks: {
+    status: 429,
+    openaiType: 'rate_limit_error',
+    meaning: "The API key already has as many unfinished tasks as its max_inflight allows; retry once one has finished. Nothing was charged.",
+    example: { message: 'this API key has as many unfinished tasks as it may have at once (max_inflight); wait for one to finish', param: null },
+  },
   payload_too_large: {
     status: 413,
     openaiType: 'invalid_request_error',

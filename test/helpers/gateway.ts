@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { buildSimulator, type Simulator } from '../../src/simulator/app.ts';
 import type { SimulatorOptions } from '../../src/simulator/options.ts';
 import { type RunningWorker, startWorker } from '../../src/worker/start-worker.ts';
+import { createInfra, type Infra } from '../../src/infra.ts';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './context.ts';
 import { until } from './until.ts';
 
@@ -51,15 +52,21 @@ export async function createGatewayContext(options: { simulator?: Partial<Simula
   const address = simulator.app.server.address();
   simulatorUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
-  const workers = new Set<RunningWorker>();
+  // Each worker has connections of its own, as a worker process does: its pool never competes
+  // with the API's.
+  const workers = new Map<RunningWorker, Infra>();
   const launch = async () => {
-    const worker = await startWorker({ config: ctx.config, db: ctx.db, listener: ctx.listener, redis: ctx.redis, bus: ctx.bus, queues: ctx.queues, storage: ctx.storage, log: pino({ level: 'silent' }) });
-    workers.add(worker);
+    const infra = await createInfra(ctx.config, 'worker');
+    const worker = await startWorker({ config: ctx.config, ...infra, log: pino({ level: 'silent' }) });
+    workers.set(worker, infra);
     gateway.worker = worker;
     return worker;
   };
   const stopWorkers = async () => {
-    for (const w of workers) await w.close();
+    for (const [worker, infra] of workers) {
+      await worker.close();
+      await infra.close();
+    }
     workers.clear();
   };
   const addChannel = async (body: Record<string, unknown> = {}) => {

@@ -3,7 +3,6 @@ import { type Selectable, sql } from 'kysely';
 import type { Queryable } from '../../db/database.ts';
 import { prepare } from '../../db/prepared.ts';
 import type { Task } from '../../generated/kysely/database.ts';
-import { AppError } from '../../lib/errors.ts';
 import type { PriceSnapshot } from '../pricing/quota.ts';
 import type { NormalizedRequest } from './normalize-request.ts';
 
@@ -27,11 +26,9 @@ export interface NewTask {
   remixedFrom: string | null;
 }
 
-export const insufficientQuota = (): AppError => new AppError('insufficient_user_quota', 'insufficient user quota');
-
 // The record is read on every poll of every client; leaving the two largest JSON columns out of
 // it measurably cuts the work of both PostgreSQL and the API per request.
-const RECORD_COLUMNS = [
+export const RECORD_COLUMNS = [
   'id', 'taskId', 'platform', 'userId', 'group', 'channelId', 'model', 'upstreamModel', 'action', 'status', 'progress',
   'failReason', 'resultUrl', 'resultCopy', 'resultKey', 'resultExpiresAt', 'quota', 'data', 'submitTime', 'startTime',
   'finishTime', 'createdAt', 'updatedAt',
@@ -40,109 +37,9 @@ const RECORD_COLUMNS = [
 /** What EasyRouter's task record shows; the request, the price and the worker's bookkeeping stay in the database. */
 export type TaskRecordRow = Pick<TaskRow, (typeof RECORD_COLUMNS)[number]>;
 
-/*
- * The money path of a submit as one statement, so it is one transaction and one round trip:
- * lock the user's row if the balance covers the price; debit the key's spend (within its own
- * limit, if it has one); debit the user only if the key debit happened; insert the task only if
- * the user debit happened; insert the consume log for the task and its row in task_dispatch,
- * from which the dispatcher queues it. When any condition fails, no
- * row changes and no row comes back. Locks are taken user first, then key, like every other
- * writer of these rows, so concurrent submits queue instead of deadlocking.
- */
-const chargeAndInsert = prepare('charge-and-insert-task', (p: NewTask & { quota: bigint }, qb) =>
-  qb
-    .with('payer', (db) => db.selectFrom('users').select('id').where('id', '=', p.userId).where('quota', '>=', p.quota).forUpdate())
-    .with('keyDebit', (db) =>
-      db
-        .updateTable('apiKeys')
-        .set((eb) => ({ quotaUsed: eb('quotaUsed', '+', p.quota) }))
-        .where('id', '=', p.keyId)
-        .where((eb) => eb.or([eb('quotaLimit', 'is', null), eb(eb('quotaLimit', '-', eb.ref('quotaUsed')), '>=', p.quota)]))
-        .where((eb) => eb.exists(eb.selectFrom('payer').select('id')))
-        .returning('id'),
-    )
-    .with('userDebit', (db) =>
-      db
-        .updateTable('users')
-        .set((eb) => ({ quota: eb('quota', '-', p.quota), usedQuota: eb('usedQuota', '+', p.quota), updatedAt: sql`now()` }))
-        .where('id', '=', (eb) => eb.selectFrom('payer').select('id'))
-        .where((eb) => eb.exists(eb.selectFrom('keyDebit').select('id')))
-        .returning('id'),
-    )
-    .with('task', (db) =>
-      db
-        .insertInto('tasks')
-        .columns(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'remixedFrom'])
-        .expression((eb) =>
-          eb
-            .selectFrom('userDebit')
-            .select([
-              eb.val(p.taskId).as('taskId'),
-              eb.val(p.platform).as('platform'),
-              'id',
-              eb.val(p.keyId).as('keyId'),
-              eb.val(p.group).as('group'),
-              eb.val(p.model).as('model'),
-              eb.val(p.model).as('upstreamModel'),
-              eb.val(p.action).as('action'),
-              eb.val(p.quota).as('quota'),
-              eb.cast(eb.val(p.price), 'jsonb').as('priceSnapshot'),
-              eb.cast(eb.val(p.request), 'jsonb').as('request'),
-              eb.val(p.callbackUrl).as('callbackUrl'),
-              eb.val(p.remixedFrom).as('remixedFrom'),
-            ]),
-        )
-        .returning(RECORD_COLUMNS),
-    )
-    .with('consumeLog', (db) =>
-      db
-        .insertInto('logs')
-        .columns(['type', 'userId', 'keyId', 'taskId', 'model', 'quota', 'content', 'dedupeKey'])
-        .expression((eb) =>
-          eb
-            .selectFrom('task')
-            .select([
-              eb.lit(LOG_TYPE.consume).as('type'),
-              'userId',
-              eb.val(p.keyId).as('keyId'),
-              'taskId',
-              'model',
-              'quota',
-              eb.val(p.logContent).as('content'),
-              sql<string>`'charge:' || ${eb.ref('taskId')}`.as('dedupeKey'),
-            ]),
-        ),
-    )
-    // The queue's source of truth: the dispatcher moves it into BullMQ (src/jobs/dispatcher.ts).
-    .with('queued', (db) => db.insertInto('taskDispatch').columns(['id', 'taskId']).expression((eb) => eb.selectFrom('task').select(['id', 'taskId'])))
-    .selectFrom('task')
-    .selectAll(),
-);
-
-/**
- * Charges the user (and the key's own limit) and records the task; 402 when either is short.
- * `db` may be a transaction (an idempotent submit) or the pool.
- */
-export async function insertChargedTask(db: Queryable, task: NewTask): Promise<TaskRow> {
-  const row = await chargeAndInsert.first(db, { ...task, quota: BigInt(task.price.quota) });
-  if (!row) throw insufficientQuota();
-  // The request and the price were just written from memory; reading them back would only cost.
-  return {
-    ...row,
-    keyId: task.keyId,
-    request: task.request,
-    priceSnapshot: task.price,
-    upstreamTaskId: null,
-    attempts: 0,
-    unknownSince: null,
-    resultBytes: null,
-    resultSha256: null,
-    thumbnailKey: null,
-    callbackUrl: task.callbackUrl,
-    webhookState: 'none',
-    remixedFrom: task.remixedFrom,
-    deletedAt: null,
-  };
+/** Task records by public id (after a charge whose answer was lost with its connection). */
+export async function findTaskRecords(db: Queryable, taskIds: string[]): Promise<TaskRecordRow[]> {
+  return taskIds.length === 0 ? [] : db.selectFrom('tasks').select(RECORD_COLUMNS).where('taskId', 'in', taskIds).execute();
 }
 
 const findByTaskId = prepare('find-task', (p: { taskId: string }, qb) => qb.selectFrom('tasks').selectAll().where('taskId', '=', p.taskId));
@@ -235,41 +132,13 @@ export async function softDeleteTask(db: Queryable, taskId: string, userId: numb
   return (await softDelete.affected(db, { taskId, userId })) === 1;
 }
 
-export interface IdempotencyClaim {
-  /** The task an earlier request with this key created, when there was one within 24 hours. */
-  existing: { requestHash: string; taskId: string } | null;
-}
-
-interface ClaimParams {
-  userId: number;
-  key: string;
-  requestHash: string;
-  taskId: string;
-}
-
-// Takes the key for this request, or over from a use more than 24 hours old; a live use wins.
-// A concurrent request holding the key uncommitted makes this wait for its outcome.
-const claimKey = prepare('claim-idempotency-key', (p: ClaimParams, qb) =>
-  qb
-    .insertInto('idempotencyKeys')
-    .values({ userId: p.userId, key: p.key, requestHash: p.requestHash, taskId: p.taskId })
-    .onConflict((oc) =>
-      oc
-        .columns(['userId', 'key'])
-        .doUpdateSet((eb) => ({ requestHash: eb.ref('excluded.requestHash'), taskId: eb.ref('excluded.taskId'), createdAt: sql`now()` }))
-        .where('idempotencyKeys.createdAt', '<', sql<Date>`now() - interval '24 hours'`),
-    )
-    .returning('id'),
-);
-
 const findKeyUse = prepare('find-idempotency-key', (p: { userId: number; key: string }, qb) =>
   qb.selectFrom('idempotencyKeys').select(['requestHash', 'taskId']).where('userId', '=', p.userId).where('key', '=', p.key),
 );
 
-/** Within the caller's transaction: claims the key, or says which task it already belongs to. */
-export async function claimIdempotencyKey(db: Queryable, claim: ClaimParams): Promise<IdempotencyClaim> {
-  if (await claimKey.first(db, claim)) return { existing: null };
-  return { existing: (await findKeyUse.first(db, claim)) ?? null };
+/** The task an Idempotency-Key was used for within 24 hours, and the hash of that request. */
+export async function findIdempotencyKeyUse(db: Queryable, userId: number, key: string): Promise<{ requestHash: string; taskId: string } | null> {
+  return (await findKeyUse.first(db, { userId, key })) ?? null;
 }
 
 /** Forgets idempotency keys past their 24 hours; returns how many. */

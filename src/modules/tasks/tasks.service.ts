@@ -9,11 +9,12 @@ import { describeCharge, priceTask } from '../pricing/quota.ts';
 import { ACTION_BY_CAPABILITY, capabilityOf } from './models.ts';
 import { normalizeRequest, type TrustedInputs } from './normalize-request.ts';
 import type { SubmitBody } from './submit.schema.ts';
+import type { ChargeBatcher } from './charge-batcher.ts';
+import type { Verdict } from './charge.repository.ts';
 import {
-  claimIdempotencyKey,
+  findIdempotencyKeyUse,
   findOwnedTask,
   findOwnedTaskRecord,
-  insertChargedTask,
   type ListPage,
   listOwnedTasks,
   type NewTask,
@@ -28,6 +29,8 @@ const DASHSCOPE_PLATFORM = '17';
 
 export interface TaskServiceDeps {
   db: Db;
+  /** Charges submits together (one statement per batch). */
+  charges: ChargeBatcher;
   catalog: PriceCatalog;
   /** Refuses a callback URL the gateway must not call (not http(s), a private address...). */
   checkCallbackUrl: (url: string) => Promise<void>;
@@ -53,13 +56,43 @@ export interface Submitted {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+const REFUSALS: Record<Exclude<Verdict, 'ok'>, () => AppError> = {
+  quota: () => new AppError('insufficient_user_quota', 'insufficient user quota'),
+  // The spec's own words for a 402, whichever limit it was.
+  key_quota: () => new AppError('insufficient_user_quota', 'insufficient user quota'),
+  inflight: () =>
+    new AppError('too_many_inflight_tasks', 'this API key has as many unfinished tasks as it may have at once (max_inflight); wait for one to finish'),
+};
+
+const refusal = (verdict: keyof typeof REFUSALS): AppError => REFUSALS[verdict]();
+
+/** The whole task row of a task just charged: what the statement returned, and what was sent. */
+function chargedTask(task: NewTask, record: TaskRecordRow): TaskRow {
+  return {
+    ...record,
+    keyId: task.keyId,
+    request: task.request,
+    priceSnapshot: task.price,
+    upstreamTaskId: null,
+    attempts: 0,
+    unknownSince: null,
+    resultBytes: null,
+    resultSha256: null,
+    thumbnailKey: null,
+    callbackUrl: task.callbackUrl,
+    webhookState: 'none',
+    remixedFrom: task.remixedFrom,
+    deletedAt: null,
+  };
+}
+
 const taskNotFound = (taskId: string): never => {
   throw new AppError('not_found', `task ${taskId} not found`, 'task_id');
 };
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-export function createTaskService({ db, catalog, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
+export function createTaskService({ db, charges, catalog, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
   /** Everything a submit checks and prices before it touches money. */
   async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<NewTask> {
     const model = body.model?.trim() || options.defaultModel;
@@ -105,46 +138,53 @@ export function createTaskService({ db, catalog, checkCallbackUrl, sourceVideoUr
   }
 
   /**
-   * The same key and request within 24 hours give back the first task, charged once, however the
-   * two requests overlap: the key is claimed in the charge's own transaction, and a second request
-   * waits on the first's claim until it commits or rolls back.
+   * Charges the task, or answers why not. The same Idempotency-Key and request within 24 hours
+   * give back the first task, charged once, however the two requests overlap: the key is claimed
+   * in the charge's own statement, and a second use waits for the first's outcome.
    */
-  async function chargeOnce(auth: KeyIdentity, task: NewTask, idempotencyKey: string): Promise<Submitted> {
-    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+  async function charge(auth: KeyIdentity, task: NewTask, idempotencyKey: string | undefined): Promise<Submitted> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw badRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
     }
-    const requestHash = sha256Hex(canonicalJson({ model: task.model, request: task.request, callback: task.callbackUrl, remix: task.remixedFrom }));
-    const outcome = await db.transaction().execute(async (tx) => {
-      const { existing } = await claimIdempotencyKey(tx, { userId: auth.userId, key: idempotencyKey, requestHash, taskId: task.taskId });
-      if (!existing) return { kind: 'created', task: await insertChargedTask(tx, task) } as const;
-      if (existing.requestHash !== requestHash) return { kind: 'conflict', taskId: existing.taskId } as const;
-      // In the transaction: waiting for another connection from the pool while holding this one could starve the pool.
-      return { kind: 'replay', taskId: existing.taskId, task: await findOwnedTask(tx, existing.taskId, auth.userId) } as const;
+    const requestHash =
+      idempotencyKey === undefined ? null : sha256Hex(canonicalJson({ model: task.model, request: task.request, callback: task.callbackUrl, remix: task.remixedFrom }));
+    const outcome = await charges.charge({
+      user_id: task.userId,
+      key_id: task.keyId,
+      quota: task.price.quota,
+      task_id: task.taskId,
+      platform: task.platform,
+      group: task.group,
+      model: task.model,
+      action: task.action,
+      price_snapshot: task.price,
+      request: task.request,
+      callback_url: task.callbackUrl,
+      remixed_from: task.remixedFrom,
+      log_content: task.logContent,
+      idem_key: idempotencyKey ?? null,
+      idem_hash: requestHash,
     });
-    switch (outcome.kind) {
-      case 'created':
-        return { task: outcome.task, replayed: false };
-      case 'conflict':
-        throw new AppError(
-          'idempotency_key_reused',
-          `Idempotency-Key ${idempotencyKey} was already used for a different request (task ${outcome.taskId}) in the last 24 hours; send a new key for a new request`,
-          'Idempotency-Key',
-        );
-      case 'replay':
-        return { task: outcome.task ?? taskNotFound(outcome.taskId), replayed: true };
+    if (outcome.kind === 'charged') return { task: chargedTask(task, outcome.task), replayed: false };
+    if (outcome.kind === 'refused') throw refusal(outcome.verdict);
+    const use = idempotencyKey === undefined ? null : await findIdempotencyKeyUse(db, auth.userId, idempotencyKey);
+    if (!use) throw new AppError('unavailable', 'the Idempotency-Key was released while this request waited for it; send the request again');
+    if (use.requestHash !== requestHash) {
+      throw new AppError(
+        'idempotency_key_reused',
+        `Idempotency-Key ${idempotencyKey} was already used for a different request (task ${use.taskId}) in the last 24 hours; send a new key for a new request`,
+        'Idempotency-Key',
+      );
     }
+    return { task: (await findOwnedTask(db, use.taskId, auth.userId)) ?? taskNotFound(use.taskId), replayed: true };
   }
 
   const service = {
     /** Validates, charges and records a task; the worker's dispatcher queues it from there. */
     async submit(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<Submitted> {
-      const task = await prepare(auth, body, options);
-      const submitted = options.idempotencyKey
-        ? await chargeOnce(auth, task, options.idempotencyKey)
-        : { task: await insertChargedTask(db, task), replayed: false };
-      // Committed and paid for, it waits in task_dispatch until a worker's dispatcher queues it:
-      // nothing here waits on Redis.
-      return submitted;
+      // Committed and paid for, the task waits in task_dispatch until a worker's dispatcher queues
+      // it: nothing here waits on Redis.
+      return charge(auth, await prepare(auth, body, options), options.idempotencyKey);
     },
 
     async get(auth: KeyIdentity, taskId: string): Promise<TaskRow> {

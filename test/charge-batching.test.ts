@@ -1,0 +1,164 @@
+// Submits charged in batches (one statement per batch) stay exact: nobody is overdrawn, every
+// refusal is one a one-by-one charge would also have made, and a bad request fails alone.
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChargeBatcher } from '../src/modules/tasks/charge-batcher.ts';
+import type { ChargeRow } from '../src/modules/tasks/charge.repository.ts';
+import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
+import { balanceOf, createCustomer, createKey, createUser, specExamples } from './helpers/factories.ts';
+import { countRows } from './helpers/rows.ts';
+
+let ctx: TestContext;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+const T2V_720P_5S = 250_000;
+const T2V_1080P_10S = 750_000;
+const small = specExamples.t2v;
+const large = { ...specExamples.t2v, resolution: '1080P', duration: 10 };
+
+async function ledger(userId: number) {
+  const rows = await ctx.db
+    .selectFrom('logs')
+    .select(['type', 'quota'])
+    .where('userId', '=', userId)
+    .execute();
+  const sum = (type: number) => rows.filter((r) => r.type === type).reduce((s, r) => s + Number(r.quota), 0);
+  return { topUps: sum(1), charged: sum(2), refunded: sum(6) };
+}
+
+describe('concurrent submits charged in batches', () => {
+  it('accept exactly as many as the balances allow: 1,000 submits over 10 users', { timeout: 120_000 }, async () => {
+    const ALLOWED = 37;
+    const customers = await Promise.all(Array.from({ length: 10 }, () => createCustomer(ctx.http, ALLOWED * T2V_720P_5S)));
+    const results = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) => ctx.http('POST', '/v1/video/generations', { token: customers[i % 10]!.key, body: small })),
+    );
+    expect(results.filter((r) => r.status !== 200 && r.status !== 402)).toEqual([]);
+    for (const customer of customers) {
+      const accepted = results.filter((r, i) => i % 10 === customers.indexOf(customer) && r.status === 200);
+      expect(accepted).toHaveLength(ALLOWED);
+      expect(await balanceOf(ctx.http, customer.userId)).toEqual({ quota: 0, used_quota: ALLOWED * T2V_720P_5S });
+      expect(await countRows(ctx.db, 'tasks', { userId: customer.userId })).toBe(ALLOWED);
+      expect(await ledger(customer.userId)).toEqual({ topUps: ALLOWED * T2V_720P_5S, charged: ALLOWED * T2V_720P_5S, refunded: 0 });
+    }
+    const refused = results.filter((r) => r.status === 402);
+    expect(refused).toHaveLength(1_000 - 10 * ALLOWED);
+    expect(refused[0]?.body).toEqual({ code: 'insufficient_user_quota', message: 'insufficient user quota', data: null });
+  });
+
+  it('refuse only what a one-by-one charge would refuse when prices differ', { timeout: 60_000 }, async () => {
+    const START = 13 * T2V_720P_5S;
+    const customer = await createCustomer(ctx.http, START);
+    const bodies = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? large : small));
+    const results = await Promise.all(bodies.map((body) => ctx.http('POST', '/v1/video/generations', { token: customer.key, body })));
+    const charged = results.reduce((sum, r, i) => sum + (r.status === 200 ? (bodies[i] === large ? T2V_1080P_10S : T2V_720P_5S) : 0), 0);
+    const balance = await balanceOf(ctx.http, customer.userId);
+    expect(balance.quota).toBe(START - charged);
+    expect(balance.quota).toBeGreaterThanOrEqual(0);
+    // Each refusal was right when it was made, so it is right against the final balance too.
+    results.forEach((r, i) => {
+      if (r.status === 402) expect(bodies[i] === large ? T2V_1080P_10S : T2V_720P_5S).toBeGreaterThan(balance.quota);
+    });
+    // Nothing smaller than what is left was turned away: the balance left is less than a small task.
+    expect(balance.quota).toBeLessThan(T2V_720P_5S);
+    expect(await ledger(customer.userId)).toEqual({ topUps: START, charged, refunded: 0 });
+  });
+
+  it("hold a key to its max_inflight, counted by the charge itself: 429 and nothing charged", async () => {
+    const user = await createUser(ctx.http, { quota: 100_000_000 });
+    const key = await createKey(ctx.http, user.id);
+    await ctx.db.updateTable('apiKeys').set({ maxInflight: 3 }).where('id', '=', key.id).execute();
+    const results = await Promise.all(Array.from({ length: 10 }, () => ctx.http('POST', '/v1/videos', { token: key.key, body: small })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(3);
+    const refused = results.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(7);
+    expect(refused[0]?.body.error).toMatchObject({ code: 'too_many_inflight_tasks', type: 'rate_limit_error' });
+    expect(await balanceOf(ctx.http, user.id)).toEqual({ quota: 100_000_000 - 3 * T2V_720P_5S, used_quota: 3 * T2V_720P_5S });
+    const row = await ctx.db.selectFrom('apiKeys').select('inflightTasks').where('id', '=', key.id).executeTakeFirstOrThrow();
+    expect(row.inflightTasks).toBe(3);
+
+    // The user's default applies to keys without their own limit.
+    const other = await createKey(ctx.http, user.id);
+    await ctx.db.updateTable('users').set({ maxInflight: 1 }).where('id', '=', user.id).execute();
+    const [a, b] = await Promise.all([0, 1].map(() => ctx.http('POST', '/v1/video/generations', { token: other.key, body: small })));
+    expect([a?.status, b?.status].sort()).toEqual([200, 429]);
+  });
+});
+
+describe('one batch', () => {
+  const log = pino({ level: 'silent' });
+  let seq = 0;
+  const row = (userId: number, keyId: number, extra: Partial<ChargeRow> = {}): Omit<ChargeRow, 'ord'> => ({
+    user_id: userId,
+    key_id: keyId,
+    quota: T2V_720P_5S,
+    task_id: `task_batchtest${String(++seq).padStart(20, '0')}`,
+    platform: '17',
+    group: 'default',
+    model: 'wan2.7-t2v',
+    action: 'textGenerate',
+    price_snapshot: { model: 'wan2.7-t2v', price_per_second: '0.1', quota_per_unit: 500_000, group: 'default', group_ratio: '1', resolution: '720P', resolution_ratio: '1', seconds: 5, quota: T2V_720P_5S },
+    request: { model: 'wan2.7-t2v', capability: 't2v', prompt: 'a cat', resolution: '720P', duration: 5, billed_seconds: 5 } as ChargeRow['request'],
+    callback_url: null,
+    remixed_from: null,
+    log_content: 'test',
+    idem_key: null,
+    idem_hash: null,
+    ...extra,
+  });
+
+  it('fails only its overdrawing row, its replayed key and its bad row; the rest are charged', async () => {
+    const rich = await createCustomer(ctx.http, 10_000_000);
+    const poor = await createCustomer(ctx.http, 100_000);
+    // An Idempotency-Key already used by an earlier charge.
+    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log });
+    const first = await batcher.charge(row(rich.userId, rich.keyId, { idem_key: 'k-1', idem_hash: 'h'.repeat(64) }));
+    expect(first.kind).toBe('charged');
+
+    const outcomes = await Promise.all([
+      batcher.charge(row(rich.userId, rich.keyId)),
+      batcher.charge(row(poor.userId, poor.keyId)),
+      batcher.charge(row(rich.userId, rich.keyId, { idem_key: 'k-1', idem_hash: 'h'.repeat(64) })),
+      // PostgreSQL refuses a NUL in jsonb: the whole statement fails, then this row alone.
+      batcher.charge(row(rich.userId, rich.keyId, { log_content: 'bad\u0000row' })).catch((err: Error) => err),
+      batcher.charge(row(rich.userId, rich.keyId)),
+    ]);
+    expect(outcomes[0]).toMatchObject({ kind: 'charged' });
+    expect(outcomes[1]).toEqual({ kind: 'refused', verdict: 'quota' });
+    expect(outcomes[2]).toEqual({ kind: 'key_taken' });
+    expect(outcomes[3]).toBeInstanceOf(Error);
+    expect(outcomes[4]).toMatchObject({ kind: 'charged' });
+    expect(await balanceOf(ctx.http, rich.userId)).toEqual({ quota: 10_000_000 - 3 * T2V_720P_5S, used_quota: 3 * T2V_720P_5S });
+    expect(await balanceOf(ctx.http, poor.userId)).toEqual({ quota: 100_000, used_quota: 0 });
+  });
+
+  it('sends back a refusal that an uncharged earlier row may have caused, and decides it again', async () => {
+    const user = await createUser(ctx.http, { quota: 2 * T2V_720P_5S });
+    const capped = await createKey(ctx.http, user.id, { quota: 0 });
+    const open = await createKey(ctx.http, user.id);
+    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log });
+    // The first row is refused by its key's own limit; the user's running sum still counts it, so
+    // the third looks unaffordable in this batch. Sent again, it is charged.
+    const outcomes = await Promise.all([
+      batcher.charge(row(user.id, capped.id)),
+      batcher.charge(row(user.id, open.id)),
+      batcher.charge(row(user.id, open.id)),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['refused', 'charged', 'charged']);
+    expect(await balanceOf(ctx.http, user.id)).toEqual({ quota: 0, used_quota: 2 * T2V_720P_5S });
+  });
+});
+
+describe('admin sanity', () => {
+  it('every charged task is in task_dispatch, waiting for a dispatcher', async () => {
+    const tasks = await countRows(ctx.db, 'tasks');
+    expect(await countRows(ctx.db, 'taskDispatch')).toBe(tasks);
+    expect((await ctx.http('GET', '/admin/logs?type=2&limit=1', { token: ADMIN_TOKEN })).status).toBe(200);
+  });
+});
