@@ -52,6 +52,8 @@ let running: string;
 let t2vOnlyKey: string;
 /** A customer without quota. */
 let broke: Customer;
+/** A customer whose key may have no unfinished task at all (max_inflight 0). */
+let capped: Customer;
 /** A customer whose quota went on one finished video. */
 let spent: Customer & { video: string };
 
@@ -83,7 +85,8 @@ beforeAll(async () => {
   const unreadyApp = await buildApp({ ...ctx, config: ctx.config, db: gone.db });
   unready = { app: unreadyApp, http: await serve(unreadyApp), close: async () => (await unreadyApp.close(), await gone.close()) };
 
-  [alice, broke] = await Promise.all([createCustomer(ctx.http, 1_000_000_000), createCustomer(ctx.http, 0)]);
+  [alice, broke, capped] = await Promise.all([createCustomer(ctx.http, 1_000_000_000), createCustomer(ctx.http, 0), createCustomer(ctx.http, 1_000_000_000)]);
+  await ctx.query('UPDATE api_keys SET max_inflight = 0 WHERE id = $1', [capped.keyId]);
   const lean = await createCustomer(ctx.http, 250_000);
   t2vOnlyKey = (await createKey(ctx.http, alice.userId, { models: ['wan2.7-t2v'] })).key;
   [finished, running] = await Promise.all([
@@ -146,6 +149,8 @@ function createDrivers(path: string): Record<number, Driver> {
       expect((await asAlice('POST', path, { body: specExamples.t2v, headers })).status).toBe(200);
       return asAlice('POST', path, { body: { ...specExamples.t2v, duration: 6 }, headers });
     },
+    429: () => as(capped.key)('POST', path, { body: specExamples.t2v }),
+    503: () => unready.http('POST', path, { token: alice.key, body: specExamples.t2v }),
   };
 }
 
@@ -163,6 +168,7 @@ const drivers: Record<string, Record<number, Driver>> = {
     400: () => asAlice('GET', `/v1/video/generations/task_${'x'.repeat(64)}`),
     401: () => stranger('GET', `/v1/video/generations/${finished}`),
     404: () => asAlice('GET', `/v1/video/generations/${UNKNOWN_TASK}`),
+    503: () => unready.http('GET', `/v1/video/generations/${finished}`, { token: alice.key }),
   },
 
   createVideo: createDrivers('/v1/videos'),
@@ -170,6 +176,7 @@ const drivers: Record<string, Record<number, Driver>> = {
     200: () => asAlice('GET', '/v1/videos?limit=2'),
     400: () => asAlice('GET', `/v1/videos?after=${UNKNOWN_TASK}`),
     401: () => stranger('GET', '/v1/videos'),
+    503: () => unready.http('GET', '/v1/videos', { token: alice.key }),
   },
   retrieveVideo: {
     // Unfinished, it says when to ask again.
@@ -177,12 +184,14 @@ const drivers: Record<string, Record<number, Driver>> = {
     400: () => asAlice('GET', `/v1/videos/task_${'x'.repeat(64)}`),
     401: () => stranger('GET', `/v1/videos/${finished}`),
     404: () => asAlice('GET', `/v1/videos/${UNKNOWN_TASK}`),
+    503: () => unready.http('GET', `/v1/videos/${finished}`, { token: alice.key }),
   },
   deleteVideo: {
     200: async () => asAlice('DELETE', `/v1/videos/${await submit(ctx, alice.key, specExamples.t2v)}`),
     400: () => asAlice('DELETE', `/v1/videos/task_${'x'.repeat(64)}`),
     401: () => stranger('DELETE', `/v1/videos/${finished}`),
     404: () => asAlice('DELETE', `/v1/videos/${UNKNOWN_TASK}`),
+    503: () => unready.http('DELETE', `/v1/videos/${finished}`, { token: alice.key }),
   },
   downloadVideoContent: {
     200: () => asAlice('GET', `/v1/videos/${finished}/content`),
@@ -218,6 +227,14 @@ const drivers: Record<string, Record<number, Driver>> = {
       expect((await asAlice('POST', `/v1/videos/${finished}/remix`, { body: { prompt: 'make it snow' }, headers })).status).toBe(200);
       return asAlice('POST', `/v1/videos/${finished}/remix`, { body: { prompt: 'make it rain' }, headers });
     },
+    429: async () => {
+      const owner = await createCustomer(ctx.http, 100_000_000);
+      const video = await submit(ctx, owner.key, specExamples.t2v);
+      expect((await waitForFinal(ctx, owner.key, video)).status).toBe('SUCCESS');
+      await ctx.query('UPDATE api_keys SET max_inflight = 0 WHERE id = $1', [owner.keyId]);
+      return as(owner.key)('POST', `/v1/videos/${video}/remix`, { body: { prompt: 'make it snow' } });
+    },
+    503: () => unready.http('POST', `/v1/videos/${finished}/remix`, { token: alice.key, body: { prompt: 'make it snow' } }),
   },
 
   downloadFile: {

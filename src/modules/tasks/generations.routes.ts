@@ -42,7 +42,7 @@ export async function generationRoutes(app: FastifyInstance, { tasks, authentica
       security: bearer,
       params: taskIdParams,
       response: { 200: taskEnvelopeSchema },
-      errors: [{ code: 'invalid_request', example: 'params task_id: Too big: expected string to have <=64 characters' }, 'invalid_api_key', 'not_found'],
+      errors: [{ code: 'invalid_request', example: 'params task_id: Too big: expected string to have <=64 characters' }, 'invalid_api_key', 'not_found', 'unavailable'],
     },
     handler: async (request) => {
       const task = await tasks.record(request.auth, request.params.task_id);

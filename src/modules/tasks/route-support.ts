@@ -49,4 +49,6 @@ export const SUBMIT_ERRORS: RouteError[] = [
   'payload_too_large',
   'unsupported_media_type',
   'idempotency_key_reused',
+  'too_many_inflight_tasks',
+  'unavailable',
 ];

@@ -82,7 +82,7 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       security: bearer,
       querystring: listQuery,
       response: { 200: openAIVideoListSchema },
-      errors: [{ code: 'invalid_request', example: `after must be the id of one of your videos; ${EXAMPLE_TASK_ID} is not`, param: 'after' }, 'invalid_api_key'],
+      errors: [{ code: 'invalid_request', example: `after must be the id of one of your videos; ${EXAMPLE_TASK_ID} is not`, param: 'after' }, 'invalid_api_key', 'unavailable'],
     },
     handler: async (request) => {
       const { tasks: page, hasMore } = await tasks.list(request.auth, { after: request.query.after ?? null, limit: request.query.limit, order: request.query.order });
@@ -100,7 +100,7 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       params: videoIdParams,
       response: { 200: openAIVideoSchema },
       responseHeaders: { 200: pollAfterHeaders },
-      errors: [badVideoId, 'invalid_api_key', 'not_found'],
+      errors: [badVideoId, 'invalid_api_key', 'not_found', 'unavailable'],
     },
     handler: async (request, reply) => {
       const video = await view(await tasks.get(request.auth, request.params.video_id));
@@ -118,7 +118,7 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       security: bearer,
       params: videoIdParams,
       response: { 200: openAIVideoDeletedSchema },
-      errors: [badVideoId, 'invalid_api_key', 'not_found'],
+      errors: [badVideoId, 'invalid_api_key', 'not_found', 'unavailable'],
     },
     handler: async (request) => {
       await tasks.remove(request.auth, request.params.video_id);
@@ -169,6 +169,8 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
         'payload_too_large',
         'unsupported_media_type',
         'idempotency_key_reused',
+        'too_many_inflight_tasks',
+        'unavailable',
       ],
     },
     handler: async (request, reply) => {
