@@ -28,6 +28,10 @@ import { LocalStorage } from './storage/local-storage.ts';
 import { createResultLinks } from './storage/result-links.ts';
 import { assertCallbackUrl } from './webhooks/callback-url.ts';
 import { ChargeBatcher } from './modules/tasks/charge-batcher.ts';
+import { TaskCache } from './modules/tasks/task-cache.ts';
+import { TaskEvents } from './modules/tasks/task-events.ts';
+import { DashScopeClient } from './upstream/dashscope-client.ts';
+import { ChannelDirectory } from './worker/channels.ts';
 import { createTaskService } from './modules/tasks/tasks.service.ts';
 
 export interface AppDeps extends Connections {
@@ -36,6 +40,7 @@ export interface AppDeps extends Connections {
 
 const KEY_CACHE = { ttlMs: 60_000, negativeTtlMs: 1_000, maxEntries: 100_000 };
 const PRICE_CACHE_TTL_MS = 30_000;
+const CHANNEL_CACHE_MS = 30_000;
 const LAST_USED_FLUSH_MS = 10_000;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -45,7 +50,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, redis, bus, storage }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, listener, redis, bus, queues, storage }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -77,9 +82,22 @@ export async function buildApp({ config, db, redis, bus, storage }: AppDeps): Pr
   const links = createResultLinks(storage, config);
   const allowPrivateHosts = config.WEBHOOK_ALLOW_PRIVATE_HOSTS;
   const charges = new ChargeBatcher(db, { maxBatch: config.CHARGE_BATCH_MAX, concurrency: config.CHARGE_BATCH_CONCURRENCY, log: app.log });
+  const events = new TaskEvents(listener);
+  // Cancels reach DashScope from here: the client waits for its answer.
+  const channels = new ChannelDirectory(db, bus, CHANNEL_CACHE_MS);
+  const ending = {
+    db,
+    channel: (id: number) => channels.get(id),
+    upstream: new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
+    queues,
+    log: app.log,
+  };
   const tasks = createTaskService({
     db,
     charges,
+    events,
+    cache: new TaskCache(events, config.TASK_CACHE_ENTRIES),
+    ending,
     catalog,
     checkCallbackUrl: (url) => assertCallbackUrl(url, { allowPrivateHosts }),
     sourceVideoUrl: (task) => sourceVideoUrl(task, links),
@@ -91,7 +109,16 @@ export async function buildApp({ config, db, redis, bus, storage }: AppDeps): Pr
     storage,
     multipartBody: makeMultipartBody(storage, { uploadLimitBytes: config.UPLOAD_LIMIT_BYTES, fieldLimitBytes: config.BODY_LIMIT_BYTES }),
     pollAfterMs: config.POLL_INTERVAL_MS,
+    events,
+    openStreams: new Set(),
+    waitMaxS: config.WAIT_MAX_S,
   };
+  // Held answers and event streams end before the server stops taking connections, so a shutdown
+  // is not held up by them: waiting requests get their task as it is, streams close.
+  app.addHook('preClose', async () => {
+    tasks.releaseWaiters();
+    for (const close of [...routes.openStreams]) close();
+  });
 
   await app.register(healthRoutes, { db, redis });
   await app.register(generationRoutes, routes);

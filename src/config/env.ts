@@ -37,6 +37,10 @@ export const envSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
   /** Largest input_reference file a multipart create may upload. */
   UPLOAD_LIMIT_BYTES: positiveInt.default(20 * 1024 * 1024),
+  /** Task rows an API process keeps in memory for polls (kept fresh by the status stream). */
+  TASK_CACHE_ENTRIES: positiveInt.default(20_000),
+  /** The longest `Prefer: wait=N` a request may hold its answer for, in seconds. */
+  WAIT_MAX_S: positiveInt.default(60),
   /** How clients reach this gateway, for the links it hands out; default http://localhost:PORT. */
   PUBLIC_BASE_URL: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
 

@@ -72,8 +72,8 @@ export const errorCodes = {
   conflict: {
     status: 409,
     openaiType: 'invalid_request_error',
-    meaning: 'The request conflicts with the current state of what it names.',
-    example: { message: 'conflict', param: null },
+    meaning: 'What the request asks no longer applies to the task: it is already running upstream, or it has ended. Asking again cannot help (the answer says `x-should-retry: false`).',
+    example: { message: `task ${EXAMPLE_TASK_ID} is already running upstream and can no longer be canceled; it will end on its own`, param: 'task_id' },
   },
   // 422, not 409: the OpenAI SDKs retry a 409, and a retry of this request can only fail again.
   idempotency_key_reused: {

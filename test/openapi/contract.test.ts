@@ -129,7 +129,8 @@ function createDrivers(path: string): Record<number, Driver> {
     200: async () => {
       const headers = { 'idempotency-key': `create-${path}-${Date.now()}` };
       const first = await asAlice('POST', path, { body: specExamples.t2v, headers });
-      return [first, await asAlice('POST', path, { body: specExamples.t2v, headers })];
+      const waited = await asAlice('POST', path, { body: specExamples.t2v, headers: { prefer: 'wait=20' } });
+      return [first, await asAlice('POST', path, { body: specExamples.t2v, headers }), waited];
     },
     400: () => asAlice('POST', path, { body: { model: 'wan2.7-t2v' } }),
     401: () => stranger('POST', path, { body: specExamples.t2v }),
@@ -154,6 +155,35 @@ function createDrivers(path: string): Record<number, Driver> {
   };
 }
 
+/** The events of a finished task: its state, then the end; and 204 to a client that saw the end. */
+function streamDrivers(base: string): Record<number, Driver> {
+  const events = (id: string) => `${base}/${id}/events`;
+  return {
+    200: () => asAlice('GET', events(finished)),
+    204: async () => {
+      const stream = (await asAlice('GET', events(finished))).body as string;
+      const lastId = [...stream.matchAll(/^id: (.+)$/gm)].at(-1)![1]!;
+      return asAlice('GET', events(finished), { headers: { 'last-event-id': lastId } });
+    },
+    400: () => asAlice('GET', events(`task_${'x'.repeat(64)}`)),
+    401: () => stranger('GET', events(finished)),
+    404: () => asAlice('GET', events(UNKNOWN_TASK)),
+    503: () => unready.http('GET', events(finished), { token: alice.key }),
+  };
+}
+
+function cancelDrivers(base: string): Record<number, Driver> {
+  const cancel = (id: string) => `${base}/${id}/cancel`;
+  return {
+    200: async () => asAlice('POST', cancel(await submit(ctx, alice.key, { ...specExamples.t2v, prompt: '[sim:ms=60000] a cat' }))),
+    400: () => asAlice('POST', cancel(`task_${'x'.repeat(64)}`)),
+    401: () => stranger('POST', cancel(finished)),
+    404: () => asAlice('POST', cancel(UNKNOWN_TASK)),
+    409: () => asAlice('POST', cancel(finished)),
+    503: () => unready.http('POST', cancel(finished), { token: alice.key }),
+  };
+}
+
 const drivers: Record<string, Record<number, Driver>> = {
   getOpenApiDocument: { 200: () => stranger('GET', '/openapi.json') },
   health: { 200: () => stranger('GET', '/healthz') },
@@ -164,7 +194,7 @@ const drivers: Record<string, Record<number, Driver>> = {
 
   submitVideoGeneration: createDrivers('/v1/video/generations'),
   getVideoGeneration: {
-    200: () => asAlice('GET', `/v1/video/generations/${finished}`),
+    200: async () => [await asAlice('GET', `/v1/video/generations/${finished}`), await asAlice('GET', `/v1/video/generations/${finished}`, { headers: { prefer: 'wait=5' } })],
     400: () => asAlice('GET', `/v1/video/generations/task_${'x'.repeat(64)}`),
     401: () => stranger('GET', `/v1/video/generations/${finished}`),
     404: () => asAlice('GET', `/v1/video/generations/${UNKNOWN_TASK}`),
@@ -172,6 +202,10 @@ const drivers: Record<string, Record<number, Driver>> = {
   },
 
   createVideo: createDrivers('/v1/videos'),
+  streamVideoGeneration: streamDrivers('/v1/video/generations'),
+  cancelVideoGeneration: cancelDrivers('/v1/video/generations'),
+  streamVideo: streamDrivers('/v1/videos'),
+  cancelVideo: cancelDrivers('/v1/videos'),
   listVideos: {
     200: () => asAlice('GET', '/v1/videos?limit=2'),
     400: () => asAlice('GET', `/v1/videos?after=${UNKNOWN_TASK}`),
@@ -180,7 +214,11 @@ const drivers: Record<string, Record<number, Driver>> = {
   },
   retrieveVideo: {
     // Unfinished, it says when to ask again.
-    200: async () => [await asAlice('GET', `/v1/videos/${finished}`), await asAlice('GET', `/v1/videos/${running}`)],
+    200: async () => [
+      await asAlice('GET', `/v1/videos/${finished}`),
+      await asAlice('GET', `/v1/videos/${running}`),
+      await asAlice('GET', `/v1/videos/${finished}`, { headers: { prefer: 'wait=5' } }),
+    ],
     400: () => asAlice('GET', `/v1/videos/task_${'x'.repeat(64)}`),
     401: () => stranger('GET', `/v1/videos/${finished}`),
     404: () => asAlice('GET', `/v1/videos/${UNKNOWN_TASK}`),

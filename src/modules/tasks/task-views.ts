@@ -225,8 +225,8 @@ export function toOpenAIVideo(task: TaskRow, resultUrl: string): z.infer<typeof 
   };
 }
 
-export function toOpenAIVideoCreated(task: TaskRow): z.infer<typeof openAIVideoCreatedSchema> {
-  return { ...toOpenAIVideo(task, ''), task_id: task.taskId };
+export function toOpenAIVideoCreated(task: TaskRow, resultUrl = ''): z.infer<typeof openAIVideoCreatedSchema> {
+  return { ...toOpenAIVideo(task, resultUrl), task_id: task.taskId };
 }
 
 // The gateway's copy lasts until its retention ends; without one, the upstream's link lasts a day.

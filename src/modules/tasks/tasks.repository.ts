@@ -146,3 +146,12 @@ export async function purgeIdempotencyKeys(db: Queryable): Promise<number> {
   const result = await db.deleteFrom('idempotencyKeys').where('createdAt', '<', sql<Date>`now() - interval '24 hours'`).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+const queuePositionQuery = prepare('queue-position', (p: { model: string; id: number }, qb) =>
+  qb.selectFrom('tasks').select(sql<number>`count(*)::int`.as('ahead')).where('status', '=', 'NOT_START').where('model', '=', p.model).where('id', '<', p.id),
+);
+
+/** How many tasks of the same model were accepted before this one and are not yet submitted upstream. */
+export async function queuePosition(db: Queryable, task: Pick<TaskRow, 'model' | 'id'>): Promise<number> {
+  return (await queuePositionQuery.first(db, { model: task.model, id: task.id }))?.ahead ?? 0;
+}

@@ -9,20 +9,26 @@ import { describeCharge, priceTask } from '../pricing/quota.ts';
 import { ACTION_BY_CAPABILITY, capabilityOf } from './models.ts';
 import { normalizeRequest, type TrustedInputs } from './normalize-request.ts';
 import type { SubmitBody } from './submit.schema.ts';
+import { type EndTaskDeps, endTask } from '../../lifecycle/end-task.ts';
 import type { ChargeBatcher } from './charge-batcher.ts';
+import type { TaskCache } from './task-cache.ts';
+import type { TaskEvents } from './task-events.ts';
 import type { Verdict } from './charge.repository.ts';
 import {
   findIdempotencyKeyUse,
   findOwnedTask,
-  findOwnedTaskRecord,
+  findTask,
   type ListPage,
   listOwnedTasks,
+  queuePosition,
   type NewTask,
   ownsTask,
   softDeleteTask,
   type TaskRecordRow,
   type TaskRow,
 } from './tasks.repository.ts';
+
+const FINAL = new Set(['SUCCESS', 'FAILURE']);
 
 /** EasyRouter shows a task's `platform` as its channel type; 17 is Alibaba DashScope. */
 const DASHSCOPE_PLATFORM = '17';
@@ -31,6 +37,12 @@ export interface TaskServiceDeps {
   db: Db;
   /** Charges submits together (one statement per batch). */
   charges: ChargeBatcher;
+  /** Changes to tasks as they are committed anywhere. */
+  events: TaskEvents;
+  /** Task rows kept fresh by `events`, for polls. */
+  cache: TaskCache;
+  /** Ends an unfinished task (the client's cancel). */
+  ending: EndTaskDeps;
   catalog: PriceCatalog;
   /** Refuses a callback URL the gateway must not call (not http(s), a private address...). */
   checkCallbackUrl: (url: string) => Promise<void>;
@@ -92,7 +104,10 @@ const taskNotFound = (taskId: string): never => {
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-export function createTaskService({ db, charges, catalog, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
+export function createTaskService({ db, charges, events, cache, ending, catalog, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
+  /** Requests waiting for their task's end, released at once when the server shuts down. */
+  const waiting = new Set<() => void>();
+
   /** Everything a submit checks and prices before it touches money. */
   async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<NewTask> {
     const model = body.model?.trim() || options.defaultModel;
@@ -187,12 +202,70 @@ export function createTaskService({ db, charges, catalog, checkCallbackUrl, sour
       return charge(auth, await prepare(auth, body, options), options.idempotencyKey);
     },
 
+    /** One of the caller's tasks, from the cache when it holds a fresh copy. */
     async get(auth: KeyIdentity, taskId: string): Promise<TaskRow> {
-      return (await findOwnedTask(db, taskId, auth.userId)) ?? taskNotFound(taskId);
+      const task = await cache.get(taskId, (id) => findTask(db, id));
+      return task && task.userId === auth.userId && task.deletedAt === null ? task : taskNotFound(taskId);
     },
 
-    async record(auth: KeyIdentity, taskId: string): Promise<TaskRecordRow> {
-      return (await findOwnedTaskRecord(db, taskId, auth.userId)) ?? taskNotFound(taskId);
+    /**
+     * The task once it is final, or as it is after `waitMs` (Prefer: wait). Waiting costs a
+     * subscription to the status stream, not a database read per moment waited.
+     */
+    async waitForEnd(auth: KeyIdentity, task: TaskRow, waitMs: number): Promise<TaskRow> {
+      if (FINAL.has(task.status) || waitMs <= 0) return task;
+      const taskId = task.taskId;
+      const current = () => service.get(auth, taskId);
+      return new Promise<TaskRow>((resolve, reject) => {
+        let settled = false;
+        const finish = () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          stopFollowing();
+          stopGap();
+          waiting.delete(finish);
+          current().then(resolve, reject);
+        };
+        const check = () => {
+          current().then((now) => (FINAL.has(now.status) ? finish() : undefined), () => finish());
+        };
+        const timer = setTimeout(finish, waitMs);
+        const stopFollowing = events.follow(taskId, (change) => {
+          if (FINAL.has(change.status)) finish();
+        });
+        // Changes missed while the stream was down, or just before following began.
+        const stopGap = events.onGap(check);
+        waiting.add(finish);
+        check();
+      });
+    },
+
+    /** How many tasks of its model are ahead of a task not yet sent upstream. */
+    queuePosition(task: TaskRow): Promise<number> {
+      return queuePosition(db, task);
+    },
+
+    /** Answers every waiting request now, with its task as it is (the server is shutting down). */
+    releaseWaiters(): void {
+      for (const finish of [...waiting]) finish();
+    },
+
+    /**
+     * The client's cancel: ends a task that has not started running upstream, with a full refund;
+     * a running or finished task is left as it is (409).
+     */
+    async cancel(auth: KeyIdentity, taskId: string): Promise<TaskRow> {
+      const task = await service.get(auth, taskId);
+      const outcome = await endTask(ending, task, 'cancel', 'Canceled: canceled by the client');
+      if (outcome.ended) {
+        cache.forget(taskId);
+        return outcome.task;
+      }
+      if (outcome.why === 'running') {
+        throw new AppError('conflict', `task ${taskId} is already running upstream and can no longer be canceled; it will end on its own`, 'task_id');
+      }
+      throw new AppError('conflict', `task ${taskId} has already ended (${outcome.task.status}); there is nothing to cancel`, 'task_id');
     },
 
     async list(auth: KeyIdentity, page: ListPage): Promise<{ tasks: TaskRow[]; hasMore: boolean }> {

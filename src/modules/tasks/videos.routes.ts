@@ -14,7 +14,21 @@ import {
   toOpenAIVideoCreated,
 } from './task-views.ts';
 import { CONTENT_VARIANTS, sendVideoContent } from './video-content.ts';
-import { IDEMPOTENCY_NOTE, idempotencyKeyOf, replayHeaders, SUBMIT_ERRORS, type TaskRoutesOptions, withReplayHeader } from './route-support.ts';
+import {
+  CANCEL_NOTE,
+  eventStreamResponses,
+  IDEMPOTENCY_NOTE,
+  idempotencyKeyOf,
+  preferenceHeaders,
+  replayHeaders,
+  STREAM_NOTE,
+  SUBMIT_ERRORS,
+  type TaskRoutesOptions,
+  WAIT_NOTE,
+  waitPreference,
+  withReplayHeader,
+} from './route-support.ts';
+import { streamTask } from './event-stream.ts';
 import { fileResponses, RANGE_HEADERS, type ResponseHeader, type RouteError } from '../../http/route-docs.ts';
 import type { TaskRow } from './tasks.repository.ts';
 
@@ -41,11 +55,13 @@ const listQuery = z.object({
 
 const remixBody = z.object({ prompt: z.string().describe('How to change the video') }).meta({ examples: [{ prompt: 'Make it snow, keep everything else' }] });
 
-export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, links, storage, multipartBody, pollAfterMs }: TaskRoutesOptions): Promise<void> {
+export async function videoRoutes(app: FastifyInstance, options: TaskRoutesOptions): Promise<void> {
+  const { tasks, authenticate, links, storage, multipartBody, pollAfterMs, events, openStreams, waitMaxS } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', authenticate);
 
-  const view = async (task: TaskRow) => toOpenAIVideo(task, task.status === 'SUCCESS' ? await links.resultUrl(task) : '');
+  const resultUrl = async (task: TaskRow) => (task.status === 'SUCCESS' ? links.resultUrl(task) : '');
+  const view = async (task: TaskRow) => toOpenAIVideo(task, await resultUrl(task));
 
   r.post('/v1/videos', {
     preValidation: multipartBody,
@@ -53,12 +69,12 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       operationId: 'createVideo',
       tags,
       summary: 'Create a video (same fields as /v1/video/generations, plus OpenAI\'s seconds and WxH size)',
-      description: `JSON or multipart/form-data; with multipart, input_reference may be the image file itself. The model defaults to wan2.7-i2v with an input_reference, wan2.7-t2v without. ${IDEMPOTENCY_NOTE}`,
+      description: `JSON or multipart/form-data; with multipart, input_reference may be the image file itself. The model defaults to wan2.7-i2v with an input_reference, wan2.7-t2v without. ${IDEMPOTENCY_NOTE} ${WAIT_NOTE}`,
       security: bearer,
       consumes: ['application/json', 'multipart/form-data'],
       body: submitBodySchema,
       response: { 200: openAIVideoCreatedSchema },
-      responseHeaders: { 200: replayHeaders },
+      responseHeaders: { 200: { ...replayHeaders, ...preferenceHeaders } },
       errors: SUBMIT_ERRORS,
     },
     handler: async (request, reply) => {
@@ -70,7 +86,9 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
         defaultModel: hasReference ? 'wan2.7-i2v' : 'wan2.7-t2v',
         uploadedReference: request.uploadedReference,
       });
-      return withReplayHeader(reply, submitted).send(toOpenAIVideoCreated(submitted.task));
+      const wait = waitPreference(request, reply, waitMaxS);
+      const task = wait === null ? submitted.task : await tasks.waitForEnd(request.auth, submitted.task, wait * 1000);
+      return withReplayHeader(reply, submitted).send(toOpenAIVideoCreated(task, await resultUrl(task)));
     },
   });
 
@@ -96,17 +114,66 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       operationId: 'retrieveVideo',
       tags,
       summary: 'A video',
+      description: WAIT_NOTE,
       security: bearer,
       params: videoIdParams,
       response: { 200: openAIVideoSchema },
-      responseHeaders: { 200: pollAfterHeaders },
+      responseHeaders: { 200: { ...pollAfterHeaders, ...preferenceHeaders } },
       errors: [badVideoId, 'invalid_api_key', 'not_found', 'unavailable'],
     },
     handler: async (request, reply) => {
-      const video = await view(await tasks.get(request.auth, request.params.video_id));
+      const task = await tasks.get(request.auth, request.params.video_id);
+      const wait = waitPreference(request, reply, waitMaxS);
+      const video = await view(wait === null ? task : await tasks.waitForEnd(request.auth, task, wait * 1000));
       if (video.status === 'queued' || video.status === 'in_progress') reply.header('openai-poll-after-ms', String(pollAfterMs));
       return video;
     },
+  });
+
+  r.get('/v1/videos/:video_id/events', {
+    schema: {
+      operationId: 'streamVideo',
+      tags,
+      summary: "Follow a video's status as server-sent events",
+      description: STREAM_NOTE,
+      security: bearer,
+      params: videoIdParams,
+      response: eventStreamResponses,
+      errors: [badVideoId, 'invalid_api_key', 'not_found', 'unavailable'],
+    },
+    handler: async (request, reply) => {
+      const videoId = request.params.video_id;
+      await streamTask(request, reply, {
+        events,
+        open: openStreams,
+        load: () => tasks.get(request.auth, videoId),
+        render: async (task) => {
+          const video = await view(task);
+          return { body: video, status: video.status };
+        },
+        queuePosition: (task) => tasks.queuePosition(task),
+      });
+    },
+  });
+
+  r.post('/v1/videos/:video_id/cancel', {
+    schema: {
+      operationId: 'cancelVideo',
+      tags,
+      summary: 'Cancel a video that has not started rendering',
+      description: CANCEL_NOTE,
+      security: bearer,
+      params: videoIdParams,
+      response: { 200: openAIVideoSchema },
+      errors: [
+        badVideoId,
+        'invalid_api_key',
+        'not_found',
+        'conflict',
+        'unavailable',
+      ],
+    },
+    handler: async (request) => view(await tasks.cancel(request.auth, request.params.video_id)),
   });
 
   r.delete('/v1/videos/:video_id', {
