@@ -25,11 +25,14 @@ export interface Settlement {
   finalQuota: bigint;
   /** The refund log's description. */
   refundNote: string;
+  /** The upstream's own times of the task's start and end, when it gave them; the end defaults to now. */
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
 }
 
 const OPEN_STATUSES = ['NOT_START', 'QUEUED', 'IN_PROGRESS'] as const;
 
-const settle = prepare('settle-task', (p: Settlement & { id: number }, qb) =>
+const settle = prepare('settle-task', (p: Settlement & { id: number; startedAt: Date | null; finishedAt: Date | null }, qb) =>
   qb
     .with('current', (db) =>
       db.selectFrom('tasks').select(['id', 'quota']).where('id', '=', p.id).where('status', 'in', OPEN_STATUSES).forUpdate(),
@@ -45,7 +48,8 @@ const settle = prepare('settle-task', (p: Settlement & { id: number }, qb) =>
           data: eb.fn.coalesce(eb.cast<UpstreamBody>(eb.val(p.data), 'jsonb'), eb.ref('t.data')),
           quota: eb.fn('least', [eb.ref('c.quota'), eb.val(p.finalQuota)]),
           progress: 100,
-          finishTime: sql`now()`,
+          startTime: eb.fn.coalesce(eb.cast<Date | null>(eb.val(p.startedAt), 'timestamptz'), 't.startTime'),
+          finishTime: eb.fn.coalesce(eb.cast<Date | null>(eb.val(p.finishedAt), 'timestamptz'), sql<Date>`now()`),
           updatedAt: sql`now()`,
           // What is left to do once the task is final, recorded with it so that a crash right after
           // the commit cannot lose it: the reconciler finds it here.
@@ -113,7 +117,7 @@ export interface Settled {
  * already been settled (by this or any other worker).
  */
 export async function settleTask(db: Queryable, id: number, s: Settlement): Promise<Settled | null> {
-  const row = await settle.first(db, { ...s, id });
+  const row = await settle.first(db, { ...s, startedAt: s.startedAt ?? null, finishedAt: s.finishedAt ?? null, id });
   if (!row) return null;
   return { refunded: BigInt(row.refund), copyPending: row.resultCopy === 'pending', webhookPending: row.webhookState === 'pending' };
 }

@@ -1,6 +1,6 @@
 // The body of GET /api/v1/tasks/{id} for each status, with the fields and field order of
 // DashScope's documented examples.
-import { formatChinaTime } from './china-time.ts';
+import { formatChinaTime } from '../lib/china-time.ts';
 import { type SimTask, statusAt } from './task-store.ts';
 import type { Usage } from './usage.ts';
 

@@ -1,4 +1,5 @@
 // Reads a task-query body (GET /api/v1/tasks/{id}) into the worker's TaskSnapshot.
+import { parseChinaTime } from '../lib/china-time.ts';
 import type { TaskSnapshot, UpstreamTaskState } from './types.ts';
 
 const KNOWN_STATES: ReadonlySet<string> = new Set<UpstreamTaskState>([
@@ -28,6 +29,8 @@ export function taskSnapshotOf(body: Record<string, unknown>): TaskSnapshot | nu
     code: nonEmptyString(output.code) ?? nonEmptyString(topLevel.code),
     message: nonEmptyString(output.message) ?? nonEmptyString(topLevel.message),
     outputSeconds: outputSecondsOf(objectAt(body, 'usage')),
+    scheduledAt: parseChinaTime(output.scheduled_time),
+    endedAt: parseChinaTime(output.end_time),
     body,
   };
 }

@@ -52,6 +52,10 @@ export interface TaskSnapshot {
    * usage.video_duration); may be fractional; numeric strings are accepted.
    */
   outputSeconds: number | null;
+  /** output.scheduled_time: when the upstream started running the task. */
+  scheduledAt: Date | null;
+  /** output.end_time: when it finished (or was cancelled). */
+  endedAt: Date | null;
   /** The whole response body, kept as the task's `data`. */
   body: Record<string, unknown>;
 }

@@ -133,21 +133,25 @@ async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   const now = new Date();
   switch (snapshot.state) {
     case 'PENDING':
-      await recordPoll(db, task.id, { status: 'QUEUED', progress: QUEUED_PROGRESS, data: snapshot.body, unknownSince: null });
+      await recordPoll(db, task.id, { status: 'QUEUED', progress: QUEUED_PROGRESS, data: snapshot.body, unknownSince: null, startedAt: null });
       return jitter(settings.pollIntervalMs);
     case 'RUNNING': {
-      const progress = runningProgress(capabilityOf(task), task.startTime ?? now, now);
-      await recordPoll(db, task.id, { status: 'IN_PROGRESS', progress, data: snapshot.body, unknownSince: null });
+      const startedAt = snapshot.scheduledAt ?? task.startTime ?? now;
+      const progress = runningProgress(capabilityOf(task), startedAt, now);
+      await recordPoll(db, task.id, { status: 'IN_PROGRESS', progress, data: snapshot.body, unknownSince: null, startedAt: snapshot.scheduledAt });
       return jitter(settings.pollIntervalMs);
     }
     case 'SUCCEEDED':
       await settle(deps, task, success(task, snapshot));
       return null;
     case 'FAILED':
-      await settle(deps, task, failure(snapshot.code ? `${snapshot.code}: ${snapshot.message ?? ''}`.trim() : `UpstreamFailed: ${snapshot.message ?? 'the upstream task failed without giving a reason'}`, snapshot.body));
+      await settle(deps, task, {
+        ...failure(snapshot.code ? `${snapshot.code}: ${snapshot.message ?? ''}`.trim() : `UpstreamFailed: ${snapshot.message ?? 'the upstream task failed without giving a reason'}`, snapshot.body),
+        ...upstreamTimes(snapshot),
+      });
       return null;
     case 'CANCELED':
-      await settle(deps, task, failure('Canceled: the task was canceled upstream', snapshot.body));
+      await settle(deps, task, { ...failure('Canceled: the task was canceled upstream', snapshot.body), ...upstreamTimes(snapshot) });
       return null;
     case 'UNKNOWN': {
       // DashScope answers UNKNOWN for tasks it cannot find, which can be momentary; only a run of
@@ -158,7 +162,7 @@ async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
         return null;
       }
       const status = task.status === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED';
-      await recordPoll(db, task.id, { status, progress: task.progress, data: snapshot.body, unknownSince: since });
+      await recordPoll(db, task.id, { status, progress: task.progress, data: snapshot.body, unknownSince: since, startedAt: null });
       return jitter(settings.pollIntervalMs);
     }
   }
@@ -191,8 +195,13 @@ function success(task: TaskRow, snapshot: TaskSnapshot): Settlement {
     data: snapshot.body,
     finalQuota,
     refundNote: `settled to ${snapshot.outputSeconds} s of output (charged for ${price.seconds} s at submit)`,
+    ...upstreamTimes(snapshot),
   };
 }
+
+// DashScope's own times of a task's run, which a poll may never catch (a run shorter than the
+// poll interval); the times the worker saw things are only the fallback.
+const upstreamTimes = (snapshot: TaskSnapshot) => ({ startedAt: snapshot.scheduledAt, finishedAt: snapshot.endedAt });
 
 async function settle(deps: AdvanceDeps, task: TaskRow, settlement: Settlement): Promise<void> {
   const settled = await settleTask(deps.db, task.id, settlement);

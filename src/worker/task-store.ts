@@ -65,6 +65,8 @@ interface Poll {
   progress: number;
   data: UpstreamBody;
   unknownSince: Date | null;
+  /** When the upstream says the task started running; the time it was first seen running otherwise. */
+  startedAt: Date | null;
 }
 
 // An upstream PENDING after RUNNING does not take a task back to QUEUED; progress only grows.
@@ -76,7 +78,7 @@ const recordPollQuery = prepare('record-poll', (p: Poll & { id: number }, qb) =>
       startTime: eb
         .case()
         .when(eb.val(p.status), '=', 'IN_PROGRESS')
-        .then(eb.fn.coalesce('startTime', sql<Date>`now()`))
+        .then(eb.fn.coalesce(eb.cast<Date | null>(eb.val(p.startedAt), 'timestamptz'), 'startTime', sql<Date>`now()`))
         .else(eb.ref('startTime'))
         .end(),
       progress: eb.fn('greatest', [eb.ref('progress'), eb.val(p.progress)]),

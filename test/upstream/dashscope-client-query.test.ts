@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DashScopeClient } from '../../src/upstream/dashscope-client.ts';
 import type { UpstreamChannel } from '../../src/upstream/types.ts';
+import { fromChinaTime } from '../simulator/harness.ts';
 import { type FakeDashScope, startFakeDashScope } from './fake-dashscope.ts';
 import {
   errorEnvelopes,
@@ -56,9 +57,23 @@ describe('query: the request on the wire', () => {
 });
 
 describe('query: task states', () => {
+  // The upstream's own times, read independently of the client's parser.
+  const timeAt = (body: Record<string, unknown>, field: string) => {
+    const text = (body.output as Record<string, unknown> | undefined)?.[field];
+    return typeof text === 'string' ? new Date(fromChinaTime(text)) : null;
+  };
   const snapshot = (body: Record<string, unknown>, fields: Record<string, unknown>) => ({
     ok: true,
-    task: { videoUrl: null, code: null, message: null, outputSeconds: null, body, ...fields },
+    task: {
+      videoUrl: null,
+      code: null,
+      message: null,
+      outputSeconds: null,
+      scheduledAt: timeAt(body, 'scheduled_time'),
+      endedAt: timeAt(body, 'end_time'),
+      body,
+      ...fields,
+    },
   });
 
   it.each([

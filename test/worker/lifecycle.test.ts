@@ -161,3 +161,22 @@ describe('channels', () => {
     }
   });
 });
+
+describe("the upstream's own times", () => {
+  it('reports when DashScope started and ended a run too short for any poll to see', async () => {
+    // The first look comes a second after submit; the task has finished upstream long before.
+    const slowPolls = await createGatewayContext({ env: { POLL_FIRST_DELAY_MS: '1000', POLL_INTERVAL_MS: '1000' } });
+    try {
+      const who = await createCustomer(slowPolls.http, 10_000_000);
+      const taskId = await submit(slowPolls, who.key, { ...specExamples.t2v, prompt: '[sim:ms=100] a cat' });
+      const task = await waitForFinal(slowPolls, who.key, taskId);
+      expect(task.status).toBe('SUCCESS');
+      const seconds = (text: string) => Math.floor(Date.parse(`${text.replace(' ', 'T')}+08:00`) / 1000);
+      expect(task.start_time).toBe(seconds(task.data.output.scheduled_time));
+      expect(task.finish_time).toBe(seconds(task.data.output.end_time));
+      expect(task.finish_time).toBeGreaterThanOrEqual(task.start_time);
+    } finally {
+      await slowPolls.close();
+    }
+  });
+});
