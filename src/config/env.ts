@@ -22,7 +22,7 @@ export const envSchema = z.object({
   /** PostgreSQL cancels any one statement (and ends any transaction left idle) after this. */
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
   /** Opening a connection, or waiting for a free one, gives up after this: a stalled database answers 503, not a queue without end. */
-  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
   /** Submits charged together in one statement at most, and such statements in flight at once per API process. */
   CHARGE_BATCH_MAX: positiveInt.max(1_000).default(128),
   CHARGE_BATCH_CONCURRENCY: positiveInt.default(4),

@@ -9,6 +9,8 @@
 //   [sim:ms=N]              the task stays RUNNING for N ms
 //   [sim:flaky=N]           the first N submits of this prompt answer 500 InternalError, then
 //                           the first N queries of the task it creates
+//   [sim:lost=N]            the first N submits of this prompt create their task, but the answer
+//                           never arrives: the connection is cut (the outcome is unknown to the client)
 import { invalidParameter } from './upstream-errors.ts';
 
 export interface Directives {
@@ -18,6 +20,7 @@ export interface Directives {
   unknown: boolean;
   runningMs?: number;
   flaky?: number;
+  lost?: number;
 }
 
 export interface DirectedPrompt {
@@ -75,9 +78,13 @@ function apply(directives: Directives, name: string, value: string | undefined):
       if (!COUNT.test(value ?? '')) throw malformed('[sim:flaky=N] with N a whole number of requests');
       directives.flaky = Number(value);
       return;
+    case 'lost':
+      if (!COUNT.test(value ?? '')) throw malformed('[sim:lost=N] with N a whole number of submits');
+      directives.lost = Number(value);
+      return;
     default:
       // A misspelt directive would otherwise reach the model as prompt text and the test would
       // silently check nothing.
-      throw invalidParameter(`Unknown simulator directive ${written}; known: fail, reject, unknown, ms, flaky.`);
+      throw invalidParameter(`Unknown simulator directive ${written}; known: fail, reject, unknown, ms, flaky, lost.`);
   }
 }

@@ -20,7 +20,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 export async function submitRoute(app: FastifyInstance, { guard, store, runningMs }: SubmitRouteOptions): Promise<void> {
   const flaky = new FlakyCounter();
-  app.post(SUBMIT_PATH, { onRequest: guard }, async (request) => {
+  const lost = new FlakyCounter();
+  app.post(SUBMIT_PATH, { onRequest: guard }, async (request, reply) => {
     const body = request.body;
     if (!isObject(body)) throw invalidParameter('The request body must be a JSON object.');
     const sent = isObject(body.input) ? body.input.prompt : undefined;
@@ -32,6 +33,7 @@ export async function submitRoute(app: FastifyInstance, { guard, store, runningM
     const submission = readSubmission(body, directed ? directed.prompt : sent);
     const task = store.create(
       {
+        model: String(body.model),
         prompt: submission.prompt,
         usage: usageOf(submission),
         failure: failureOf(directives),
@@ -41,6 +43,12 @@ export async function submitRoute(app: FastifyInstance, { guard, store, runningM
       },
       Date.now(),
     );
+    if (directed && directives?.lost !== undefined && lost.shouldFail(directed.prompt, directives.lost)) {
+      // The task exists; the client never learns its id.
+      reply.hijack();
+      request.raw.socket.destroy();
+      return;
+    }
     return { output: { task_status: 'PENDING', task_id: task.id }, request_id: request.id };
   });
 }

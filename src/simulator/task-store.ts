@@ -8,6 +8,8 @@ export type TaskStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCE
 
 export interface SimTask {
   id: string;
+  /** The model the submit named, as the task list reports it. */
+  model: string;
   submittedAt: number;
   scheduledAt: number;
   endsAt: number;
@@ -23,7 +25,7 @@ export interface SimTask {
   flakyQueries: number;
 }
 
-export type NewTask = Pick<SimTask, 'prompt' | 'usage' | 'failure' | 'hidden' | 'flakyQueries'> & { runningMs: number };
+export type NewTask = Pick<SimTask, 'model' | 'prompt' | 'usage' | 'failure' | 'hidden' | 'flakyQueries'> & { runningMs: number };
 
 export interface TaskTiming {
   pendingMs: number;
@@ -75,6 +77,14 @@ export class TaskStore {
     if (!task || task.hidden || statusAt(task, now) !== 'PENDING') return false;
     task.canceledAt = now;
     return true;
+  }
+
+  /** Tasks submitted within [from, to] (epoch ms), optionally of one model, oldest first. */
+  list(filter: { from: number; to: number; model?: string }, now: number): SimTask[] {
+    this.#dropExpired(now);
+    return [...this.#tasks.values()].filter(
+      (task) => task.submittedAt >= filter.from && task.submittedAt <= filter.to && (filter.model === undefined || task.model === filter.model),
+    );
   }
 
   #expired(task: SimTask, now: number): boolean {

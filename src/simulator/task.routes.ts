@@ -1,10 +1,14 @@
-// GET /api/v1/tasks/{id} and POST /api/v1/tasks/{id}/cancel. Like DashScope, a query answers 200
-// for any id: one it does not know (or no longer keeps) is UNKNOWN, not 404.
+// GET /api/v1/tasks/{id}, POST /api/v1/tasks/{id}/cancel and the task list GET /api/v1/tasks. Like
+// DashScope, a query answers 200 for any id: one it does not know (or no longer keeps) is UNKNOWN,
+// not 404.
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { SimulatorOptions } from './options.ts';
-import type { TaskStore } from './task-store.ts';
+import { parseChinaTime } from '../lib/china-time.ts';
+import { statusAt, type TaskStore } from './task-store.ts';
 import { taskView, unknownTaskView } from './task-views.ts';
-import { internalError, SimError } from './upstream-errors.ts';
+import { internalError, invalidParameter, SimError } from './upstream-errors.ts';
+
+const FINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
 import type { VideoLinks } from './video-links.ts';
 
 export interface TaskRoutesOptions {
@@ -16,6 +20,21 @@ export interface TaskRoutesOptions {
 
 interface TaskRequest {
   Params: { taskId: string };
+}
+
+interface ListRequest {
+  Querystring: Record<string, string | undefined>;
+}
+
+const LIST_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
+const MAX_PAGE_SIZE = 100;
+
+/** The list's yyyyMMddHHmmss in China time (UTC+8) → epoch ms. */
+function listTime(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const m = LIST_TIME.exec(text);
+  if (!m) throw invalidParameter(`${name} must be formatted as yyyyMMddHHmmss.`);
+  return (parseChinaTime(`${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}`) as Date).getTime();
 }
 
 export async function taskRoutes(app: FastifyInstance, { guard, store, links, publicUrl }: TaskRoutesOptions): Promise<void> {
@@ -30,6 +49,37 @@ export async function taskRoutes(app: FastifyInstance, { guard, store, links, pu
     const view =
       !task || task.hidden ? unknownTaskView(taskId) : taskView(task, now, () => links.link(linkBase(publicUrl, request), task.id, task.endsAt));
     return { request_id: request.id, ...view };
+  });
+
+  // Newest last, as the list is only ever read here to find tasks by their creation time.
+  app.get<ListRequest>('/api/v1/tasks', { onRequest: guard }, async (request) => {
+    const q = request.query;
+    const now = Date.now();
+    const pageNo = Math.max(1, Number(q.page_no ?? 1) || 1);
+    const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Number(q.page_size ?? 10) || 10));
+    const from = listTime(q.start_time, 'start_time') ?? 0;
+    // end_time names a whole second: everything up to its end is in.
+    const to = (listTime(q.end_time, 'end_time') ?? now) + 999;
+    const status = q.status;
+    const tasks = store.list({ from, to, model: q.model_name }, now).filter((task) => !task.hidden && (!status || statusAt(task, now) === status));
+    const page = tasks.slice((pageNo - 1) * pageSize, pageNo * pageSize);
+    return {
+      total: tasks.length,
+      data: page.map((task) => ({
+        task_id: task.id,
+        status: statusAt(task, now),
+        model_name: task.model,
+        gmt_create: task.submittedAt,
+        start_time: task.submittedAt,
+        ...(FINAL_STATUSES.has(statusAt(task, now)) ? { end_time: task.canceledAt ?? task.endsAt } : {}),
+        region: 'cn-beijing',
+        request_id: request.id,
+      })),
+      total_page: Math.ceil(tasks.length / pageSize),
+      page_no: pageNo,
+      page_size: pageSize,
+      request_id: request.id,
+    };
   });
 
   await app.register(async (cancelScope) => {

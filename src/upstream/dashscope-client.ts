@@ -1,7 +1,8 @@
 // The HTTP side of DashScope's async task API: submit, query and cancel a video task on one channel.
 // Upstream and network trouble never throws; it comes back as an UpstreamFailure the worker acts on.
-import { cancelOutcomeOf, queryOutcomeOf, type RawResponse, submitOutcomeOf } from './dashscope-response.ts';
-import type { CancelOutcome, QueryOutcome, SubmitOutcome, UpstreamChannel, UpstreamClient, UpstreamFailure } from './types.ts';
+import { formatChinaTime } from '../lib/china-time.ts';
+import { cancelOutcomeOf, listOutcomeOf, queryOutcomeOf, type RawResponse, submitOutcomeOf } from './dashscope-response.ts';
+import type { CancelOutcome, ListOutcome, ListQuery, QueryOutcome, SubmitOutcome, UpstreamChannel, UpstreamClient, UpstreamFailure } from './types.ts';
 
 export interface DashScopeClientOptions {
   /** Budget of one whole call, from connecting to the last byte of the body. */
@@ -39,6 +40,18 @@ export class DashScopeClient implements UpstreamClient {
   async cancel(channel: UpstreamChannel, upstreamTaskId: string): Promise<CancelOutcome> {
     const raw = await this.call(channel, 'POST', `${taskPath(upstreamTaskId)}/cancel`, {}, undefined);
     return 'failure' in raw ? { ok: false, failure: raw.failure } : cancelOutcomeOf(raw);
+  }
+
+  async list(channel: UpstreamChannel, query: ListQuery): Promise<ListOutcome> {
+    const params = new URLSearchParams({
+      page_no: String(query.page),
+      page_size: String(query.pageSize),
+      start_time: listTime(query.from),
+      end_time: listTime(query.to),
+      model_name: query.model,
+    });
+    const raw = await this.call(channel, 'GET', `/api/v1/tasks?${params}`, {}, undefined);
+    return 'failure' in raw ? { ok: false, failure: raw.failure } : listOutcomeOf(raw);
   }
 
   private async call(
@@ -91,6 +104,11 @@ export class DashScopeClient implements UpstreamClient {
 /** Channels store the host root; one that already ends in /api/v1 is accepted too. */
 function apiRoot(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
+}
+
+/** The task list's time filter: yyyyMMddHHmmss in China time (UTC+8), to the second. */
+function listTime(moment: Date): string {
+  return formatChinaTime(moment.getTime()).slice(0, 19).replace(/\D/g, '');
 }
 
 function taskPath(upstreamTaskId: string): string {

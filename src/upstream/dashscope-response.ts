@@ -2,7 +2,7 @@
 // Pure: the client does the I/O, everything it can be told back is decided here.
 import { dispositionFor } from './failure-disposition.ts';
 import { taskSnapshotOf } from './task-snapshot.ts';
-import type { CancelOutcome, QueryOutcome, SubmitOutcome, UpstreamFailure } from './types.ts';
+import type { CancelOutcome, ListedTask, ListOutcome, QueryOutcome, SubmitOutcome, UpstreamFailure } from './types.ts';
 
 export interface RawResponse {
   status: number;
@@ -43,6 +43,23 @@ export function queryOutcomeOf(raw: RawResponse): QueryOutcome {
 export function cancelOutcomeOf(raw: RawResponse): CancelOutcome {
   const parsed = parseBody(raw);
   return parsed.ok ? { ok: true, body: parsed.body } : { ok: false, failure: parsed.failure };
+}
+
+/** The task list: `data` holds `{task_id, status, gmt_create (epoch ms)}` items; anything malformed is skipped. */
+export function listOutcomeOf(raw: RawResponse): ListOutcome {
+  const parsed = parseBody(raw);
+  if (!parsed.ok) return { ok: false, failure: parsed.failure };
+  const { data, total_page: pages } = parsed.body;
+  if (!Array.isArray(data)) return { ok: false, failure: invalidResponse(raw, parsed.body, `DashScope answered HTTP ${raw.status} without a task list`) };
+  const tasks: ListedTask[] = [];
+  for (const item of data as unknown[]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { task_id: id, status, gmt_create: created } = item as Body;
+    if (typeof id === 'string' && id !== '' && typeof created === 'number') {
+      tasks.push({ upstreamTaskId: id, status: typeof status === 'string' ? status : 'UNKNOWN', createdAt: new Date(created) });
+    }
+  }
+  return { ok: true, tasks, pages: typeof pages === 'number' ? pages : 1 };
 }
 
 type Parsed = { ok: true; body: Body } | { ok: false; failure: UpstreamFailure };

@@ -64,9 +64,29 @@ export type QueryOutcome = { ok: true; task: TaskSnapshot } | { ok: false; failu
 
 export type CancelOutcome = { ok: true; body: Record<string, unknown> } | { ok: false; failure: UpstreamFailure };
 
+/** Which of an account's tasks to list: created within [from, to], of one model. */
+export interface ListQuery {
+  from: Date;
+  to: Date;
+  model: string;
+  page: number;
+  pageSize: number;
+}
+
+/** A task as the account's task list shows it. */
+export interface ListedTask {
+  upstreamTaskId: string;
+  status: string;
+  createdAt: Date;
+}
+
+export type ListOutcome = { ok: true; tasks: ListedTask[]; pages: number } | { ok: false; failure: UpstreamFailure };
+
 /** What the worker needs from an upstream client. */
 export interface UpstreamClient {
   submit(channel: UpstreamChannel, body: object): Promise<SubmitOutcome>;
   query(channel: UpstreamChannel, upstreamTaskId: string): Promise<QueryOutcome>;
   cancel(channel: UpstreamChannel, upstreamTaskId: string): Promise<CancelOutcome>;
+  /** The account's tasks: how a submit whose answer was lost is found again. */
+  list(channel: UpstreamChannel, query: ListQuery): Promise<ListOutcome>;
 }

@@ -16,7 +16,9 @@ import type { RateLimiter } from './rate-limiter.ts';
 import { endTask } from '../lifecycle/end-task.ts';
 import { type Settlement, settleTask } from '../lifecycle/settlement.ts';
 import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
-import { markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
+import { lostAfterMs, resolveLostSubmit } from './lost-submit.ts';
+import { claimSubmit, clearLostSubmit, markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
+import { recordOrphan } from './upstream-orphans.ts';
 
 export interface AdvanceDeps {
   db: Db;
@@ -38,6 +40,8 @@ export type NextLook = number | null;
 const MAX_SLOT_WAIT_MS = 1_000;
 const NO_CHANNEL_RETRY_MS = 30_000;
 const MAX_SUBMIT_BACKOFF_MS = 60_000;
+/** Another worker's submit of the task is under way: look again shortly (it is recorded by then, or lost). */
+const SUBMIT_BUSY_MS = 1_000;
 
 // Spreads tasks submitted together over time; only ever later, so no task is polled more often
 // than the configured interval.
@@ -62,14 +66,12 @@ export async function endIfTimedOut(deps: AdvanceDeps, task: TaskRow): Promise<b
 
 async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   const { channels, limiter, upstream, settings, db, log } = deps;
+  if (task.submitStartedAt) return lostSubmit(deps, task);
   const channel = await channels.pick(task.model, task.attempts > 0 ? task.channelId : null);
   if (!channel) {
     log.warn({ task_id: task.taskId, model: task.model }, 'no enabled channel serves this model; the task waits');
     return NO_CHANNEL_RETRY_MS;
   }
-  const wait = await waitForSlot(limiter, channel, 'submit', channel.submitQps ?? settings.channelSubmitQps);
-  if (wait !== null) return wait;
-
   const upstreamModel = upstreamModelFor(channel, task.model);
   let request: NormalizedRequest;
   try {
@@ -78,6 +80,17 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
     if (!(err instanceof MissingUploadError)) throw err;
     await settle(deps, task, failure(`InputMissing: ${err.message}`, null));
     return null;
+  }
+  // Written down before the request leaves: a crash or a lost answer from here on is found again
+  // in the account's task list rather than paid for twice.
+  const startedAt = await claimSubmit(db, task.id, { channelId: channel.id, upstreamModel });
+  if (!startedAt) return SUBMIT_BUSY_MS;
+  // The budget is taken last, right before the request leaves, so requests reach the upstream as
+  // evenly spaced as they were let through.
+  const wait = await waitForSlot(limiter, channel, 'submit', channel.submitQps ?? settings.channelSubmitQps);
+  if (wait !== null) {
+    await clearLostSubmit(db, task.id, startedAt);
+    return wait;
   }
   const outcome = await upstream.submit(channel, buildSubmitBody(request, upstreamModel));
   if (outcome.ok) {
@@ -89,27 +102,53 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
       progress: QUEUED_PROGRESS,
     });
     if (!recorded) {
-      // Another worker submitted this task first; ours is a duplicate nobody will ever poll.
-      log.warn({ task_id: task.taskId, upstream_task_id: outcome.upstreamTaskId }, 'duplicate upstream submit; canceling it');
-      void upstream.cancel(channel, outcome.upstreamTaskId);
-      return 0;
+      // The task ended (a cancel, a timeout) while its submit was on its way: nobody will poll it.
+      log.warn({ task_id: task.taskId, upstream_task_id: outcome.upstreamTaskId }, 'the task ended while it was being submitted; canceling the upstream task');
+      const canceled = await upstream.cancel(channel, outcome.upstreamTaskId);
+      await recordOrphan(db, { channelId: channel.id, upstreamTaskId: outcome.upstreamTaskId, outcome: canceled.ok ? 'cancelled' : 'cancel_failed', taskId: task.taskId });
+      await clearLostSubmit(db, task.id, startedAt);
+      return null;
     }
     return jitter(settings.pollFirstDelayMs);
   }
 
   const f = outcome.failure;
   log.warn({ task_id: task.taskId, channel_id: channel.id, code: f.code, disposition: f.disposition }, `upstream submit failed: ${f.message}`);
+  if (answerLost(f)) {
+    // The request may have been taken: the mark stays, and the task list will tell.
+    return lostAfterMs(settings.upstreamTimeoutMs);
+  }
   switch (f.disposition) {
     case 'request':
       await settle(deps, task, failure(reasonOf(f), f.body));
       return null;
     case 'channel':
       await channels.disable(channel.id, reasonOf(f));
-      await recordSubmitFailure(db, task.id, channel.id, f.body);
+      await recordSubmitFailure(db, task.id, f.body);
       return 0;
     case 'retry':
-      await recordSubmitFailure(db, task.id, channel.id, f.body);
+      await recordSubmitFailure(db, task.id, f.body);
       return jitter(Math.min(MAX_SUBMIT_BACKOFF_MS, 1_000 * 2 ** task.attempts));
+  }
+}
+
+/** No answer came (or no usable one with a 2xx): the upstream may or may not have created the task. */
+const answerLost = (f: UpstreamFailure): boolean => f.kind === 'network' || f.kind === 'timeout' || f.kind === 'invalid_response';
+
+async function lostSubmit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
+  const outcome = await resolveLostSubmit(
+    { db: deps.db, channel: (id) => deps.channels.get(id), upstream: deps.upstream, upstreamTimeoutMs: deps.settings.upstreamTimeoutMs, log: deps.log },
+    task,
+  );
+  switch (outcome.kind) {
+    case 'wait':
+      return outcome.waitMs;
+    case 'unavailable':
+      return jitter(deps.settings.pollIntervalMs);
+    case 'adopted':
+      return 0;
+    case 'cleared':
+      return 0;
   }
 }
 

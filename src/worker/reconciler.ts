@@ -9,7 +9,9 @@ import type { Queryable } from '../db/database.ts';
 import { prepare } from '../db/prepared.ts';
 import { findTask } from '../modules/tasks/tasks.repository.ts';
 import { type AdvanceDeps, endIfTimedOut } from './advance-task.ts';
+import { resolveLostSubmit } from './lost-submit.ts';
 import { timeoutSecondsFor } from './settings.ts';
+import { lostSubmits } from './upstream-orphans.ts';
 
 const BATCH = 500;
 
@@ -53,6 +55,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       report.requeued++;
     }
   });
+  // A task that ended while its submit's answer was lost may have left an upstream task behind.
+  for (const task of await lostSubmits(deps.db, BATCH)) {
+    report.checked++;
+    await resolveLostSubmit({ db: deps.db, channel: (id) => deps.channels.get(id), upstream: deps.upstream, upstreamTimeoutMs: deps.settings.upstreamTimeoutMs, log: deps.log }, task);
+  }
   for (const kind of ['results', 'webhooks'] as const) {
     const queue: JobQueue = deps.queues[kind];
     await walk(deps.db, kind, async (row) => {

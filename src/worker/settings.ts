@@ -9,6 +9,8 @@ export interface WorkerSettings {
   channelQueryQps: number;
   taskTimeoutS: number;
   taskTimeoutSByModel: Record<string, number>;
+  /** The longest one upstream request can take. */
+  upstreamTimeoutMs: number;
 }
 
 export const workerSettings = (config: Config): WorkerSettings => ({
@@ -19,6 +21,7 @@ export const workerSettings = (config: Config): WorkerSettings => ({
   channelQueryQps: config.CHANNEL_QUERY_QPS,
   taskTimeoutS: config.TASK_TIMEOUT_S,
   taskTimeoutSByModel: config.TASK_TIMEOUT_S_BY_MODEL,
+  upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
 });
 
 export const timeoutSecondsFor = (settings: WorkerSettings, model: string): number =>

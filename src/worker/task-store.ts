@@ -13,6 +13,34 @@ interface Submitted {
   progress: number;
 }
 
+const claimSubmitQuery = prepare('claim-submit', (p: { id: number; channelId: number; upstreamModel: string }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set((eb) => ({
+      submitStartedAt: sql`now()`,
+      channelId: p.channelId,
+      upstreamModel: p.upstreamModel,
+      attempts: eb('attempts', '+', 1),
+      updatedAt: sql`now()`,
+    }))
+    .where('id', '=', p.id)
+    .where('status', '=', 'NOT_START')
+    .where('upstreamTaskId', 'is', null)
+    .where('submitStartedAt', 'is', null)
+    .returning('submitStartedAt'),
+);
+
+/**
+ * Records, before the request leaves, that the task is being submitted to `channelId`: if the
+ * answer never gets recorded (the worker dies, the connection breaks after the request was sent),
+ * the mark stays and the next look finds the upstream task in the account's task list instead of
+ * submitting a second one. Null when the task is not open for a submit (another worker's is under
+ * way or was lost, or the task has moved on).
+ */
+export async function claimSubmit(db: Queryable, id: number, s: { channelId: number; upstreamModel: string }): Promise<Date | null> {
+  return (await claimSubmitQuery.first(db, { ...s, id }))?.submitStartedAt ?? null;
+}
+
 const markSubmittedQuery = prepare('mark-submitted', (p: Submitted & { id: number }, qb) =>
   qb
     .updateTable('tasks')
@@ -21,8 +49,8 @@ const markSubmittedQuery = prepare('mark-submitted', (p: Submitted & { id: numbe
       channelId: p.channelId,
       upstreamModel: p.upstreamModel,
       upstreamTaskId: p.upstreamTaskId,
+      submitStartedAt: null,
       data: eb.cast<UpstreamBody>(eb.val(p.data), 'jsonb'),
-      attempts: eb('attempts', '+', 1),
       progress: eb.fn('greatest', [eb.ref('progress'), eb.val(p.progress)]),
       updatedAt: sql`now()`,
     }))
@@ -39,12 +67,11 @@ export async function markSubmitted(db: Queryable, id: number, s: Submitted): Pr
   return (await markSubmittedQuery.affected(db, { ...s, id })) === 1;
 }
 
-const recordSubmitFailureQuery = prepare('record-submit-failure', (p: { id: number; channelId: number; body: UpstreamBody | null }, qb) =>
+const recordSubmitFailureQuery = prepare('record-submit-failure', (p: { id: number; body: UpstreamBody | null }, qb) =>
   qb
     .updateTable('tasks')
     .set((eb) => ({
-      attempts: eb('attempts', '+', 1),
-      channelId: p.channelId,
+      submitStartedAt: null,
       data: eb.fn.coalesce(eb.cast<UpstreamBody>(eb.val(p.body), 'jsonb'), eb.ref('data')),
       updatedAt: sql`now()`,
     }))
@@ -53,11 +80,21 @@ const recordSubmitFailureQuery = prepare('record-submit-failure', (p: { id: numb
 );
 
 /**
- * Remembers a failed submit attempt and the channel it went to, so the next one can go elsewhere;
+ * Records a submit the upstream answered with a refusal (no task was created): the mark is
+ * cleared, and the channel it went to stays recorded, so the next attempt can go elsewhere;
  * `body` is the upstream's answer, when one came.
  */
-export async function recordSubmitFailure(db: Queryable, id: number, channelId: number, body: UpstreamBody | null): Promise<void> {
-  await recordSubmitFailureQuery.affected(db, { id, channelId, body });
+export async function recordSubmitFailure(db: Queryable, id: number, body: UpstreamBody | null): Promise<void> {
+  await recordSubmitFailureQuery.affected(db, { id, body });
+}
+
+const clearLostSubmitQuery = prepare('clear-lost-submit', (p: { id: number; startedAt: Date }, qb) =>
+  qb.updateTable('tasks').set({ submitStartedAt: null, updatedAt: sql`now()` }).where('id', '=', p.id).where('submitStartedAt', '=', p.startedAt),
+);
+
+/** A lost submit that created nothing upstream (or whose task was dealt with): the mark goes. */
+export async function clearLostSubmit(db: Queryable, id: number, startedAt: Date): Promise<boolean> {
+  return (await clearLostSubmitQuery.affected(db, { id, startedAt })) === 1;
 }
 
 interface Poll {

@@ -57,7 +57,7 @@ export async function createGatewayContext(options: { simulator?: Partial<Simula
   const workers = new Map<RunningWorker, Infra>();
   const launch = async () => {
     const infra = await createInfra(ctx.config, 'worker');
-    const worker = await startWorker({ config: ctx.config, ...infra, log: pino({ level: 'silent' }) });
+    const worker = await startWorker({ config: ctx.config, ...infra, log: pino({ level: process.env.TEST_WORKER_LOG ?? 'silent' }) });
     workers.set(worker, infra);
     gateway.worker = worker;
     return worker;
@@ -108,12 +108,12 @@ export interface TaskRecord {
   properties: { upstream_model_name: string; origin_model_name: string };
 }
 
-/** Polls the public query endpoint until the task is final. */
+/** Asks the public query endpoint, each time holding the answer until the end (Prefer: wait), until the task is final. */
 export async function waitForFinal(ctx: TestContext, key: string, taskId: string, timeoutMs = 20_000): Promise<TaskRecord> {
   let status = '';
   return until(
     async () => {
-      const res = await ctx.http('GET', `/v1/video/generations/${taskId}`, { token: key });
+      const res = await ctx.http('GET', `/v1/video/generations/${taskId}`, { token: key, headers: { prefer: 'wait=5' } });
       expect(res.status).toBe(200);
       const task = res.body.data as TaskRecord;
       status = task.status;

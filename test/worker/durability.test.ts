@@ -16,7 +16,8 @@ let ctx: GatewayContext;
 let customer: Customer;
 
 beforeAll(async () => {
-  ctx = await createGatewayContext({ env: { TASK_TIMEOUT_S: '20' } });
+  // A short upstream timeout: a submit lost with a killed worker is resolved within seconds.
+  ctx = await createGatewayContext({ env: { TASK_TIMEOUT_S: '20', UPSTREAM_TIMEOUT_MS: '1000' } });
   customer = await createCustomer(ctx.http, 1_000_000_000);
 });
 afterAll(() => ctx.close());
@@ -74,6 +75,7 @@ describe('a worker process killed at any instant', () => {
         WORKER_LOCK_MS: '1000',
         CHANNEL_SUBMIT_QPS: '45',
         CHANNEL_QUERY_QPS: '90',
+        UPSTREAM_TIMEOUT_MS: '1000',
       },
       stdio: 'ignore',
     });
@@ -82,6 +84,7 @@ describe('a worker process killed at any instant', () => {
     // Only child processes work on this: the in-process workers stop.
     await ctx.stopWorkers();
     const before = await balanceOf(ctx.http, customer.userId);
+    const createdBefore = ctx.simulator.stats().tasksCreated;
     const bodies = Array.from({ length: 24 }, (_, i) =>
       i % 3 === 0 ? prompt('[sim:ms=3000] [sim:fail=InternalError]') : i % 3 === 1 ? prompt('[sim:ms=4000]') : prompt('[sim:ms=2000]'),
     );
@@ -125,11 +128,16 @@ describe('a worker process killed at any instant', () => {
       const after = await balanceOf(ctx.http, customer.userId);
       expect(before.quota - charged + refunded).toBe(after.quota);
       expect(after.used_quota - before.used_quota).toBe(charged - refunded);
+      // The upstream was paid once per task: a submit cut off by a kill was found again, not sent
+      // twice, and anything extra was written down as a duplicate.
+      const duplicates = await ctx.db.selectFrom('upstreamOrphans').select('upstreamTaskId').where('taskId', 'in', ids).where('outcome', '!=', 'adopted').execute();
+      expect(ctx.simulator.stats().tasksCreated - createdBefore).toBe(ids.length + duplicates.length);
+      expect(duplicates).toEqual([]);
     } finally {
       child.kill('SIGKILL');
       await ctx.startWorker();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('Redis losing its data', () => {

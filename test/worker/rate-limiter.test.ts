@@ -53,6 +53,17 @@ describe('RateLimiter', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('spaces requests out instead of letting a second\'s budget go at once', async () => {
+    const limiter = new RateLimiter(redis, prefix);
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      expect(await limiter.admit('c5:submit', 10, 1_000)).toEqual({ admitted: true });
+      times.push(Date.now());
+    }
+    // At 10 per second, about a tenth of a second apart (a little less, for jitter).
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(85);
+  });
+
   it('keeps separate budgets per channel and kind', async () => {
     const limiter = new RateLimiter(redis, prefix);
     expect((await limiter.admit('c3:submit', 1, 0)).admitted).toBe(true);

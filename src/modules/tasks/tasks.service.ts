@@ -95,6 +95,7 @@ function chargedTask(task: NewTask, record: TaskRecordRow): TaskRow {
     webhookState: 'none',
     remixedFrom: task.remixedFrom,
     deletedAt: null,
+    submitStartedAt: null,
   };
 }
 
