@@ -275,6 +275,16 @@ const drivers: Record<string, Record<number, Driver>> = {
     503: () => unready.http('POST', `/v1/videos/${finished}/remix`, { token: alice.key, body: { prompt: 'make it snow' } }),
   },
 
+  quoteVideoGeneration: {
+    200: () => asAlice('POST', '/v1/video/quote', { body: specExamples.t2v }),
+    400: () => asAlice('POST', '/v1/video/quote', { body: { model: 'wan2.7-t2v' } }),
+    401: () => stranger('POST', '/v1/video/quote', { body: specExamples.t2v }),
+    403: () => as(t2vOnlyKey)('POST', '/v1/video/quote', { body: specExamples.r2v }),
+    413: () => ctx.http('POST', '/v1/video/quote', tooLarge(alice.key)),
+    415: () => ctx.http('POST', '/v1/video/quote', notJson(alice.key)),
+    503: () => unready.http('POST', '/v1/video/quote', { token: alice.key, body: specExamples.t2v }),
+  },
+
   downloadFile: {
     200: async () => stranger('GET', await resultLink()),
     206: async () => stranger('GET', await resultLink(), { headers: { range: 'bytes=10-19' } }),

@@ -3,6 +3,7 @@
 import type { CacheBus } from '../../lib/cache-bus.ts';
 import { Decimal } from 'decimal.js';
 import type { Db } from '../../db/database.ts';
+import { AppError } from '../../lib/errors.ts';
 import { SharedSnapshot } from '../../lib/shared-snapshot.ts';
 
 export interface ModelPrice {
@@ -27,8 +28,11 @@ export class PriceCatalog {
     return (await this.snapshot.get()).prices.get(model);
   }
 
-  async groupRatio(group: string): Promise<Decimal | undefined> {
-    return (await this.snapshot.get()).groupRatios.get(group);
+  /** The group's ratio; every user's group has one (a foreign key), so a missing one is our fault. */
+  async groupRatio(group: string): Promise<Decimal> {
+    const ratio = (await this.snapshot.get()).groupRatios.get(group);
+    if (!ratio) throw new AppError('internal_error', `group ${group} has no ratio configured`);
+    return ratio;
   }
 }
 
