@@ -17,6 +17,8 @@ import { KeyCache } from './modules/auth/key-cache.ts';
 import { type KeyIdentity, loadKeyIdentity } from './modules/auth/key-identity.ts';
 import { LastUsedTracker } from './modules/auth/last-used.ts';
 import { PriceCatalog } from './modules/pricing/catalog.ts';
+import { createModelOffers } from './modules/pricing/model-offers.ts';
+import { modelRoutes } from './modules/pricing/models.routes.ts';
 import { quoteRoutes } from './modules/tasks/quote.routes.ts';
 import { generationRoutes } from './modules/tasks/generations.routes.ts';
 import { makeMultipartBody } from './modules/tasks/multipart-body.ts';
@@ -125,6 +127,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   await app.register(generationRoutes, routes);
   await app.register(videoRoutes, routes);
   await app.register(quoteRoutes, routes);
+  await app.register(modelRoutes, { offers: createModelOffers(catalog), authenticate: routes.authenticate });
   await app.register(adminRoutes, { db, bus, adminToken: config.ADMIN_TOKEN, allowPrivateCallbackHosts: allowPrivateHosts });
   // S3 hands out its own presigned links; local files are served here.
   if (storage instanceof LocalStorage) await app.register(fileRoutes, { storage });

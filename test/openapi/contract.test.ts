@@ -284,6 +284,18 @@ const drivers: Record<string, Record<number, Driver>> = {
     415: () => ctx.http('POST', '/v1/video/quote', notJson(alice.key)),
     503: () => unready.http('POST', '/v1/video/quote', { token: alice.key, body: specExamples.t2v }),
   },
+  listModels: {
+    200: () => asAlice('GET', '/v1/models'),
+    401: () => stranger('GET', '/v1/models'),
+    503: () => unready.http('GET', '/v1/models', { token: alice.key }),
+  },
+  retrieveModel: {
+    200: () => as(t2vOnlyKey)('GET', '/v1/models/wan2.7-t2v'),
+    401: () => stranger('GET', '/v1/models/wan2.7-t2v'),
+    // One it may not use, as one that does not exist.
+    404: () => as(t2vOnlyKey)('GET', '/v1/models/wan2.7-r2v'),
+    503: () => unready.http('GET', '/v1/models/wan2.7-t2v', { token: alice.key }),
+  },
 
   downloadFile: {
     200: async () => stranger('GET', await resultLink()),

@@ -10,6 +10,8 @@ export interface ModelPrice {
   model: string;
   pricePerSecond: Decimal;
   resolutionRatios: Record<string, Decimal>;
+  /** When the model was first priced: OpenAI's `created` in the model list. */
+  createdAt: Date;
 }
 
 interface Catalog {
@@ -26,6 +28,11 @@ export class PriceCatalog {
 
   async price(model: string): Promise<ModelPrice | undefined> {
     return (await this.snapshot.get()).prices.get(model);
+  }
+
+  /** Every priced model, by name. */
+  async prices(): Promise<ModelPrice[]> {
+    return [...(await this.snapshot.get()).prices.values()].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
   }
 
   /** The group's ratio; every user's group has one (a foreign key), so a missing one is our fault. */
@@ -46,6 +53,7 @@ async function load(db: Db): Promise<Catalog> {
           model: p.model,
           pricePerSecond: new Decimal(p.pricePerSecond),
           resolutionRatios: Object.fromEntries(Object.entries(p.resolutionRatios).map(([tier, ratio]) => [tier, new Decimal(ratio)])),
+          createdAt: p.createdAt,
         },
       ]),
     ),
