@@ -1,6 +1,6 @@
 // One error handler for the whole API. Errors are AppErrors by the time they are rendered; the
 // route family decides the envelope: OpenAI's on the routes OpenAI's clients call (/v1/videos, and
-// the model list that client tools read), EasyRouter's everywhere else.
+// the model list and balance that client tools read), EasyRouter's everywhere else.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
@@ -9,8 +9,8 @@ import { AppError, errorCodes } from '../lib/errors.ts';
 /** What a 503 tells the client to wait before trying again. */
 export const RETRY_AFTER_S = 2;
 
-// /v1/videos* and /v1/models*.
-const OPENAI_ROUTE = /^\/v1\/(?:videos|models)(?:[/?]|$)/;
+// /v1/videos*, /v1/models*, and /v1/dashboard/* with the unversioned /dashboard/* new-api also serves.
+const OPENAI_ROUTE = /^\/(?:v1\/(?:videos|models)(?:[/?]|$)|(?:v1\/)?dashboard\/)/;
 
 /** Whether a URL belongs to the routes that answer errors in OpenAI's `{error}` shape. */
 export const isOpenAIRoute = (url: string): boolean => OPENAI_ROUTE.test(url);

@@ -184,6 +184,23 @@ function cancelDrivers(base: string): Record<number, Driver> {
   };
 }
 
+/** The balance routes, at one of their two paths: the limit of a key with its own, and its spending. */
+function billingDrivers(prefix: string, suffix: string): Record<string, Record<number, Driver>> {
+  const path = (what: string) => `${prefix}/dashboard/billing/${what}`;
+  return {
+    [`getBillingSubscription${suffix}`]: {
+      200: async () => [await asAlice('GET', path('subscription')), await as(spent.key)('GET', path('subscription'))],
+      401: () => stranger('GET', path('subscription')),
+      503: () => unready.http('GET', path('subscription'), { token: alice.key }),
+    },
+    [`getBillingUsage${suffix}`]: {
+      200: async () => [await asAlice('GET', path('usage')), await as(spent.key)('GET', `${path('usage')}?start_date=2026-01-01&end_date=2026-02-01`)],
+      401: () => stranger('GET', path('usage')),
+      503: () => unready.http('GET', path('usage'), { token: alice.key }),
+    },
+  };
+}
+
 const drivers: Record<string, Record<number, Driver>> = {
   getOpenApiDocument: { 200: () => stranger('GET', '/openapi.json') },
   health: { 200: () => stranger('GET', '/healthz') },
@@ -296,6 +313,8 @@ const drivers: Record<string, Record<number, Driver>> = {
     404: () => as(t2vOnlyKey)('GET', '/v1/models/wan2.7-r2v'),
     503: () => unready.http('GET', '/v1/models/wan2.7-t2v', { token: alice.key }),
   },
+  ...billingDrivers('/v1', ''),
+  ...billingDrivers('', 'Unversioned'),
 
   downloadFile: {
     200: async () => stranger('GET', await resultLink()),
