@@ -17,6 +17,11 @@ import { KeyCache } from './modules/auth/key-cache.ts';
 import { type KeyIdentity, loadKeyIdentity } from './modules/auth/key-identity.ts';
 import { LastUsedTracker } from './modules/auth/last-used.ts';
 import { PriceCatalog } from './modules/pricing/catalog.ts';
+import { createModelOffers } from './modules/pricing/model-offers.ts';
+import { modelRoutes } from './modules/pricing/models.routes.ts';
+import { createBillingService } from './modules/billing/billing.service.ts';
+import { billingRoutes } from './modules/billing/billing.routes.ts';
+import { quoteRoutes } from './modules/tasks/quote.routes.ts';
 import { generationRoutes } from './modules/tasks/generations.routes.ts';
 import { makeMultipartBody } from './modules/tasks/multipart-body.ts';
 import { sourceVideoUrl } from './modules/tasks/remix-source.ts';
@@ -123,6 +128,9 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   await app.register(healthRoutes, { db, redis });
   await app.register(generationRoutes, routes);
   await app.register(videoRoutes, routes);
+  await app.register(quoteRoutes, routes);
+  await app.register(modelRoutes, { offers: createModelOffers(catalog), authenticate: routes.authenticate });
+  await app.register(billingRoutes, { billing: createBillingService(db), authenticate: routes.authenticate });
   await app.register(adminRoutes, { db, bus, adminToken: config.ADMIN_TOKEN, allowPrivateCallbackHosts: allowPrivateHosts });
   // S3 hands out its own presigned links; local files are served here.
   if (storage instanceof LocalStorage) await app.register(fileRoutes, { storage });

@@ -97,6 +97,11 @@ The same with OpenAI's SDK: \`new OpenAI({ baseURL: '${baseUrl}/v1', apiKey: 'sk
 \`videos.create\`, \`videos.retrieve\` until \`status\` is \`completed\` or \`failed\`, and
 \`videos.downloadContent\`.
 
+Before submitting: \`GET /v1/models\` lists the models your key may use, each with what a second costs
+at each resolution; \`POST /v1/video/quote\` takes a submit's body and answers what that submit would
+charge, without charging it; \`GET /v1/dashboard/billing/subscription\` and \`.../usage\` give your limit
+and your spending as new-api answers them, so client tools built for new-api show your balance.
+
 The models: \`wan2.7-t2v\` (from text), \`wan2.7-i2v\` (from a first-frame image, \`input_reference\`),
 \`wan2.7-r2v\` (from 1–9 reference images in \`metadata.input.media\`) and \`wan2.7-videoedit\` (edits the
 video in \`images[0]\`, with up to 3 reference images after it). \`resolution\` is 720P (default) or 1080P;
@@ -152,7 +157,8 @@ done
 
 ## Errors
 
-Errors on \`/v1/videos*\` have OpenAI's shape, everything else EasyRouter's:
+Errors on the routes OpenAI's clients call (\`/v1/videos*\`, \`/v1/models*\`, \`/v1/dashboard/*\` and
+\`/dashboard/*\`) have OpenAI's shape, everything else (\`/v1/video/*\`, \`/admin/*\`...) EasyRouter's:
 
 \`\`\`
 {"error": {"message": "prompt is required", "type": "invalid_request_error", "param": "prompt", "code": "invalid_request"}}

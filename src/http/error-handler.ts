@@ -1,5 +1,6 @@
 // One error handler for the whole API. Errors are AppErrors by the time they are rendered; the
-// route family decides the envelope: OpenAI's on /v1/videos, EasyRouter's everywhere else.
+// route family decides the envelope: OpenAI's on the routes OpenAI's clients call (/v1/videos, and
+// the model list and balance that client tools read), EasyRouter's everywhere else.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
@@ -8,7 +9,11 @@ import { AppError, errorCodes } from '../lib/errors.ts';
 /** What a 503 tells the client to wait before trying again. */
 export const RETRY_AFTER_S = 2;
 
-export const isOpenAIRoute = (url: string): boolean => url === '/v1/videos' || url.startsWith('/v1/videos/') || url.startsWith('/v1/videos?');
+// /v1/videos*, /v1/models*, and /v1/dashboard/* with the unversioned /dashboard/* new-api also serves.
+const OPENAI_ROUTE = /^\/(?:v1\/(?:videos|models)(?:[/?]|$)|(?:v1\/)?dashboard\/)/;
+
+/** Whether a URL belongs to the routes that answer errors in OpenAI's `{error}` shape. */
+export const isOpenAIRoute = (url: string): boolean => OPENAI_ROUTE.test(url);
 
 export function renderError(url: string, error: AppError): object {
   if (isOpenAIRoute(url)) {

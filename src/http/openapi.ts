@@ -22,6 +22,14 @@ const TAGS = [
     name: 'videos (OpenAI-compatible)',
     description: "OpenAI's Videos API, as the official `openai` SDKs call it. Errors are OpenAI's `{error: {message, type, param, code}}`.",
   },
+  {
+    name: 'models (OpenAI-compatible)',
+    description: "OpenAI's model list, as client tools and `client.models.*` read it, with each model's price for the calling key. Errors are OpenAI's `{error: {message, type, param, code}}`.",
+  },
+  {
+    name: 'billing (new-api-compatible)',
+    description: "The balance endpoints client tools built for new-api and one-api read: the limit and the usage, whose difference is the balance. Errors are OpenAI's `{error: {message, type, param, code}}`.",
+  },
   { name: 'files', description: 'The signed links to videos and thumbnails that the API hands out (local storage).' },
   { name: 'admin', description: 'The operator API: users, quota, keys, logs, webhook deliveries, upstream channels.' },
   { name: 'health', description: 'Probes for load balancers and orchestrators.' },

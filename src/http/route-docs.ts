@@ -9,7 +9,7 @@
 //   }
 //
 // Each code is documented under its status (from src/lib/errors.ts), in the envelope of the
-// route's family (OpenAI's on /v1/videos*, `{code, message, data}` elsewhere), with an example.
+// route's family (OpenAI's where isOpenAIRoute says so, `{code, message, data}` elsewhere), with an example.
 // test/openapi/contract.test.ts drives every documented status of every operation.
 import { STATUS_CODES } from 'node:http';
 import type { FastifySchema } from 'fastify';

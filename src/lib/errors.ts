@@ -9,7 +9,7 @@ interface ErrorCodeEntry {
   openaiType: string;
   /** When a client gets this code, for the reader of the API reference. */
   meaning: string;
-  /** A message the gateway really sends with this code (and its `param` on /v1/videos*). */
+  /** A message the gateway really sends with this code (and its `param` in OpenAI's shape). */
   example: { message: string; param: string | null };
 }
 
@@ -66,7 +66,7 @@ export const errorCodes = {
   not_found: {
     status: 404,
     openaiType: 'not_found_error',
-    meaning: 'No such task, video, user, key or file, or it is not yours.',
+    meaning: 'No such task, video, model, user, key or file, or it is not yours (for a model: not one this API key may use).',
     example: { message: `task ${EXAMPLE_TASK_ID} not found`, param: 'task_id' },
   },
   conflict: {

@@ -184,6 +184,23 @@ function cancelDrivers(base: string): Record<number, Driver> {
   };
 }
 
+/** The balance routes, at one of their two paths: the limit of a key with its own, and its spending. */
+function billingDrivers(prefix: string, suffix: string): Record<string, Record<number, Driver>> {
+  const path = (what: string) => `${prefix}/dashboard/billing/${what}`;
+  return {
+    [`getBillingSubscription${suffix}`]: {
+      200: async () => [await asAlice('GET', path('subscription')), await as(spent.key)('GET', path('subscription'))],
+      401: () => stranger('GET', path('subscription')),
+      503: () => unready.http('GET', path('subscription'), { token: alice.key }),
+    },
+    [`getBillingUsage${suffix}`]: {
+      200: async () => [await asAlice('GET', path('usage')), await as(spent.key)('GET', `${path('usage')}?start_date=2026-01-01&end_date=2026-02-01`)],
+      401: () => stranger('GET', path('usage')),
+      503: () => unready.http('GET', path('usage'), { token: alice.key }),
+    },
+  };
+}
+
 const drivers: Record<string, Record<number, Driver>> = {
   getOpenApiDocument: { 200: () => stranger('GET', '/openapi.json') },
   health: { 200: () => stranger('GET', '/healthz') },
@@ -274,6 +291,30 @@ const drivers: Record<string, Record<number, Driver>> = {
     },
     503: () => unready.http('POST', `/v1/videos/${finished}/remix`, { token: alice.key, body: { prompt: 'make it snow' } }),
   },
+
+  quoteVideoGeneration: {
+    200: () => asAlice('POST', '/v1/video/quote', { body: specExamples.t2v }),
+    400: () => asAlice('POST', '/v1/video/quote', { body: { model: 'wan2.7-t2v' } }),
+    401: () => stranger('POST', '/v1/video/quote', { body: specExamples.t2v }),
+    403: () => as(t2vOnlyKey)('POST', '/v1/video/quote', { body: specExamples.r2v }),
+    413: () => ctx.http('POST', '/v1/video/quote', tooLarge(alice.key)),
+    415: () => ctx.http('POST', '/v1/video/quote', notJson(alice.key)),
+    503: () => unready.http('POST', '/v1/video/quote', { token: alice.key, body: specExamples.t2v }),
+  },
+  listModels: {
+    200: () => asAlice('GET', '/v1/models'),
+    401: () => stranger('GET', '/v1/models'),
+    503: () => unready.http('GET', '/v1/models', { token: alice.key }),
+  },
+  retrieveModel: {
+    200: () => as(t2vOnlyKey)('GET', '/v1/models/wan2.7-t2v'),
+    401: () => stranger('GET', '/v1/models/wan2.7-t2v'),
+    // One it may not use, as one that does not exist.
+    404: () => as(t2vOnlyKey)('GET', '/v1/models/wan2.7-r2v'),
+    503: () => unready.http('GET', '/v1/models/wan2.7-t2v', { token: alice.key }),
+  },
+  ...billingDrivers('/v1', ''),
+  ...billingDrivers('', 'Unversioned'),
 
   downloadFile: {
     200: async () => stranger('GET', await resultLink()),

@@ -60,7 +60,7 @@ describe('the OpenAPI document', () => {
     });
     const security = Object.fromEntries(operations().map(({ route, operation }) => [route, operation.security]));
     for (const [route, required] of Object.entries(security)) {
-      if (route.startsWith('/v1/')) expect(required, route).toEqual([{ apiKey: [] }]);
+      if (route.startsWith('/v1/') || route.startsWith('/dashboard/')) expect(required, route).toEqual([{ apiKey: [] }]);
       else if (route.startsWith('/admin/')) expect(required, route).toEqual([{ adminToken: [] }]);
       else expect(required, route).toEqual([]);
     }

@@ -17,6 +17,9 @@ export interface KeyIdentity {
   callbackUrl: string | null;
 }
 
+/** Whether the key's allow-list lets it use the model. */
+export const mayUseModel = (identity: KeyIdentity, model: string): boolean => identity.models.length === 0 || identity.models.includes(model);
+
 const identityByHash = prepare('key-identity', (p: { keyHash: string }, qb) =>
   qb
     .selectFrom('apiKeys as k')

@@ -3,12 +3,15 @@
 import type { CacheBus } from '../../lib/cache-bus.ts';
 import { Decimal } from 'decimal.js';
 import type { Db } from '../../db/database.ts';
+import { AppError } from '../../lib/errors.ts';
 import { SharedSnapshot } from '../../lib/shared-snapshot.ts';
 
 export interface ModelPrice {
   model: string;
   pricePerSecond: Decimal;
   resolutionRatios: Record<string, Decimal>;
+  /** When the model was first priced: OpenAI's `created` in the model list. */
+  createdAt: Date;
 }
 
 interface Catalog {
@@ -27,8 +30,16 @@ export class PriceCatalog {
     return (await this.snapshot.get()).prices.get(model);
   }
 
-  async groupRatio(group: string): Promise<Decimal | undefined> {
-    return (await this.snapshot.get()).groupRatios.get(group);
+  /** Every priced model, by name. */
+  async prices(): Promise<ModelPrice[]> {
+    return [...(await this.snapshot.get()).prices.values()].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+  }
+
+  /** The group's ratio; every user's group has one (a foreign key), so a missing one is our fault. */
+  async groupRatio(group: string): Promise<Decimal> {
+    const ratio = (await this.snapshot.get()).groupRatios.get(group);
+    if (!ratio) throw new AppError('internal_error', `group ${group} has no ratio configured`);
+    return ratio;
   }
 }
 
@@ -42,6 +53,7 @@ async function load(db: Db): Promise<Catalog> {
           model: p.model,
           pricePerSecond: new Decimal(p.pricePerSecond),
           resolutionRatios: Object.fromEntries(Object.entries(p.resolutionRatios).map(([tier, ratio]) => [tier, new Decimal(ratio)])),
+          createdAt: p.createdAt,
         },
       ]),
     ),

@@ -41,16 +41,21 @@ export function priceTask(inputs: PriceInputs): PriceSnapshot {
   return { ...snapshot, quota: quotaFor(snapshot, inputs.seconds) };
 }
 
+/** The rates one second of video is priced at (a snapshot's, or the catalog's). */
+export type SecondRates = Record<'price_per_second' | 'group_ratio' | 'resolution_ratio', Decimal.Value> & { quota_per_unit: number };
+
+/** The quota one second costs at these rates, unrounded: a task costs this × its seconds, rounded. */
+export function quotaPerSecond(rates: SecondRates): Decimal {
+  return new Decimal(rates.price_per_second).times(rates.quota_per_unit).times(rates.group_ratio).times(rates.resolution_ratio);
+}
+
 /** The quota the snapshot's prices give for `seconds` (the worker re-prices videoedit with it). */
 export function quotaFor(snapshot: Omit<PriceSnapshot, 'quota'>, seconds: number): number {
-  return new Decimal(snapshot.price_per_second)
-    .times(snapshot.quota_per_unit)
-    .times(snapshot.group_ratio)
-    .times(seconds)
-    .times(snapshot.resolution_ratio)
-    .toDecimalPlaces(0, Decimal.ROUND_HALF_UP)
-    .toNumber();
+  return quotaPerSecond(snapshot).times(seconds).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
 }
+
+/** Quota in USD (QUOTA_PER_UNIT quota is 1 USD); a whole quota unit is at most six decimal places. */
+export const quotaToUsd = (quota: number | bigint): number => new Decimal(quota.toString()).div(QUOTA_PER_UNIT).toNumber();
 
 /** How a charge reads in the consume log. */
 export function describeCharge(action: string, p: PriceSnapshot): string {

@@ -3,9 +3,9 @@ import { canonicalJson } from '../../lib/canonical-json.ts';
 import type { Db } from '../../db/database.ts';
 import { AppError, badRequest } from '../../lib/errors.ts';
 import { newTaskId, sha256Hex } from '../../lib/ids.ts';
-import type { KeyIdentity } from '../auth/key-identity.ts';
+import { type KeyIdentity, mayUseModel } from '../auth/key-identity.ts';
 import type { PriceCatalog } from '../pricing/catalog.ts';
-import { describeCharge, priceTask } from '../pricing/quota.ts';
+import { describeCharge, type PriceSnapshot, priceTask } from '../pricing/quota.ts';
 import { ACTION_BY_CAPABILITY, capabilityOf } from './models.ts';
 import { normalizeRequest, type TrustedInputs } from './normalize-request.ts';
 import type { SubmitBody } from './submit.schema.ts';
@@ -109,21 +109,20 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
   /** Requests waiting for their task's end, released at once when the server shuts down. */
   const waiting = new Set<() => void>();
 
-  /** Everything a submit checks and prices before it touches money. */
+  /** Everything a submit checks and prices before it touches money; a quote is this alone. */
   async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<NewTask> {
     const model = body.model?.trim() || options.defaultModel;
     if (!model) throw badRequest('model is required', 'model');
     const capability = capabilityOf(model);
     const price = capability && (await catalog.price(model));
     if (!capability || !price) throw badRequest(`unknown model: ${model}`, 'model');
-    if (auth.models.length > 0 && !auth.models.includes(model)) {
+    if (!mayUseModel(auth, model)) {
       throw new AppError('model_not_allowed', `this API key may not use ${model}; it is limited to ${auth.models.join(', ')}`, 'model');
     }
     const request = normalizeRequest(body, model, capability, options);
     const resolutionRatio = price.resolutionRatios[request.resolution];
     if (!resolutionRatio) throw badRequest(`${model} is not available at ${request.resolution}`, 'resolution');
     const groupRatio = await catalog.groupRatio(auth.group);
-    if (!groupRatio) throw new AppError('internal_error', `group ${auth.group} has no ratio configured`);
     const callbackUrl = body.callback_url ?? auth.callbackUrl;
     if (body.callback_url !== undefined) await checkCallbackUrl(body.callback_url);
 
@@ -201,6 +200,11 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
       // Committed and paid for, the task waits in task_dispatch until a worker's dispatcher queues
       // it: nothing here waits on Redis.
       return charge(auth, await prepare(auth, body, options), options.idempotencyKey);
+    },
+
+    /** What `submit` would charge for this body, checked as a submit checks it; nothing is written. */
+    async quote(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<PriceSnapshot> {
+      return (await prepare(auth, body, options)).price;
     },
 
     /** One of the caller's tasks, from the cache when it holds a fresh copy. */
