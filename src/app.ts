@@ -5,9 +5,10 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config/env.ts';
-import { registerErrorHandlers } from './http/error-handler.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { storableInputCompiler } from './http/storable-input.ts';
 import type { Connections } from './infra.ts';
 import { loggerOptions } from './lib/logger.ts';
 import { adminRoutes } from './modules/admin/admin.routes.ts';
@@ -48,8 +49,11 @@ export async function buildApp({ config, db, sql, redis, bus, queues, storage }:
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestId,
+    // Every answer, the framework's own included, comes in the shape of the API it belongs to.
+    frameworkErrors,
+    clientErrorHandler,
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(storableInputCompiler(validatorCompiler));
   app.setSerializerCompiler(serializerCompiler);
   // Bodies are JSON; without this, a text/plain body would reach validation as a string.
   app.removeContentTypeParser('text/plain');

@@ -12,8 +12,10 @@ export const errorCodes = {
   conflict: { status: 409, openaiType: 'invalid_request_error' },
   // 422, not 409: the OpenAI SDKs retry a 409, and a retry of this request can only fail again.
   idempotency_key_reused: { status: 422, openaiType: 'invalid_request_error' },
+  request_timeout: { status: 408, openaiType: 'invalid_request_error' },
   payload_too_large: { status: 413, openaiType: 'invalid_request_error' },
   unsupported_media_type: { status: 415, openaiType: 'invalid_request_error' },
+  headers_too_large: { status: 431, openaiType: 'invalid_request_error' },
   internal_error: { status: 500, openaiType: 'server_error' },
   unavailable: { status: 503, openaiType: 'server_error' },
 } as const;
