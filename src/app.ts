@@ -5,6 +5,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config/env.ts';
+import { discardUnreadBodies } from './http/discard-unread-body.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -62,6 +63,7 @@ export async function buildApp({ config, db, sql, redis, bus, queues, storage }:
     reply.header('x-request-id', request.id);
   });
   registerErrorHandlers(app, { bodyLimit: config.BODY_LIMIT_BYTES, uploadLimit: config.UPLOAD_LIMIT_BYTES });
+  discardUnreadBodies(app, config.BODY_DISCARD_LIMIT_BYTES);
   // Creates only: multipart bodies are read by the route's own hook (multipart-body.ts).
   await app.register(multipart);
   await registerOpenApi(app);

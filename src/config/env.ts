@@ -27,6 +27,11 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  /**
+   * How much of a refused request's body (too large, or refused before it was read) the API reads
+   * and throws away so that a client still sending gets the answer; past it the connection is cut.
+   */
+  BODY_DISCARD_LIMIT_BYTES: positiveInt.default(64 * 1024 * 1024),
   /** Largest input_reference file a multipart create may upload. */
   UPLOAD_LIMIT_BYTES: positiveInt.default(20 * 1024 * 1024),
   /** How clients reach this gateway, for the links it hands out; default http://localhost:PORT. */
