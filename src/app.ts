@@ -82,13 +82,15 @@ export async function buildApp({ config, db, sql, redis, bus, queues, storage }:
     queue: queues.tasks,
     checkCallbackUrl: (url) => assertCallbackUrl(url, { allowPrivateHosts }),
     sourceVideoUrl: (task) => sourceVideoUrl(task, links),
+    storage,
+    maxImageBytes: config.UPLOAD_LIMIT_BYTES,
   });
   const routes: TaskRoutesOptions = {
     tasks,
     authenticate: makeAuthenticate(keyCache, lastUsed),
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
-    multipartBody: makeMultipartBody(storage, { uploadLimitBytes: config.UPLOAD_LIMIT_BYTES, fieldLimitBytes: config.BODY_LIMIT_BYTES }),
+    multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),
     pollAfterMs: config.POLL_INTERVAL_MS,
   };
 

@@ -27,7 +27,11 @@ export async function generationRoutes(app: FastifyInstance, { tasks, authentica
     // The same form /v1/videos takes: one parser for both, so a client may switch endpoints freely.
     preValidation: multipartBody,
     handler: async (request, reply) => {
-      const submitted = await tasks.submit(request.auth, request.body, { log: request.log, idempotencyKey: idempotencyKeyOf(request) });
+      const submitted = await tasks.submit(request.auth, request.body, {
+        log: request.log,
+        idempotencyKey: idempotencyKeyOf(request),
+        uploadedFile: request.uploadedFile,
+      });
       return withReplayHeader(reply, submitted).send(toSubmitResponse(submitted.task));
     },
   });

@@ -131,6 +131,18 @@ export async function insertChargedTask(sql: Sql | PoolClient, task: NewTask): P
   };
 }
 
+// The charge's own conditions, read without locking: a request that brings images checks this
+// before it writes them (the charge itself decides, and may still refuse).
+const CAN_PAY = `
+SELECT 1 FROM users u JOIN api_keys k ON k.user_id = u.id
+WHERE u.id = $1 AND k.id = $2 AND u.quota >= $3 AND (k.quota_limit IS NULL OR k.quota_limit - k.quota_used >= $3)`;
+
+/** Whether the user (and the key's own limit) can pay for `task` right now. */
+export async function canPay(sql: Sql, task: NewTask): Promise<boolean> {
+  const { rowCount } = await sql.query({ name: 'can-pay', text: CAN_PAY, values: [task.userId, task.keyId, task.price.quota] });
+  return rowCount === 1;
+}
+
 const FIND_TASK = `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = $1`;
 
 /** Any task, deleted or not: for the worker. */

@@ -8,13 +8,18 @@ import type { KeyIdentity } from '../auth/key-identity.ts';
 import type { PriceCatalog } from '../pricing/catalog.ts';
 import { describeCharge, priceTask } from '../pricing/quota.ts';
 import { ACTION_BY_CAPABILITY, capabilityOf } from './models.ts';
-import { normalizeRequest, type TrustedInputs } from './normalize-request.ts';
+import type { Storage } from '../../storage/storage.ts';
+import type { ImageFile } from './images.ts';
+import { normalizeRequest } from './normalize-request.ts';
 import type { SubmitBody } from './submit.schema.ts';
+import { byContent, type PendingUpload, pendingUpload, takeInlineImages, UPLOAD_SCHEME } from './uploads.ts';
 import {
+  canPay,
   claimIdempotencyKey,
   findOwnedTask,
   findOwnedTaskRecord,
   insertChargedTask,
+  insufficientQuota,
   type ListPage,
   listOwnedTasks,
   type NewTask,
@@ -35,10 +40,16 @@ export interface TaskServiceDeps {
   checkCallbackUrl: (url: string) => Promise<void>;
   /** A link the upstream can fetch a finished task's video from (for remixes). */
   sourceVideoUrl: (task: TaskRow) => Promise<string>;
+  /** Where images sent with a request are kept until the worker has submitted the task. */
+  storage: Storage;
+  /** UPLOAD_LIMIT_BYTES: the largest image a request may carry, uploaded or as a data: URI. */
+  maxImageBytes: number;
 }
 
-export interface SubmitOptions extends TrustedInputs {
+export interface SubmitOptions {
   log: FastifyBaseLogger;
+  /** The input_reference image file of a multipart create. */
+  uploadedFile?: ImageFile;
   /** The Idempotency-Key header, when the client sent one. */
   idempotencyKey?: string;
   /** The model when the body names none (OpenAI clients may leave it out). */
@@ -61,9 +72,9 @@ const taskNotFound = (taskId: string): never => {
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
-  /** Everything a submit checks and prices before it touches money. */
-  async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<NewTask> {
+export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourceVideoUrl, storage, maxImageBytes }: TaskServiceDeps) {
+  /** Everything a submit checks and prices before it touches money or storage. */
+  async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<{ task: NewTask; uploads: PendingUpload[] }> {
     const model = body.model?.trim() || options.defaultModel;
     if (!model) throw badRequest('model is required', 'model');
     const capability = capabilityOf(model);
@@ -72,7 +83,10 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
     if (auth.models.length > 0 && !auth.models.includes(model)) {
       throw new AppError('model_not_allowed', `this API key may not use ${model}; it is limited to ${auth.models.join(', ')}`, 'model');
     }
-    const request = normalizeRequest(body, model, capability, options);
+    const taskId = newTaskId();
+    const uploads = options.uploadedFile ? [pendingUpload(options.uploadedFile, taskId, 0)] : [];
+    const uploadedReference = uploads[0] && `${UPLOAD_SCHEME}${uploads[0].key}`;
+    const request = takeInlineImages(normalizeRequest(body, model, capability, { uploadedReference, maxImageBytes }), taskId, uploads);
     const resolutionRatio = price.resolutionRatios[request.resolution];
     if (!resolutionRatio) throw badRequest(`${model} is not available at ${request.resolution}`, 'resolution');
     const groupRatio = await catalog.groupRatio(auth.group);
@@ -90,8 +104,8 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
       resolutionRatio,
       seconds: request.billed_seconds,
     });
-    return {
-      taskId: newTaskId(),
+    const task: NewTask = {
+      taskId,
       userId: auth.userId,
       keyId: auth.keyId,
       group: auth.group,
@@ -104,6 +118,22 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
       callbackUrl,
       remixedFrom: options.remixedFrom ?? null,
     };
+    return { task, uploads };
+  }
+
+  /** Writes a request's images, once it is sure the customer can pay for the task. */
+  async function storeUploads(task: NewTask, uploads: PendingUpload[]): Promise<void> {
+    if (uploads.length === 0) return;
+    if (!(await canPay(sql, task))) throw insufficientQuota();
+    await Promise.all(uploads.map((upload) => storage.put(upload.key, upload.bytes, upload.contentType)));
+  }
+
+  /** Images no task refers to: the charge was refused, or an earlier request's task was returned. */
+  async function dropUploads(uploads: PendingUpload[], log: FastifyBaseLogger): Promise<void> {
+    await Promise.all(uploads.map((upload) => storage.delete(upload.key))).catch((err: unknown) => {
+      // The hourly purge removes them anyway.
+      log.warn({ err }, 'could not remove the images of a refused request');
+    });
   }
 
   /**
@@ -111,11 +141,12 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
    * two requests overlap: the key is claimed in the charge's own transaction, and a second request
    * waits on the first's claim until it commits or rolls back.
    */
-  async function chargeOnce(auth: KeyIdentity, task: NewTask, idempotencyKey: string): Promise<Submitted> {
+  async function chargeOnce(auth: KeyIdentity, task: NewTask, uploads: PendingUpload[], idempotencyKey: string): Promise<Submitted> {
     if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw badRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
     }
-    const requestHash = sha256Hex(canonicalJson({ model: task.model, request: task.request, callback: task.callbackUrl, remix: task.remixedFrom }));
+    const request = byContent(task.request, uploads);
+    const requestHash = sha256Hex(canonicalJson({ model: task.model, request, callback: task.callbackUrl, remix: task.remixedFrom }));
     const client = await sql.connect();
     try {
       await client.query('BEGIN');
@@ -147,11 +178,22 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
   const service = {
     /** Validates, charges and records a task, then hands it to the worker. */
     async submit(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<Submitted> {
-      const task = await prepare(auth, body, options);
-      const submitted = options.idempotencyKey
-        ? await chargeOnce(auth, task, options.idempotencyKey)
-        : { task: await insertChargedTask(sql, task), replayed: false };
-      if (!submitted.replayed) {
+      const { task, uploads } = await prepare(auth, body, options);
+      await storeUploads(task, uploads);
+      let submitted: Submitted;
+      try {
+        submitted = options.idempotencyKey
+          ? await chargeOnce(auth, task, uploads, options.idempotencyKey)
+          : { task: await insertChargedTask(sql, task), replayed: false };
+      } catch (err) {
+        // A refusal (no quota, a reused Idempotency-Key) leaves no task; after any other error the
+        // task may have been committed, so its images stay (the purge removes them if not).
+        if (err instanceof AppError) await dropUploads(uploads, options.log);
+        throw err;
+      }
+      if (submitted.replayed) {
+        await dropUploads(uploads, options.log);
+      } else {
         // The task is committed and paid for; if Redis is unavailable now, the worker's
         // reconciler finds it in PostgreSQL, so the client still gets its task id.
         await queue.enqueue(submitted.task.taskId).catch((err: unknown) => {

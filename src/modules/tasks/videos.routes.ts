@@ -51,12 +51,12 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
     },
     handler: async (request, reply) => {
       const { body } = request;
-      const hasReference = body.input_reference !== undefined || request.uploadedReference !== undefined;
+      const hasReference = body.input_reference !== undefined || request.uploadedFile !== undefined;
       const submitted = await tasks.submit(request.auth, body, {
         log: request.log,
         idempotencyKey: idempotencyKeyOf(request),
         defaultModel: hasReference ? 'wan2.7-i2v' : 'wan2.7-t2v',
-        uploadedReference: request.uploadedReference,
+        uploadedFile: request.uploadedFile,
       });
       return withReplayHeader(reply, submitted).send(toOpenAIVideoCreated(submitted.task));
     },
