@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum, type SqlQueryable } from '@prisma/driver-adapter-utils';
 import * as engineModule from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
 
@@ -75,6 +75,36 @@ class CharAsTextClient extends pg.Client {
   }
 }
 
+// ...except one: the engine reads the constraint type of CHECK and exclusion constraints (the
+// migrations add CHECK constraints on money columns) as a single character, and panics on text.
+// The adapter has no PostgreSQL type it reports as a character column, so that column of that
+// query is marked as one in the adapter's answer.
+const CHARACTER_COLUMNS = new Set(['constraint_type']);
+
+type Queryable = Pick<SqlQueryable, 'queryRaw'>;
+
+function markCharacterColumns<T extends Queryable>(queryable: T): T {
+  const queryRaw = queryable.queryRaw.bind(queryable);
+  queryable.queryRaw = async (query) => {
+    const result = await queryRaw(query);
+    result.columnTypes = result.columnTypes.map((type, i) =>
+      type === ColumnTypeEnum.Text && CHARACTER_COLUMNS.has(result.columnNames[i] ?? '') ? ColumnTypeEnum.Character : type,
+    );
+    return result;
+  };
+  return queryable;
+}
+
+class SchemaEnginePg extends PrismaPg {
+  override async connect() {
+    return markCharacterColumns(await super.connect());
+  }
+
+  override async connectToShadowDb() {
+    return markCharacterColumns(await super.connectToShadowDb());
+  }
+}
+
 // The adapter derives the shadow database's settings from this object, so it must be discrete
 // fields: a connection string would win over the shadow database's name.
 function poolConfig(databaseUrl: string): pg.PoolConfig {
@@ -109,7 +139,7 @@ async function withEngine<T>(databaseUrl: string, run: (engine: SchemaEngine) =>
 export async function openSchemaEngine(databaseUrl: string): Promise<SchemaEngine> {
   await loadWasm();
   const schema = await readFile(schemaPath, 'utf8');
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(poolConfig(databaseUrl)));
+  const adapter = bindMigrationAwareSqlAdapterFactory(new SchemaEnginePg(poolConfig(databaseUrl)));
   return engineModule.SchemaEngine.new({ datamodels: [[schemaPath, schema]] }, () => {}, adapter);
 }
 
