@@ -114,6 +114,14 @@ export const envSchema = z.object({
 
 export type Config = z.infer<typeof envSchema>;
 
+/** The environment does not make a valid configuration; the message lists every problem. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
 /**
  * Parses configuration from `env` (the process environment by default), filling gaps from a
  * `.env` file in the working directory when there is one: the real environment always wins.
@@ -124,7 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`Invalid configuration:\n${problems}`);
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   return Object.freeze(parsed.data);
 }
