@@ -92,6 +92,7 @@ export async function buildApp({ config, db, sql, redis, bus, queues, storage }:
     storage,
     multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),
     pollAfterMs: config.POLL_INTERVAL_MS,
+    resultMaxBytes: config.RESULT_MAX_BYTES,
   };
 
   await app.register(healthRoutes, { db, redis });

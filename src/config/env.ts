@@ -52,6 +52,11 @@ export const envSchema = z.object({
   S3_FORCE_PATH_STYLE: z.stringbool().default(false),
   /** Days the gateway keeps a video (and thumbnail) after the task ends. */
   RESULT_RETENTION_DAYS: positiveInt.default(30),
+  /**
+   * The largest result video the gateway copies (or relays before the copy exists); a larger one
+   * is not kept and clients keep the upstream's link. Wan 2.7's longest 1080P videos are tens of MB.
+   */
+  RESULT_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
   /** How long a result link handed out stays valid. */
   RESULT_LINK_TTL_S: positiveInt.default(86_400),
   /** ffmpeg makes the thumbnails (GET /v1/videos/{id}/content?variant=thumbnail); without it there are none. */

@@ -14,6 +14,8 @@ export interface TaskRoutesOptions {
   multipartBody: (request: FastifyRequest) => Promise<void>;
   /** openai-poll-after-ms on an unfinished video: the gateway learns news of a task no faster than it polls. */
   pollAfterMs: number;
+  /** RESULT_MAX_BYTES: the most the content route relays from an upstream link. */
+  resultMaxBytes: number;
 }
 
 export const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {

@@ -30,7 +30,7 @@ const listQuery = z.object({
 
 const remixBody = z.object({ prompt: z.string().describe('How to change the video') });
 
-export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, links, storage, multipartBody, pollAfterMs }: TaskRoutesOptions): Promise<void> {
+export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, links, storage, multipartBody, pollAfterMs, resultMaxBytes }: TaskRoutesOptions): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', authenticate);
 
@@ -106,7 +106,7 @@ export async function videoRoutes(app: FastifyInstance, { tasks, authenticate, l
       querystring: z.object({ variant: z.enum(CONTENT_VARIANTS).default('video') }),
     },
     handler: async (request, reply) =>
-      sendVideoContent(reply, await tasks.get(request.auth, request.params.video_id), request.query.variant, request.headers.range, storage),
+      sendVideoContent(reply, await tasks.get(request.auth, request.params.video_id), request.query.variant, request.headers.range, storage, resultMaxBytes),
   });
 
   r.post('/v1/videos/:video_id/remix', {
