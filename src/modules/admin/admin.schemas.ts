@@ -118,8 +118,7 @@ const pageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z
     .string()
-    .regex(/^\d{1,19}$/, 'cursor must be the next_cursor of a previous page')
-    .refine((c) => BigInt(c) <= INT8_MAX, 'cursor must be the next_cursor of a previous page')
+    .refine((c) => /^\d{1,19}$/.test(c) && BigInt(c) <= INT8_MAX, 'cursor must be the next_cursor of a previous page')
     .optional(),
 };
 
