@@ -65,6 +65,8 @@ export const envSchema = z.object({
   // Webhooks: a task's end reported to its callback URL.
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
+  /** Days a webhook delivery attempt is kept for operators to look at (GET /admin/webhooks). */
+  WEBHOOK_RETENTION_DAYS: positiveInt.default(30),
   /** Callback URLs on loopback and private networks are refused unless this is set. */
   WEBHOOK_ALLOW_PRIVATE_HOSTS: z.stringbool().default(false),
 

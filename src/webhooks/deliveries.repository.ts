@@ -177,3 +177,23 @@ export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<{ 
   const rows = await db.webhookDelivery.findMany({ where: { taskId: filter.task_id, id: olderThan(filter.cursor) }, ...newestFirst(filter) });
   return toPage(rows, filter.limit);
 }
+
+// Attempts of a webhook still being sent are kept whatever their age: they count towards its
+// WEBHOOK_MAX_ATTEMPTS. Deleted in batches, so no statement holds many locks for long.
+const PURGE = `
+DELETE FROM webhook_deliveries WHERE id IN (
+  SELECT d.id FROM webhook_deliveries d
+  WHERE d.created_at < $1
+    AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.task_id = d.task_id AND t.webhook_state = 'pending')
+  LIMIT $2)`;
+const PURGE_BATCH = 5_000;
+
+/** Deletes the attempts made before `olderThan` of webhooks that are settled; returns how many. */
+export async function purgeDeliveries(sql: Sql, olderThan: Date): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await sql.query({ name: 'purge-webhook-deliveries', text: PURGE, values: [olderThan, PURGE_BATCH] });
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < PURGE_BATCH) return deleted;
+  }
+}

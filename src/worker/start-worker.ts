@@ -6,7 +6,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { Connections } from '../infra.ts';
 import { bullPrefix, MAINTENANCE_QUEUE, PURGE_JOB, QUEUES, RECONCILE_JOB, type TaskJobData } from '../jobs/contracts.ts';
-import { purgeIdempotencyKeys } from '../modules/tasks/tasks.repository.ts';
 import { createResultLinks } from '../storage/result-links.ts';
 import { DashScopeClient } from '../upstream/dashscope-client.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
@@ -16,7 +15,8 @@ import { ChannelDirectory } from './channels.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { reconcile } from './reconciler.ts';
 import { createResultCopyProcessor } from './result-copy.ts';
-import { purgeExpiredResults, purgeExpiredUploads } from './result-retention.ts';
+import { purge, PURGE_INTERVAL_MS } from './purge.ts';
+import { purgeExpiredResults } from './result-retention.ts';
 import { workerSettings } from './settings.ts';
 import { createTaskProcessor } from './task-processor.ts';
 
@@ -36,7 +36,6 @@ export interface RunningWorker {
 const CHANNEL_CACHE_MS = 30_000;
 // Each copy holds a few upload buffers and may run ffmpeg; a handful at once is plenty.
 const RESULT_COPY_CONCURRENCY = 4;
-const PURGE_INTERVAL_MS = 3_600_000;
 
 export async function startWorker({ config, db, sql, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
@@ -84,16 +83,9 @@ export async function startWorker({ config, db, sql, redis, bus, queues, storage
     await purgeExpiredResults({ sql, storage, log });
     return report;
   };
-  // An uploaded image is needed until its task has been submitted, which happens before the task
-  // times out at the latest.
-  const longestTimeoutS = Math.max(settings.taskTimeoutS, ...Object.values(settings.taskTimeoutSByModel));
-  const purge = async () => {
-    const uploads = await purgeExpiredUploads(storage, new Date(Date.now() - longestTimeoutS * 1000 - PURGE_INTERVAL_MS));
-    const keys = await purgeIdempotencyKeys(sql);
-    if (uploads || keys) log.info({ uploads, idempotency_keys: keys }, 'purged expired uploads and idempotency keys');
-  };
+  const runPurge = () => purge({ sql, storage, config, settings, log });
   if (consumes.has('maintenance')) {
-    workers.push(new Worker(MAINTENANCE_QUEUE, async (job) => (job.name === PURGE_JOB ? purge() : reconcileNow()), { connection: redis, prefix, concurrency: 1 }));
+    workers.push(new Worker(MAINTENANCE_QUEUE, async (job) => (job.name === PURGE_JOB ? runPurge() : reconcileNow()), { connection: redis, prefix, concurrency: 1 }));
   }
 
   for (const worker of workers) {
