@@ -161,6 +161,8 @@ describe('answers the framework makes', () => {
     const big = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`;
     expectError(await rawHttp(big('/v1/videos')), 431, 'openai', /headers are larger than/);
     expectError(await rawHttp(big('/admin/logs')), 431, 'gateway', /headers are larger than/);
+    // A request line over the limit on its own arrives cut, and still gets its family's shape.
+    expectError(await rawHttp(`GET /v1/videos?after=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 431, 'openai', /headers are larger than/);
   });
 
   it('a body type that is neither JSON nor a form is a 415 in each family', async () => {

@@ -105,8 +105,10 @@ type ClientError = ConnectionError & { code?: string; reason?: string };
 export function clientErrorHandler(error: ClientError, socket: Socket): void {
   // The client is gone: there is nobody to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // The request target as far as it arrived (a target over the size limit arrives cut): its
+  // beginning is all the family of the path needs.
   const packet = error.rawPacket as unknown as Buffer | undefined;
-  const target = /^[A-Z]+ (\S+) HTTP\//.exec(packet?.toString('latin1', 0, 8192) ?? '')?.[1] ?? '/';
+  const target = /^[A-Z]+ (\S+)/.exec(packet?.toString('latin1', 0, 8192) ?? '')?.[1] ?? '/';
   const appError =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? new AppError('headers_too_large', `the request headers are larger than the ${maxHeaderSize}-byte limit; send fewer or shorter headers`)
