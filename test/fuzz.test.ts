@@ -49,7 +49,8 @@ beforeAll(async () => {
       bodySchema: op.requestBody?.content?.['application/json']?.schema ?? null,
     })),
   );
-  console.log(`fuzz seed ${SEED}, ${RUNS} requests over ${operations.length} operations (replay: FUZZ_SEED=${SEED} npx vitest run test/fuzz.test.ts)`);
+  // On stderr: the seed must show whatever vitest does with a passing test's output.
+  console.error(`fuzz seed ${SEED}, ${RUNS} requests over ${operations.length} operations (replay: FUZZ_SEED=${SEED} npx vitest run test/fuzz.test.ts)`);
 });
 afterAll(() => ctx?.close());
 
@@ -111,12 +112,12 @@ function fromSchema(schema: JsonSchema | undefined, depth = 0): fc.Arbitrary<unk
 const mutatedExample = fc
   .tuple(fc.constantFrom(...Object.values(specExamples)), fc.array(fc.tuple(fc.constantFrom('model', 'prompt', 'resolution', 'duration', 'seconds', 'size', 'metadata', 'images', 'input_reference', 'callback_url', 'x'), fc.option(anyJson)), { maxLength: 3 }))
   .map(([example, changes]) => {
-    const body: Record<string, unknown> = structuredClone(example) as Record<string, unknown>;
+    const body = new Map(Object.entries(structuredClone(example) as Record<string, unknown>));
     for (const [key, value] of changes) {
-      if (value === null) delete body[key];
-      else body[key] = value;
+      if (value === null) body.delete(key);
+      else body.set(key, value);
     }
-    return body;
+    return Object.fromEntries(body);
   });
 
 interface Fuzzed {
@@ -237,7 +238,7 @@ it('answers every request without a 5xx, in the shape of its API', async () => {
         res = await fetch(`${ctx.baseUrl}${req.url}`, { method: req.method, headers: req.headers, body, signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });
         text = await res.text();
       } catch (err) {
-        throw new Error(`no answer: ${what()}: ${String((err as Error).cause ?? err)}`);
+        throw new Error(`no answer: ${what()}: ${String((err as Error).cause ?? err)}`, { cause: err });
       }
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       const answer = `${what()} → ${res.status} ${text.slice(0, 300)}`;
@@ -254,7 +255,7 @@ it('answers every request without a 5xx, in the shape of its API', async () => {
     }),
     { seed: SEED, numRuns: RUNS, endOnFailure: true },
   );
-  console.log(`fuzz answers by status: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; ${created.size} tasks created`);
+  console.error(`fuzz answers by status: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; ${created.size} tasks created`);
 }, 120_000);
 
 it('charged only the requests it answered 2xx, and every balance matches its logs', async () => {
