@@ -142,9 +142,6 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
    * waits on the first's claim until it commits or rolls back.
    */
   async function chargeOnce(auth: KeyIdentity, task: NewTask, uploads: PendingUpload[], idempotencyKey: string): Promise<Submitted> {
-    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw badRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
-    }
     const request = byContent(task.request, uploads);
     const requestHash = sha256Hex(canonicalJson({ model: task.model, request, callback: task.callbackUrl, remix: task.remixedFrom }));
     const client = await sql.connect();
@@ -178,6 +175,9 @@ export function createTaskService({ sql, catalog, queue, checkCallbackUrl, sourc
   const service = {
     /** Validates, charges and records a task, then hands it to the worker. */
     async submit(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<Submitted> {
+      if (options.idempotencyKey && !IDEMPOTENCY_KEY.test(options.idempotencyKey)) {
+        throw badRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
+      }
       const { task, uploads } = await prepare(auth, body, options);
       await storeUploads(task, uploads);
       let submitted: Submitted;
