@@ -5,9 +5,11 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config/env.ts';
-import { registerErrorHandlers } from './http/error-handler.ts';
+import { discardUnreadBodies } from './http/discard-unread-body.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { storableInputCompiler } from './http/storable-input.ts';
 import type { Connections } from './infra.ts';
 import { loggerOptions } from './lib/logger.ts';
 import { adminRoutes } from './modules/admin/admin.routes.ts';
@@ -60,8 +62,11 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestId,
+    // Every answer, the framework's own included, comes in the shape of the API it belongs to.
+    frameworkErrors,
+    clientErrorHandler,
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(storableInputCompiler(validatorCompiler));
   app.setSerializerCompiler(serializerCompiler);
   // Bodies are JSON; without this, a text/plain body would reach validation as a string.
   app.removeContentTypeParser('text/plain');
@@ -70,6 +75,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     reply.header('x-request-id', request.id);
   });
   registerErrorHandlers(app, { bodyLimit: config.BODY_LIMIT_BYTES, uploadLimit: config.UPLOAD_LIMIT_BYTES });
+  discardUnreadBodies(app, config.BODY_DISCARD_LIMIT_BYTES);
   // Creates only: multipart bodies are read by the route's own hook (multipart-body.ts).
   await app.register(multipart);
   await registerOpenApi(app, {
@@ -106,17 +112,20 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     catalog,
     checkCallbackUrl: (url) => assertCallbackUrl(url, { allowPrivateHosts }),
     sourceVideoUrl: (task) => sourceVideoUrl(task, links),
+    storage,
+    maxImageBytes: config.UPLOAD_LIMIT_BYTES,
   });
   const routes: TaskRoutesOptions = {
     tasks,
     authenticate: makeAuthenticate(keyCache, lastUsed),
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
-    multipartBody: makeMultipartBody(storage, { uploadLimitBytes: config.UPLOAD_LIMIT_BYTES, fieldLimitBytes: config.BODY_LIMIT_BYTES }),
+    multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),
     pollAfterMs: config.POLL_INTERVAL_MS,
     events,
     openStreams: new Set(),
     waitMaxS: config.WAIT_MAX_S,
+    resultMaxBytes: config.RESULT_MAX_BYTES,
   };
   // Held answers and event streams end before the server stops taking connections, so a shutdown
   // is not held up by them: waiting requests get their task as it is, streams close.

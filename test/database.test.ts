@@ -64,4 +64,30 @@ describe('migrations', () => {
       await close();
     }
   });
+
+  it('refuse a negative balance, spend, charge or log amount (CHECK constraints)', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`INSERT INTO users (name, quota) VALUES ('checked', 5) RETURNING id`);
+      const userId = rows[0].id as number;
+      const key = await client.query(`INSERT INTO api_keys (user_id, key_hash, key_prefix) VALUES ($1, repeat('c', 64), 'sk-c') RETURNING id`, [userId]);
+      const violations = [
+        [`UPDATE users SET quota = quota - 6 WHERE id = $1`, [userId]],
+        [`UPDATE users SET used_quota = -1 WHERE id = $1`, [userId]],
+        [`UPDATE api_keys SET quota_used = -1 WHERE id = $1`, [key.rows[0].id]],
+        [`UPDATE api_keys SET quota_limit = -1 WHERE id = $1`, [key.rows[0].id]],
+        [`INSERT INTO logs (type, user_id, quota) VALUES (2, $1, -1)`, [userId]],
+        [`INSERT INTO tasks (task_id, user_id, "group", model, upstream_model, action, quota, price_snapshot, request) VALUES ('task_neg', $1, 'default', 'm', 'm', 'a', -1, '{}', '{}')`, [userId]],
+      ] as const;
+      for (const [text, values] of violations) {
+        await expect(client.query(text, [...values]), text).rejects.toMatchObject({ code: '23514' });
+      }
+      // A key's limit may be lowered below what it has spent (to stop it); the charge checks that itself.
+      await client.query(`UPDATE api_keys SET quota_used = 10, quota_limit = 5 WHERE id = $1`, [key.rows[0].id]);
+    } finally {
+      await client.end();
+    }
+  });
 });
+

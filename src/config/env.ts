@@ -35,6 +35,11 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  /**
+   * How much of a refused request's body (too large, or refused before it was read) the API reads
+   * and throws away so that a client still sending gets the answer; past it the connection is cut.
+   */
+  BODY_DISCARD_LIMIT_BYTES: positiveInt.default(64 * 1024 * 1024),
   /** Largest input_reference file a multipart create may upload. */
   UPLOAD_LIMIT_BYTES: positiveInt.default(20 * 1024 * 1024),
   /** Task rows an API process keeps in memory for polls (kept fresh by the status stream). */
@@ -59,6 +64,11 @@ export const envSchema = z.object({
   S3_FORCE_PATH_STYLE: z.stringbool().default(false),
   /** Days the gateway keeps a video (and thumbnail) after the task ends. */
   RESULT_RETENTION_DAYS: positiveInt.default(30),
+  /**
+   * The largest result video the gateway copies (or relays before the copy exists); a larger one
+   * is not kept and clients keep the upstream's link. Wan 2.7's longest 1080P videos are tens of MB.
+   */
+  RESULT_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
   /** How long a result link handed out stays valid. */
   RESULT_LINK_TTL_S: positiveInt.default(86_400),
   /** ffmpeg makes the thumbnails (GET /v1/videos/{id}/content?variant=thumbnail); without it there are none. */
@@ -67,6 +77,8 @@ export const envSchema = z.object({
   // Webhooks: a task's end reported to its callback URL.
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
+  /** Days a webhook delivery attempt is kept for operators to look at (GET /admin/webhooks). */
+  WEBHOOK_RETENTION_DAYS: positiveInt.default(30),
   /** Callback URLs on loopback and private networks are refused unless this is set. */
   WEBHOOK_ALLOW_PRIVATE_HOSTS: z.stringbool().default(false),
 
@@ -130,6 +142,14 @@ export function databaseOptions(config: Config): DatabaseOptions {
   };
 }
 
+/** The environment does not make a valid configuration; the message lists every problem. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
 /**
  * Parses configuration from `env` (the process environment by default), filling gaps from a
  * `.env` file in the working directory when there is one: the real environment always wins.
@@ -140,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`Invalid configuration:\n${problems}`);
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   return Object.freeze(parsed.data);
 }

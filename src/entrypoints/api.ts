@@ -3,12 +3,16 @@ import { buildApp } from '../app.ts';
 import { loadConfig } from '../config/env.ts';
 import { createInfra } from '../infra.ts';
 import { onShutdown } from './shutdown.ts';
+import { checkServices, startUp } from './start-up.ts';
 
-const config = loadConfig();
-const infra = await createInfra(config, 'api');
-const app = await buildApp({ config, ...infra });
-await app.listen({ port: config.PORT, host: config.HOST });
-onShutdown(app.log, async () => {
-  await app.close();
-  await infra.close();
+await startUp('api', async () => {
+  const config = loadConfig();
+  await checkServices(config, { redis: true, createsDatabase: false });
+  const infra = await createInfra(config, 'api');
+  const app = await buildApp({ config, ...infra });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  onShutdown(app.log, async () => {
+    await app.close();
+    await infra.close();
+  });
 });

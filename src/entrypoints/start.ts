@@ -9,25 +9,29 @@ import { loggerOptions } from '../lib/logger.ts';
 import { startWorker } from '../worker/start-worker.ts';
 import { startLocalUpstreamIfNeeded } from './local-upstream.ts';
 import { onShutdown } from './shutdown.ts';
+import { checkServices, startUp } from './start-up.ts';
 
-const config = loadConfig();
-const log = pino(loggerOptions(config.LOG_LEVEL, 'start'));
-// Before anything else connects: the database may not exist yet, and storage reads its settings.
-const applied = await prepareDatabaseAt(databaseOptions(config));
-if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
-const infra = await createInfra(config, 'api');
-const upstream = await startLocalUpstreamIfNeeded(config, infra.db, log);
-// The worker gets connections of its own, as in a deployment with separate processes: fifty jobs
-// at once must not leave the API's requests waiting for a database connection.
-const workerInfra = await createInfra(config, 'worker');
-const worker = await startWorker({ config, ...workerInfra, log: pino(loggerOptions(config.LOG_LEVEL, 'worker')) });
-const app = await buildApp({ config, ...infra });
-if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');
-await app.listen({ port: config.PORT, host: config.HOST });
-onShutdown(log, async () => {
-  await app.close();
-  await worker.close();
-  await workerInfra.close();
-  await upstream?.close();
-  await infra.close();
+await startUp('start', async () => {
+  const config = loadConfig();
+  const log = pino(loggerOptions(config.LOG_LEVEL, 'start'));
+  await checkServices(config, { redis: true, createsDatabase: true });
+  // Before anything else connects: the database may not exist yet, and storage reads its settings.
+  const applied = await prepareDatabaseAt(databaseOptions(config));
+  if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
+  const infra = await createInfra(config, 'api');
+  const upstream = await startLocalUpstreamIfNeeded(config, infra.db, log);
+  // The worker gets connections of its own, as in a deployment with separate processes: fifty jobs
+  // at once must not leave the API's requests waiting for a database connection.
+  const workerInfra = await createInfra(config, 'worker');
+  const worker = await startWorker({ config, ...workerInfra, log: pino(loggerOptions(config.LOG_LEVEL, 'worker')) });
+  const app = await buildApp({ config, ...infra });
+  if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');
+  await app.listen({ port: config.PORT, host: config.HOST });
+  onShutdown(log, async () => {
+    await app.close();
+    await worker.close();
+    await workerInfra.close();
+    await upstream?.close();
+    await infra.close();
+  });
 });

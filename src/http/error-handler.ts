@@ -1,10 +1,12 @@
 // One error handler for the whole API. Errors are AppErrors by the time they are rendered; the
 // route family decides the envelope: OpenAI's on the routes OpenAI's clients call (/v1/videos, and
 // the model list and balance that client tools read), EasyRouter's everywhere else.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
-import { AppError, errorCodes } from '../lib/errors.ts';
+import { AppError, badRequest, errorCodes } from '../lib/errors.ts';
 
 /** What a 503 tells the client to wait before trying again. */
 export const RETRY_AFTER_S = 2;
@@ -93,4 +95,51 @@ export function registerErrorHandlers(app: FastifyInstance, limits: BodyLimits):
     const error = new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
     return reply.status(404).send(renderError(request.url, error));
   });
+}
+
+/**
+ * Fastify's own refusals before any route runs (its `frameworkErrors` option): a URL whose
+ * percent-escapes do not decode, or a path parameter longer than the router takes.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split('?')[0] ?? request.url;
+  const appError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? badRequest(`${truncated(path)} is too long: a path parameter (an id) is at most 64 characters`)
+      : badRequest(`${truncated(path)} is not a valid URL: a percent-escape in it is broken (% must be followed by two hex digits) or does not encode UTF-8 text`);
+  request.log.info({ code: appError.code, message: appError.message }, 'request rejected');
+  void reply.status(appError.status).send(renderError(request.url, appError));
+}
+
+const truncated = (text: string) => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
+
+// What Node's parser attaches to its errors (Fastify's type has only some of it).
+type ClientError = ConnectionError & { code?: string; reason?: string };
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (Fastify's `clientErrorHandler`
+ * option): malformed request lines or headers, headers over the size limit, requests that take
+ * too long to arrive. Answered in the shape of the API the request line names, when it names one.
+ */
+export function clientErrorHandler(error: ClientError, socket: Socket): void {
+  // The client is gone: there is nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // The request target as far as it arrived (a target over the size limit arrives cut): its
+  // beginning is all the family of the path needs.
+  const packet = error.rawPacket as unknown as Buffer | undefined;
+  const target = /^[A-Z]+ (\S+)/.exec(packet?.toString('latin1', 0, 8192) ?? '')?.[1] ?? '/';
+  const appError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new AppError('headers_too_large', `the request headers are larger than the ${maxHeaderSize}-byte limit; send fewer or shorter headers`)
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new AppError('request_timeout', 'the request did not arrive in time; send it again')
+        : badRequest(`malformed HTTP request (${error.reason ?? error.message}); check the request line and the headers`);
+  const body = JSON.stringify(renderError(target, appError));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

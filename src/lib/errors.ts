@@ -91,6 +91,12 @@ export const errorCodes = {
     meaning: "The API key already has as many unfinished tasks as its max_inflight allows; retry once one has finished. Nothing was charged.",
     example: { message: 'this API key has as many unfinished tasks as it may have at once (max_inflight); wait for one to finish', param: null },
   },
+  request_timeout: {
+    status: 408,
+    openaiType: 'invalid_request_error',
+    meaning: 'The request (its headers or its body) took too long to arrive; send it again. Nothing was charged.',
+    example: { message: 'the request took too long to arrive; send it again', param: null },
+  },
   payload_too_large: {
     status: 413,
     openaiType: 'invalid_request_error',
@@ -102,6 +108,12 @@ export const errorCodes = {
     openaiType: 'invalid_request_error',
     meaning: 'The body is neither application/json nor multipart/form-data (the create routes take either; the others take JSON).',
     example: { message: 'unsupported Content-Type; send the body as application/json or multipart/form-data', param: null },
+  },
+  headers_too_large: {
+    status: 431,
+    openaiType: 'invalid_request_error',
+    meaning: 'The request line or headers are larger than the server accepts. Nothing was charged.',
+    example: { message: 'the request headers are too large; send fewer or shorter headers', param: null },
   },
   internal_error: {
     status: 500,

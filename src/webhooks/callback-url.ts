@@ -3,7 +3,8 @@
 // call the cloud metadata service, a database's HTTP port or any other internal service. The check
 // runs when the URL is given and again before every attempt, because what a name resolves to can
 // change in between; the delivery then connects to exactly the addresses checked here.
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { badRequest } from '../lib/errors.ts';
 
@@ -26,80 +27,53 @@ const DNS_TIMEOUT_MS = 5_000;
 /** The longest a check can take (its DNS lookup), which bounds a delivery attempt's length. */
 export const CALLBACK_CHECK_TIMEOUT_MS = DNS_TIMEOUT_MS;
 
-// Every range a webhook must not reach, with the words its refusal uses.
-const RANGES: { kind: string; family: 'ipv4' | 'ipv6'; network: string; prefix: number }[] = [
-  { kind: 'an unspecified', family: 'ipv4', network: '0.0.0.0', prefix: 8 },
-  { kind: 'a loopback', family: 'ipv4', network: '127.0.0.0', prefix: 8 },
-  { kind: 'a private', family: 'ipv4', network: '10.0.0.0', prefix: 8 },
-  { kind: 'a private', family: 'ipv4', network: '172.16.0.0', prefix: 12 },
-  { kind: 'a private', family: 'ipv4', network: '192.168.0.0', prefix: 16 },
-  { kind: 'a private', family: 'ipv4', network: '100.64.0.0', prefix: 10 },
-  { kind: 'a link-local', family: 'ipv4', network: '169.254.0.0', prefix: 16 },
-  { kind: 'a multicast', family: 'ipv4', network: '224.0.0.0', prefix: 4 },
-  { kind: 'a reserved', family: 'ipv4', network: '240.0.0.0', prefix: 4 },
-  { kind: 'a reserved', family: 'ipv4', network: '192.0.0.0', prefix: 24 },
-  { kind: 'a reserved', family: 'ipv4', network: '192.0.2.0', prefix: 24 },
-  { kind: 'a reserved', family: 'ipv4', network: '198.18.0.0', prefix: 15 },
-  { kind: 'a reserved', family: 'ipv4', network: '198.51.100.0', prefix: 24 },
-  { kind: 'a reserved', family: 'ipv4', network: '203.0.113.0', prefix: 24 },
-  { kind: 'an unspecified', family: 'ipv6', network: '::', prefix: 128 },
-  { kind: 'a loopback', family: 'ipv6', network: '::1', prefix: 128 },
-  { kind: 'a private', family: 'ipv6', network: 'fc00::', prefix: 7 },
-  { kind: 'a private', family: 'ipv6', network: 'fec0::', prefix: 10 },
-  { kind: 'a link-local', family: 'ipv6', network: 'fe80::', prefix: 10 },
-  { kind: 'a multicast', family: 'ipv6', network: 'ff00::', prefix: 8 },
-  { kind: 'a reserved', family: 'ipv6', network: '100::', prefix: 64 },
-  { kind: 'a reserved', family: 'ipv6', network: '2001:db8::', prefix: 32 },
-];
+// Which addresses are not public comes from ipaddr.js's table of special-purpose ranges (IANA's
+// registries), not from a list of our own. Its range names, in the words a refusal uses; every
+// other special range (documentation, benchmarking, Teredo, local-use NAT64, the 6to4 relay
+// anycast, discard...) is "a reserved" address.
+const KIND_OF_RANGE: Record<string, string> = {
+  unspecified: 'an unspecified',
+  loopback: 'a loopback',
+  private: 'a private',
+  carrierGradeNat: 'a private',
+  uniqueLocal: 'a private',
+  deprecatedSiteLocal: 'a private',
+  linkLocal: 'a link-local',
+  multicast: 'a multicast',
+};
 
-const BLOCKS = RANGES.map((range) => {
-  const list = new BlockList();
-  list.addSubnet(range.network, range.prefix, range.family);
-  return { ...range, list };
-});
+const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96');
+// Deprecated IPv4-compatible addresses (::a.b.c.d): nothing legitimate is there.
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
 
-/** The eight 16-bit groups of an IPv6 address (one that isIP has accepted). */
-function ipv6Groups(address: string): number[] {
-  let text = address.split('%')[0] as string;
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+const ipv4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
+
+// IPv6 forms that carry an IPv4 address and reach it: IPv4-mapped (::ffff:a.b.c.d),
+// IPv4-translated (::ffff:0:a.b.c.d), the well-known NAT64 prefix (64:ff9b::a.b.c.d) and 6to4
+// (2002:aabb:ccdd::). Their IPv4 address is what counts.
+function embeddedIpv4(ip: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const parts = ip.parts;
+  switch (ip.range()) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+      return ipv4(parts[6] as number, parts[7] as number);
+    case 'rfc6052':
+      return ip.match(NAT64_WELL_KNOWN) ? ipv4(parts[6] as number, parts[7] as number) : null;
+    case '6to4':
+      return ipv4(parts[1] as number, parts[2] as number);
+    default:
+      return null;
   }
-  const [head = '', tail] = text.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
-  return [...left, ...zeros, ...right].map((group) => parseInt(group, 16));
-}
-
-// IPv6 forms that carry an IPv4 address and reach it: IPv4-mapped and IPv4-compatible
-// (::ffff:a.b.c.d, ::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::).
-function embeddedIpv4(groups: number[]): string | null {
-  const v4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups as [number, number, number, number, number, number, number, number];
-  const zeroTo = (n: number) => groups.slice(0, n).every((g) => g === 0);
-  if (zeroTo(5) && g5 === 0xffff) return v4(g6, g7);
-  if (zeroTo(6) && (g6 !== 0 || g7 > 1)) return v4(g6, g7);
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return v4(g6, g7);
-  if (g0 === 0x2002) return v4(g1, g2);
-  return null;
 }
 
 /** What kind of non-public address `address` is ("a private", "a loopback"...), or null for a public one. */
 export function forbiddenAddressKind(address: string): string | null {
-  let family = isIP(address);
-  let checked = address;
-  if (family === 6) {
-    const inner = embeddedIpv4(ipv6Groups(address));
-    if (inner !== null) {
-      checked = inner;
-      family = 4;
-    }
-  }
-  if (family === 0) return 'an invalid';
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  return BLOCKS.find((block) => block.family === type && block.list.check(checked, type))?.kind ?? null;
+  if (!isIP(address)) return 'an invalid';
+  const parsed = ipaddr.parse(address);
+  const ip = parsed.kind() === 'ipv6' ? (embeddedIpv4(parsed as ipaddr.IPv6) ?? parsed) : parsed;
+  const range = ip.range();
+  if (range === 'unicast') return ip.kind() === 'ipv6' && ip.match(IPV4_COMPATIBLE) ? 'a reserved' : null;
+  return KIND_OF_RANGE[range] ?? 'a reserved';
 }
 
 const systemLookup: HostLookup = (hostname) =>

@@ -192,3 +192,28 @@ export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<{ 
   if (filter.task_id !== undefined) query = query.where('taskId', '=', filter.task_id);
   return toPage(await newestFirst(query, filter).execute(), filter.limit);
 }
+
+// Attempts of a webhook still being sent are kept whatever their age: they count towards its
+// WEBHOOK_MAX_ATTEMPTS. Deleted in batches, so no statement holds many locks for long.
+const PURGE_BATCH = 5_000;
+
+/** Deletes the attempts made before `olderThan` of webhooks that are settled; returns how many. */
+export async function purgeDeliveries(db: Queryable, olderThan: Date): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const result = await db
+      .deleteFrom('webhookDeliveries')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('webhookDeliveries as d')
+          .select('d.id')
+          .where('d.createdAt', '<', olderThan)
+          .where((inner) => inner.not(inner.exists(inner.selectFrom('tasks as t').select('t.id').whereRef('t.taskId', '=', 'd.taskId').where('t.webhookState', '=', 'pending'))))
+          .limit(PURGE_BATCH),
+      )
+      .executeTakeFirst();
+    const count = Number(result.numDeletedRows);
+    deleted += count;
+    if (count < PURGE_BATCH) return deleted;
+  }
+}

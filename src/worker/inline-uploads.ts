@@ -2,7 +2,7 @@
 // cannot reach; it goes upstream inside the request as a base64 data: URI, a form DashScope takes
 // for images.
 import type { Readable } from 'node:stream';
-import { UPLOAD_SCHEME } from '../modules/tasks/multipart-body.ts';
+import { UPLOAD_SCHEME } from '../modules/tasks/uploads.ts';
 import type { NormalizedRequest } from '../modules/tasks/normalize-request.ts';
 import type { Storage } from '../storage/storage.ts';
 

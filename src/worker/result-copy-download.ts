@@ -41,22 +41,40 @@ export class UpstreamRefusedError extends Error {
   }
 }
 
+/**
+ * The link can never give a video the gateway keeps: it redirects, or its video is larger than
+ * RESULT_MAX_BYTES. Retrying would not help.
+ */
+export class UnusableLinkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnusableLinkError';
+  }
+}
+
 /** Answers that, once the link's deadline has passed, mean the video is gone for good. */
 export const GONE_STATUSES: ReadonlySet<number> = new Set([403, 404, 410]);
+
+const tooLarge = (bytes: string | number, maxBytes: number) =>
+  new UnusableLinkError(`the upstream's video (${bytes} bytes) is larger than the ${maxBytes}-byte limit (RESULT_MAX_BYTES)`);
 
 /**
  * Opens the download. `idleTimeoutMs` bounds the wait for the answer and then every silence in
  * the body: a large video may take minutes, but never stalls that long. The stream fails when
  * the connection drops or the body is shorter than the Content-Length announced, so a truncated
- * video is never stored as if it were whole.
+ * video is never stored as if it were whole, and when it grows past `maxBytes`.
+ *
+ * Redirects are refused, not followed: DashScope's links are signed object-store URLs that answer
+ * themselves, and the worker runs inside the operator's network, where following a redirect
+ * would let whoever controls the link make it fetch any address.
  */
-export async function openDownload(url: string, idleTimeoutMs: number): Promise<Readable> {
+export async function openDownload(url: string, idleTimeoutMs: number, maxBytes: number): Promise<Readable> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`the upstream sent nothing for ${idleTimeoutMs} ms`)), idleTimeoutMs);
   let response: Response;
   try {
     // identity: the Content-Length then counts the bytes that arrive, so it can be checked.
-    response = await fetch(url, { redirect: 'follow', signal: controller.signal, headers: { 'accept-encoding': 'identity' } });
+    response = await fetch(url, { redirect: 'manual', signal: controller.signal, headers: { 'accept-encoding': 'identity' } });
   } catch (err) {
     clearTimeout(timer);
     throw err;
@@ -64,17 +82,26 @@ export async function openDownload(url: string, idleTimeoutMs: number): Promise<
   if (!response.ok || !response.body) {
     clearTimeout(timer);
     await response.body?.cancel().catch(() => {});
+    if (response.status >= 300 && response.status < 400) {
+      throw new UnusableLinkError(`the upstream link redirects (HTTP ${response.status}), and redirects are not followed`);
+    }
     throw new UpstreamRefusedError(response.status);
   }
   const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const announced = response.headers.get('content-length');
   const expected = !encoded && announced && /^\d+$/.test(announced) ? Number(announced) : null;
+  if (expected !== null && expected > maxBytes) {
+    clearTimeout(timer);
+    await response.body.cancel().catch(() => {});
+    throw tooLarge(expected, maxBytes);
+  }
   let received = 0;
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       timer.refresh();
       received += chunk.length;
-      callback(null, chunk);
+      if (received > maxBytes) callback(tooLarge(`over ${maxBytes}`, maxBytes));
+      else callback(null, chunk);
     },
     flush(callback: TransformCallback) {
       clearTimeout(timer);

@@ -62,12 +62,20 @@ const ENCODER_ARGS: Record<ThumbnailFormat, string[]> = {
   jpg: ['-c:v', 'mjpeg', '-q:v', '3', '-f', 'mjpeg'],
 };
 
+// The video came from the upstream and may be anything: a playlist or a concat list dressed as an
+// MP4 would make ffmpeg open whatever it names (local files, or any host the worker can reach).
+// So the MP4/MOV demuxer is forced, and ffmpeg may use no protocol but the one that reads the
+// stored video itself.
 function frameArgs(source: string, seekSeconds: number, format: ThumbnailFormat): string[] {
+  const remote = /^https?:\/\//.test(source);
   // A local path is named as such, so that no file name is ever read as an option or a protocol.
-  const input = /^https?:\/\//.test(source) ? source : `file:${source}`;
+  const input = remote ? source : `file:${source}`;
+  const protocols = remote ? (source.startsWith('https:') ? 'https,tls,tcp' : 'http,tcp') : 'file';
   return [
     '-hide_banner', '-nostdin', '-v', 'error',
     ...(seekSeconds > 0 ? ['-ss', String(seekSeconds)] : []),
+    '-protocol_whitelist', protocols,
+    '-f', 'mov',
     '-i', input,
     '-frames:v', '1', '-an',
     '-vf', `scale='min(${MAX_WIDTH},iw)':-2`,

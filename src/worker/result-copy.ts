@@ -17,14 +17,14 @@ import type { Db } from '../db/database.ts';
 import type { GatewayStorage } from '../storage/gateway-storage.ts';
 import { resultThumbnailKey, resultVideoKey } from '../storage/object-keys.ts';
 import type { StoredObject } from '../storage/storage.ts';
-import { GONE_STATUSES, linkState, openDownload, UpstreamRefusedError } from './result-copy-download.ts';
+import { GONE_STATUSES, linkState, openDownload, UnusableLinkError, UpstreamRefusedError } from './result-copy-download.ts';
 import { type CopyCandidate, findCopyCandidate, markCopyFailed, markCopySkipped, markCopyStored } from './result-copy-task.ts';
 import { createThumbnailer, type Thumbnailer } from './result-copy-thumbnail.ts';
 
 export interface ResultCopyDeps {
   db: Db;
   storage: GatewayStorage;
-  config: Pick<Config, 'RESULT_RETENTION_DAYS' | 'FFMPEG_PATH' | 'UPSTREAM_TIMEOUT_MS'>;
+  config: Pick<Config, 'RESULT_RETENTION_DAYS' | 'RESULT_MAX_BYTES' | 'FFMPEG_PATH' | 'UPSTREAM_TIMEOUT_MS'>;
   log: FastifyBaseLogger;
 }
 
@@ -46,8 +46,10 @@ export function createResultCopyProcessor(deps: ResultCopyDeps) {
     const videoKey = resultVideoKey(task.taskId);
     let stored: StoredObject;
     try {
-      stored = await deps.storage.put(videoKey, await openDownload(task.resultUrl, deps.config.UPSTREAM_TIMEOUT_MS), 'video/mp4');
+      stored = await deps.storage.put(videoKey, await openDownload(task.resultUrl, deps.config.UPSTREAM_TIMEOUT_MS, deps.config.RESULT_MAX_BYTES), 'video/mp4');
     } catch (err) {
+      // A failed write leaves no object behind, so there is nothing to clean up.
+      if (err instanceof UnusableLinkError) return giveUp(deps, task, err.message, log);
       if (err instanceof UpstreamRefusedError && GONE_STATUSES.has(err.status) && Date.now() >= link.deadline) {
         return giveUp(deps, task, `${err.message} after the link expired`, log);
       }

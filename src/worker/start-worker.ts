@@ -13,7 +13,6 @@ import { Dispatcher } from '../jobs/dispatcher.ts';
 import { PeriodicJobs } from '../jobs/periodic.ts';
 import { RedisEpoch } from '../jobs/redis-epoch.ts';
 import { createBlockingRedis } from '../lib/redis.ts';
-import { purgeIdempotencyKeys } from '../modules/tasks/tasks.repository.ts';
 import { createResultLinks } from '../storage/result-links.ts';
 import { DashScopeClient } from '../upstream/dashscope-client.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
@@ -23,7 +22,8 @@ import { ChannelDirectory } from './channels.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { reconcile } from './reconciler.ts';
 import { createResultCopyProcessor } from './result-copy.ts';
-import { purgeExpiredResults, purgeExpiredUploads } from './result-retention.ts';
+import { purge, PURGE_INTERVAL_MS } from './purge.ts';
+import { purgeExpiredResults } from './result-retention.ts';
 import { workerSettings } from './settings.ts';
 import { createTaskProcessor } from './task-processor.ts';
 
@@ -43,7 +43,6 @@ export interface RunningWorker {
 const CHANNEL_CACHE_MS = 30_000;
 // Each copy holds a few upload buffers and may run ffmpeg; a handful at once is plenty.
 const RESULT_COPY_CONCURRENCY = 4;
-const PURGE_INTERVAL_MS = 3_600_000;
 const REDIS_EPOCH_CHECK_MS = 1_000;
 
 export async function startWorker({ config, db, listener, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
@@ -90,17 +89,10 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
     await purgeExpiredResults({ db, storage, log });
     return report;
   };
-  // An uploaded image is needed until its task has been submitted, which happens before the task
-  // times out at the latest.
-  const longestTimeoutS = Math.max(settings.taskTimeoutS, ...Object.values(settings.taskTimeoutSByModel));
-  const purge = async () => {
-    const uploads = await purgeExpiredUploads(storage, new Date(Date.now() - longestTimeoutS * 1000 - PURGE_INTERVAL_MS));
-    const keys = await purgeIdempotencyKeys(db);
-    if (uploads || keys) log.info({ uploads, idempotency_keys: keys }, 'purged expired uploads and idempotency keys');
-  };
+  const runPurge = () => purge({ db, storage, config, settings, log });
   const periodic = new PeriodicJobs(db, log);
   if (consumes.has('maintenance')) {
-    await periodic.every('reconcile', config.RECONCILE_INTERVAL_MS, reconcileNow).every('purge', PURGE_INTERVAL_MS, purge).start();
+    await periodic.every('reconcile', config.RECONCILE_INTERVAL_MS, reconcileNow).every('purge', PURGE_INTERVAL_MS, runPurge).start();
   }
 
   const dispatcher = new Dispatcher({ db, queue: queues.tasks, listener, log });

@@ -95,7 +95,7 @@ describe('input_reference', () => {
     const done = await untilDone(video.id);
     expect(done.status, JSON.stringify(done.error)).toBe('completed');
     const task = await ctx.db.selectFrom('tasks').selectAll().where('taskId', '=', video.id).executeTakeFirstOrThrow();
-    expect((task.request as { media: { type: string; url: string }[] }).media).toEqual([{ type: 'first_frame', url: expect.stringMatching(/^upload:\/\/uploads\/[0-9a-f]{64}\.png$/) }]);
+    expect((task.request as { media: { type: string; url: string }[] }).media).toEqual([{ type: 'first_frame', url: `upload://uploads/${video.id}-0.png` }]);
   });
 
   it('takes an image URL as {image_url} (multipart input_reference[image_url])', async () => {

@@ -86,7 +86,7 @@ describe('submit: answers', () => {
     'Workspace.AccessDenied': 'channel',
     'Endpoint.AccessDenied': 'channel',
     'AllocationQuota.FreeTierOnly': 'channel',
-    ModelNotFound: 'channel',
+    ModelNotFound: 'request',
     Throttling: 'retry',
     'Throttling.RateQuota': 'retry',
     'Throttling.AllocationQuota': 'retry',

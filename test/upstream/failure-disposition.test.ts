@@ -23,10 +23,8 @@ const cases: [number, string | null, FailureDisposition][] = [
   [403, 'Workspace.AccessDenied', 'channel'],
   [403, 'Endpoint.AccessDenied', 'channel'],
   [403, 'AllocationQuota.FreeTierOnly', 'channel'],
-  [403, null, 'channel'],
   [400, 'Arrearage', 'channel'],
-  [404, 'ModelNotFound', 'channel'],
-  [404, 'InvalidParameter', 'channel'],
+  [401, 'SomethingNew', 'channel'],
   [404, null, 'channel'],
   [200, 'InvalidApiKey', 'channel'],
   // the request is at fault
@@ -42,6 +40,13 @@ const cases: [number, string | null, FailureDisposition][] = [
   [400, null, 'request'],
   [413, null, 'request'],
   [200, 'InvalidParameter', 'request'],
+  // refusals that may depend on the request never take the channel out
+  [403, 'DataInspectionFailed', 'request'],
+  [403, 'SomethingNew', 'request'],
+  [403, null, 'request'],
+  [404, 'InvalidParameter', 'request'],
+  [404, 'ModelNotFound', 'request'],
+  [404, 'NotFound', 'request'],
   [200, 'DataInspectionFailed', 'request'],
   // a 2xx carrying an error code nobody documented
   [200, 'SomethingNew', 'retry'],

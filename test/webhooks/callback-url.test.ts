@@ -49,6 +49,16 @@ describe('checkCallbackUrl', () => {
     ['http://[::ffff:169.254.169.254]/', 'a link-local address (::ffff:a9fe:a9fe)'],
     ['http://[64:ff9b::a00:5]/', 'a private address (64:ff9b::a00:5)'],
     ['http://[2002:c0a8:101::1]/', 'a private address (2002:c0a8:101::1)'],
+    // IPv4-translated (RFC 6145), Teredo, local-use NAT64 (RFC 8215) and the 6to4 relay anycast
+    ['http://[::ffff:0:127.0.0.1]/', 'a loopback address (::ffff:0:7f00:1)'],
+    ['http://[::ffff:0:10.0.0.1]/', 'a private address (::ffff:0:a00:1)'],
+    ['http://[2001::1]/', 'a reserved address (2001::1)'],
+    ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'a reserved address (2001:0:4136:e378:8000:63bf:3fff:fdd2)'],
+    ['http://[64:ff9b:1::a00:1]/', 'a reserved address (64:ff9b:1::a00:1)'],
+    ['http://192.88.99.1/', 'a reserved address (192.88.99.1)'],
+    ['http://[::127.0.0.1]/', 'a reserved address (::7f00:1)'],
+    ['http://198.18.0.1/', 'a reserved address (198.18.0.1)'],
+    ['http://[2001:db8::1]/', 'a reserved address (2001:db8::1)'],
   ])('refuses %s', async (url, where) => {
     const check = await refusal(url);
     expect(check.message).toBe(`callback_url points at ${where}; webhooks are only sent to public hosts`);
@@ -110,6 +120,9 @@ describe('forbiddenAddressKind', () => {
     expect(forbiddenAddressKind('223.255.255.255')).toBeNull();
     expect(forbiddenAddressKind('fbff::1')).toBeNull();
     expect(forbiddenAddressKind('::ffff:8.8.8.8')).toBeNull();
+    expect(forbiddenAddressKind('64:ff9b::808:808')).toBeNull();
+    expect(forbiddenAddressKind('2002:808:808::1')).toBeNull();
+    expect(forbiddenAddressKind('2606:4700::1111')).toBeNull();
     expect(forbiddenAddressKind('::ffff:10.1.1.1')).toBe('a private');
     expect(forbiddenAddressKind('fe80::1%eth0')).toBe('a link-local');
   });

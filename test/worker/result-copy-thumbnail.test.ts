@@ -3,6 +3,7 @@
 // the first frame of a video shorter than that; no ffmpeg, no thumbnail.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +73,32 @@ describe.skipIf(!RUN_FFMPEG_TESTS)('with ffmpeg', () => {
     }
     const lines = (await readFile(calls, 'utf8')).trim().split('\n');
     expect(lines.filter((l) => l.includes('-encoders'))).toHaveLength(1);
+  });
+
+  // The "video" comes from the upstream: one that is really a playlist must not make ffmpeg open
+  // whatever it lists, locally or on the network.
+  it('does not follow a playlist disguised as a video, read from a file', async () => {
+    const real = makeVideo('listed.mp4', '320x240', 2);
+    const path = join(dir.path, 'playlist.mp4');
+    await writeFile(path, `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2,\nfile:${real}\n#EXT-X-ENDLIST\n`);
+    await expect(createThumbnailer(FFMPEG).extract(path)).rejects.toThrow(/ffmpeg made no thumbnail/);
+  });
+
+  it('does not follow a playlist disguised as a video, read over HTTP', async () => {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      if (req.url === '/video.mp4') res.end(`#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2,\nhttp://127.0.0.1:${(server.address() as { port: number }).port}/internal.ts\n#EXT-X-ENDLIST\n`);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/video.mp4`;
+      await expect(createThumbnailer(FFMPEG).extract(url)).rejects.toThrow(/ffmpeg made no thumbnail/);
+      expect(asked.filter((u) => u !== '/video.mp4')).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 
   it('fails on something that is not a video', async () => {

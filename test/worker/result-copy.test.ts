@@ -124,6 +124,13 @@ async function enqueueCopy(taskId: string, backoffMs?: number): Promise<Job<Task
 }
 
 const jobFor = (taskId: string) => ({ data: { taskId } }) as Job<TaskJobData>;
+
+/** Runs the copy once and expects it given up for good: no retry could help. */
+async function expectGivenUpSoon(taskId: string, resultUrl: string) {
+  await expect(createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId))).rejects.toMatchObject({ name: 'UnrecoverableError' });
+  expect(await rowOf(taskId)).toMatchObject({ status: 'SUCCESS', result_url: resultUrl, result_copy: 'failed', result_key: null });
+  expect(await taskFiles(taskId)).toEqual([]);
+}
 const taskFiles = async (taskId: string) => (await filesUnder(join(dir.path, 'results'))).filter((f) => f.includes(taskId));
 
 async function downloadSample(url: string): Promise<Buffer> {
@@ -289,6 +296,52 @@ describe('a link that can no longer work', () => {
       const { taskId } = await pendingCopy(upstream.url, `now() - interval '24 hours' + interval '500 milliseconds'`);
       await expectGivenUp(taskId, upstream.url);
       expect(upstream.hits()).toBe(1);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
+describe('a link that points elsewhere, or at too much', () => {
+  it('is not followed when it redirects: the copy ends as failed at once, and the target is never asked', async () => {
+    const target = await startUpstream((_n, res) => res.end(sampleVideo));
+    const upstream = await startUpstream((_n, res) => res.writeHead(302, { location: target.url }).end());
+    try {
+      const { taskId } = await pendingCopy(upstream.url);
+      await expectGivenUpSoon(taskId, upstream.url);
+      expect(target.hits()).toBe(0);
+    } finally {
+      await upstream.close();
+      await target.close();
+    }
+  });
+
+  it('is not followed by the content route either, before the copy exists', async () => {
+    const target = await startUpstream((_n, res) => res.end(sampleVideo));
+    const upstream = await startUpstream((_n, res) => res.writeHead(302, { location: target.url }).end());
+    try {
+      const { taskId } = await pendingCopy(upstream.url);
+      const res = await ctx.http('GET', `/v1/videos/${taskId}/content`, { token: customer.key });
+      expect(res.status, JSON.stringify(res.body)).toBe(404);
+      expect(res.body.error.message).toMatch(/the upstream's link answered 302/);
+      expect(target.hits()).toBe(0);
+    } finally {
+      await upstream.close();
+      await target.close();
+    }
+  });
+
+  it.each([
+    ['announced by its Content-Length', (res: ServerResponse) => res.writeHead(200, { 'content-length': sampleVideo.length }).end(sampleVideo)],
+    ['sent without a length', (res: ServerResponse) => res.writeHead(200).end(sampleVideo)],
+  ])('is not stored when larger than RESULT_MAX_BYTES (%s)', async (_how, answer) => {
+    const upstream = await startUpstream((_n, res) => answer(res));
+    try {
+      const { taskId } = await pendingCopy(upstream.url);
+      const small = createResultCopyProcessor({ db: ctx.db, storage, config: { ...ctx.config, RESULT_MAX_BYTES: sampleVideo.length - 1 }, log });
+      await expect(small(jobFor(taskId))).rejects.toThrow(/larger than the \d+-byte limit \(RESULT_MAX_BYTES\)/);
+      expect(await rowOf(taskId)).toMatchObject({ result_copy: 'failed', result_key: null });
+      expect(await taskFiles(taskId)).toEqual([]);
     } finally {
       await upstream.close();
     }

@@ -2,11 +2,20 @@
 import { z } from 'zod';
 import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
 
-export const idParams = z.object({ id: z.coerce.number().int().positive().describe('Record id') });
+// The database's integer columns are 32-bit; a value beyond them is the client's mistake (a 400),
+// not something to find out from the database.
+const INT4_MAX = 2_147_483_647;
+const INT8_MAX = 9_223_372_036_854_775_807n;
+const int4 = z.int().min(-INT4_MAX - 1).max(INT4_MAX);
+const recordId = z.int().positive().max(INT4_MAX);
+// 9999-12-31T23:59:59Z: later instants are not dates PostgreSQL (or anyone) can use.
+const LAST_UNIX_SECOND = 253_402_300_799;
+
+export const idParams = z.object({ id: z.coerce.number().pipe(recordId).describe('Record id') });
 
 const quotaAmount = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const unixOrIso = z
-  .union([z.int().positive(), z.iso.datetime({ offset: true })])
+  .union([z.int().positive().max(LAST_UNIX_SECOND), z.iso.datetime({ offset: true })])
   .describe('Unix seconds or an ISO 8601 date-time');
 
 export const userSchema = z.object({
@@ -94,7 +103,7 @@ const callbackUrl = z
   .describe("http(s) URL that receives a signed POST when one of the key's tasks ends; loopback and private addresses are refused");
 
 export const createKeyBody = z.object({
-  user_id: z.int().positive(),
+  user_id: recordId,
   name: z.string().trim().max(128).optional(),
   models: z.array(z.string().trim().min(1).max(128)).max(100).optional(),
   expires_at: unixOrIso.nullable().optional(),
@@ -141,7 +150,10 @@ export const logSchema = z.object({
 // The paging of the operator's newest-first lists (src/lib/newest-first.ts).
 const pageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^\d+$/, 'cursor must be the next_cursor of a previous page').optional(),
+  cursor: z
+    .string()
+    .refine((c) => /^\d{1,19}$/.test(c) && BigInt(c) <= INT8_MAX, 'cursor must be the next_cursor of a previous page')
+    .optional(),
 };
 
 const newestFirstPage = <T extends z.ZodType>(item: T) =>
@@ -151,7 +163,7 @@ const newestFirstPage = <T extends z.ZodType>(item: T) =>
   });
 
 export const logsQuery = z.object({
-  user_id: z.coerce.number().int().positive().optional(),
+  user_id: z.coerce.number().pipe(recordId).optional(),
   task_id: z.string().max(64).optional(),
   type: z.coerce.number().int().min(1).max(6).optional(),
   ...pageQuery,
@@ -267,8 +279,8 @@ export const createChannelBody = z.object({
   api_key: z.string().trim().min(1),
   models: z.array(z.string().trim().min(1)).optional().describe('Models served; empty or absent for all'),
   model_mapping: z.record(z.string(), z.string()).optional().describe('Gateway model -> upstream model'),
-  priority: z.int().optional(),
-  weight: z.int().min(0).optional(),
+  priority: int4.optional(),
+  weight: int4.min(0).optional(),
 }).meta({
   examples: [
     {

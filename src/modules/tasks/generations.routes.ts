@@ -49,7 +49,11 @@ export async function generationRoutes(app: FastifyInstance, options: TaskRoutes
     // The same form /v1/videos takes: one parser for both, so a client may switch endpoints freely.
     preValidation: multipartBody,
     handler: async (request, reply) => {
-      const submitted = await tasks.submit(request.auth, request.body, { log: request.log, idempotencyKey: idempotencyKeyOf(request) });
+      const submitted = await tasks.submit(request.auth, request.body, {
+        log: request.log,
+        idempotencyKey: idempotencyKeyOf(request),
+        uploadedFile: request.uploadedFile,
+      });
       const wait = waitPreference(request, reply, waitMaxS);
       withReplayHeader(reply, submitted);
       if (wait === null) return reply.send(toSubmitResponse(submitted.task));

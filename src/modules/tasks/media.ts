@@ -1,6 +1,7 @@
 // Media inputs: where each kind may come from, what a URL's extension says it is, and the
 // per-model rules on how many of each type a request may carry.
-import { badRequest } from '../../lib/errors.ts';
+import { AppError, badRequest } from '../../lib/errors.ts';
+import { dataUriImage } from './images.ts';
 import type { Capability } from './models.ts';
 
 export const MEDIA_TYPES = [
@@ -59,11 +60,19 @@ export interface UrlFacts {
   extension: string | undefined;
 }
 
-/** Checks that `url` is an http(s) URL, or a base64 data: URI of an image. */
-export function inspectMediaUrl(url: string, field: string): UrlFacts {
+/**
+ * Checks that `url` is an http(s) URL, or a base64 data: URI of an image (of at most
+ * `maxImageBytes`, and really an image: it is kept in storage at submit).
+ */
+export function inspectMediaUrl(url: string, field: string, maxImageBytes: number): UrlFacts {
   if (url.startsWith('data:')) {
     if (!DATA_URI.test(url)) {
       throw badRequest(`${field} is a data: URI, which is accepted only as a base64 PNG, JPEG, WEBP or BMP image`, field);
+    }
+    const image = dataUriImage(url);
+    if (!image) throw badRequest(`${field} is a data: URI whose content is not a PNG, JPEG, WEBP or BMP image`, field);
+    if (image.bytes.length > maxImageBytes) {
+      throw new AppError('payload_too_large', `${field} is an image of ${image.bytes.length} bytes; the limit is ${maxImageBytes}`, field);
     }
     return { kind: 'image', extension: undefined };
   }
@@ -81,9 +90,9 @@ export function inspectMediaUrl(url: string, field: string): UrlFacts {
 }
 
 /** The media type an `images` entry stands for, inferred from its extension. */
-export function inferImagesEntry(url: string, index: number, capability: Capability, seen: MediaItem[]): MediaItem {
+export function inferImagesEntry(url: string, index: number, capability: Capability, seen: MediaItem[], maxImageBytes: number): MediaItem {
   const field = `images[${index}]`;
-  const { kind } = inspectMediaUrl(url, field);
+  const { kind } = inspectMediaUrl(url, field, maxImageBytes);
   if (!kind) {
     throw badRequest(
       `cannot tell what ${field} is from its URL: use a .mp4/.mov, .png/.jpg/.jpeg/.webp/.bmp or .mp3/.wav URL, or list it in metadata.input.media with an explicit type`,
@@ -115,8 +124,8 @@ function inferredType(kind: Kind, capability: Capability, seen: MediaItem[], ind
 }
 
 /** Validates an explicitly typed media item's URL (named `field` in messages) against its type. */
-export function checkTypedItem(item: MediaItem, field: string): void {
-  const { kind, extension } = inspectMediaUrl(item.url, field);
+export function checkTypedItem(item: MediaItem, field: string, maxImageBytes: number): void {
+  const { kind, extension } = inspectMediaUrl(item.url, field, maxImageBytes);
   const expected = KIND_OF_TYPE[item.type];
   if (kind && kind !== expected) {
     throw badRequest(`${field} looks like ${article(kind)} ${kind}, but ${item.type} needs ${article(expected)} ${expected}`, field);

@@ -1,45 +1,40 @@
 // OpenAI's SDKs send /v1/videos creates as multipart/form-data (always, in recent versions): text
 // parts for the fields, possibly an input_reference image file (of any declared type, often
 // application/octet-stream), and nested objects flattened as `input_reference[image_url]`. This
-// turns such a request into the same body a JSON create has, so one schema validates both; an
-// uploaded image is kept in storage and handed on as a gateway-made media reference.
+// turns such a request into the same body a JSON create has, so one schema validates both. An
+// uploaded image is only held here: the task service stores it once the request has been
+// validated and priced and the customer can pay for it.
 import '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { AppError, badRequest } from '../../lib/errors.ts';
-import { sha256Hex } from '../../lib/ids.ts';
-import type { Storage } from '../../storage/storage.ts';
+import { type ImageFile, imageFile } from './images.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** upload://<storage key> of an input_reference file sent with the request. */
-    uploadedReference?: string;
+    /** The input_reference image file sent with the request. */
+    uploadedFile?: ImageFile;
   }
 }
 
-export const UPLOAD_SCHEME = 'upload://';
-
-// What an image file is, by its first bytes: clients label uploads unreliably.
-const IMAGE_SIGNATURES: { type: string; ext: string; test: (b: Buffer) => boolean }[] = [
-  { type: 'image/png', ext: 'png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
-  { type: 'image/jpeg', ext: 'jpg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { type: 'image/webp', ext: 'webp', test: (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP' },
-  { type: 'image/bmp', ext: 'bmp', test: (b) => b.subarray(0, 2).toString('latin1') === 'BM' },
-];
+// Text fields hold a prompt (at most 5,000 characters), ids, numbers and URLs: 64 KiB is ample,
+// and images belong in the file part. The create takes fewer than twenty fields; a form with
+// bracketed media lists still fits in 64.
+export const FORM_FIELD_BYTES = 64 * 1024;
+export const FORM_FIELDS = 64;
 
 export interface MultipartLimits {
   uploadLimitBytes: number;
-  fieldLimitBytes: number;
 }
 
 // metadata fields that are numbers in JSON arrive as text in a form.
 const NUMERIC_FIELDS = new Set(['metadata.seed']);
 
-export function makeMultipartBody(storage: Storage, limits: MultipartLimits) {
+export function makeMultipartBody(limits: MultipartLimits) {
   return async function multipartBody(request: FastifyRequest): Promise<void> {
     if (!request.isMultipart()) return;
     const body: Record<string, unknown> = {};
     let upload: Buffer | undefined;
-    const parts = request.parts({ limits: { fileSize: limits.uploadLimitBytes, files: 1, fields: 100, fieldSize: limits.fieldLimitBytes } });
+    const parts = request.parts({ limits: { fileSize: limits.uploadLimitBytes, files: 1, fields: FORM_FIELDS, fieldSize: FORM_FIELD_BYTES, parts: FORM_FIELDS + 1 } });
     try {
       for await (const part of parts) {
         if (part.type === 'file') {
@@ -48,14 +43,22 @@ export function makeMultipartBody(storage: Storage, limits: MultipartLimits) {
           }
           upload = await part.toBuffer();
         } else {
-          setField(body, part.fieldname, String(part.value));
+          if (part.fieldnameTruncated) throw badRequest(`a form field name is too long: "${part.fieldname.slice(0, 40)}..."`);
+          if (part.valueTruncated) {
+            throw new AppError('payload_too_large', `form field ${part.fieldname} is larger than the ${FORM_FIELD_BYTES}-byte limit of a text field; send images as the input_reference file`, part.fieldname);
+          }
+          // A part declared application/json arrives parsed.
+          setField(body, part.fieldname, typeof part.value === 'string' ? part.value : JSON.stringify(part.value));
         }
       }
     } catch (err) {
       throw asFormError(err);
     }
-    // Stored only once the whole form has been read: an error from storage is ours, not the client's.
-    if (upload) request.uploadedReference = await storeImage(storage, upload);
+    if (upload) {
+      const image = imageFile(upload);
+      if (!image) throw badRequest('input_reference must be a PNG, JPEG, WEBP or BMP image', 'input_reference');
+      request.uploadedFile = image;
+    }
     request.body = body;
   };
 }
@@ -63,17 +66,12 @@ export function makeMultipartBody(storage: Storage, limits: MultipartLimits) {
 // The multipart plugin's own errors carry a code the error handler knows; the parser underneath
 // (busboy) throws plain errors for a body that breaks off or lacks its boundary.
 function asFormError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+    return new AppError('payload_too_large', `the form has too many fields: at most ${FORM_FIELDS} text fields and one input_reference file`);
+  }
   if (err instanceof AppError || !(err instanceof Error) || 'code' in err) return err;
   return badRequest(`the multipart/form-data body could not be read: ${err.message}`);
-}
-
-async function storeImage(storage: Storage, bytes: Buffer): Promise<string> {
-  const kind = IMAGE_SIGNATURES.find((s) => s.test(bytes));
-  if (!kind) throw badRequest('input_reference must be a PNG, JPEG, WEBP or BMP image', 'input_reference');
-  // Named by content: the same image uploaded twice is stored once.
-  const key = `uploads/${sha256Hex(bytes)}.${kind.ext}`;
-  await storage.put(key, bytes, kind.type);
-  return `${UPLOAD_SCHEME}${key}`;
 }
 
 /** Sets `a[b][c]`-style (or plain) form field names as nested values; `metadata` may be JSON. */

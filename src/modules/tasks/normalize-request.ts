@@ -42,17 +42,18 @@ const SEED_MAX = 2147483647;
 // metadata keys the gateway interprets itself; every other key goes to DashScope `parameters`.
 const INTERPRETED_METADATA = new Set(['ratio', 'seed', 'negative_prompt', 'input', 'parameters']);
 
-/** Gateway-made inputs that are not in the body a client can write. */
-export interface TrustedInputs {
-  /** The storage URL (upload://...) of an input_reference file uploaded with the request. */
+export interface NormalizeOptions {
+  /** The storage URL (upload://...) of an input_reference file uploaded with the request: gateway-made, so not checked. */
   uploadedReference?: string;
+  /** The largest image a data: URI may hold (UPLOAD_LIMIT_BYTES). */
+  maxImageBytes?: number;
 }
 
 // An OpenAI-style frame size, as opposed to a resolution tier given under its alias `size`.
 const FRAME_SIZE = /^(\d{2,5})x(\d{2,5})$/;
 const FRAME_SIDE = { min: 240, max: 4096 };
 
-export function normalizeRequest(body: SubmitBody, model: string, capability: Capability, trusted: TrustedInputs = {}): NormalizedRequest {
+export function normalizeRequest(body: SubmitBody, model: string, capability: Capability, options: NormalizeOptions = {}): NormalizedRequest {
   const metadata = body.metadata ?? {};
   const prompt = checkPrompt(body.prompt, capability);
   const negativePrompt = checkNegativePrompt(metadata.negative_prompt ?? body.negative_prompt);
@@ -68,7 +69,7 @@ export function normalizeRequest(body: SubmitBody, model: string, capability: Ca
   // i2v takes its shape from the first frame, so a frame size only chooses its resolution there.
   const ratio = checkRatio(metadata.ratio, capability) ?? (frame && capability !== 'i2v' ? nearestRatio(width, height) : null);
   const seed = checkSeed(metadata.seed);
-  const media = collectMedia(body, capability, trusted);
+  const media = collectMedia(body, capability, options);
   checkMediaCounts(capability, media);
   const duration = capability === 'videoedit' ? null : checkDuration(body.duration ?? body.seconds, media, body.duration === undefined && body.seconds !== undefined ? 'seconds' : 'duration');
 
@@ -159,7 +160,8 @@ function checkDuration(value: number | string | undefined, media: MediaItem[], f
   return seconds;
 }
 
-function collectMedia(body: SubmitBody, capability: Capability, trusted: TrustedInputs): MediaItem[] {
+function collectMedia(body: SubmitBody, capability: Capability, options: NormalizeOptions): MediaItem[] {
+  const maxImageBytes = options.maxImageBytes ?? Infinity;
   const media: MediaItem[] = [];
   (body.metadata?.input?.media ?? []).forEach((raw, index) => {
     const field = `metadata.input.media[${index}]`;
@@ -167,7 +169,7 @@ function collectMedia(body: SubmitBody, capability: Capability, trusted: Trusted
       throw badRequest(`${field}.type must be one of ${MEDIA_TYPES.join(', ')}, got "${raw.type}"`, `${field}.type`);
     }
     const item = { ...raw, type: raw.type as MediaType };
-    checkTypedItem(item, `${field}.url`);
+    checkTypedItem(item, `${field}.url`, maxImageBytes);
     media.push(item);
   });
   const reference = body.input_reference;
@@ -180,15 +182,15 @@ function collectMedia(body: SubmitBody, capability: Capability, trusted: Trusted
   }
   if (referenceUrl !== undefined) {
     const item: MediaItem = { type: inputReferenceType(capability), url: referenceUrl };
-    checkTypedItem(item, typeof reference === 'object' ? 'input_reference.image_url' : 'input_reference');
+    checkTypedItem(item, typeof reference === 'object' ? 'input_reference.image_url' : 'input_reference', maxImageBytes);
     media.push(item);
   }
   // Made by the gateway from the uploaded file, so there is no client URL to check.
-  if (trusted.uploadedReference) media.push({ type: inputReferenceType(capability), url: trusted.uploadedReference });
+  if (options.uploadedReference) media.push({ type: inputReferenceType(capability), url: options.uploadedReference });
   if (capability === 'videoedit' && body.images?.length === 0) {
     throw badRequest('images is required for videoedit', 'images');
   }
-  body.images?.forEach((url, index) => media.push(inferImagesEntry(url, index, capability, media)));
+  body.images?.forEach((url, index) => media.push(inferImagesEntry(url, index, capability, media, maxImageBytes)));
   return media;
 }
 

@@ -23,6 +23,8 @@ export interface TaskRoutesOptions {
   openStreams: Set<() => void>;
   /** The longest `Prefer: wait` honoured, in seconds. */
   waitMaxS: number;
+  /** RESULT_MAX_BYTES: the most the content route relays from an upstream link. */
+  resultMaxBytes: number;
 }
 
 const WAIT = /(?:^|[\s,;])wait\s*=\s*(\d{1,9})(?=$|[\s,;])/i;

@@ -155,3 +155,23 @@ const queuePositionQuery = prepare('queue-position', (p: { model: string; id: nu
 export async function queuePosition(db: Queryable, task: Pick<TaskRow, 'model' | 'id'>): Promise<number> {
   return (await queuePositionQuery.first(db, { model: task.model, id: task.id }))?.ahead ?? 0;
 }
+
+const canPayQuery = prepare('can-pay', (p: { userId: number; keyId: number; quota: bigint }, qb) =>
+  qb
+    .selectFrom('users as u')
+    .innerJoin('apiKeys as k', 'k.userId', 'u.id')
+    .select('u.id')
+    .where('u.id', '=', p.userId)
+    .where('k.id', '=', p.keyId)
+    .where('u.quota', '>=', p.quota)
+    .where((eb) => eb.or([eb('k.quotaLimit', 'is', null), eb(eb('k.quotaLimit', '-', eb.ref('k.quotaUsed')), '>=', p.quota)])),
+);
+
+/**
+ * Whether the user (and the key's own limit) can pay for `task` right now, read without locking: a
+ * request that brings images checks this before it writes them (the charge itself decides, and
+ * may still refuse).
+ */
+export async function canPay(db: Queryable, task: NewTask): Promise<boolean> {
+  return (await canPayQuery.first(db, { userId: task.userId, keyId: task.keyId, quota: BigInt(task.price.quota) })) !== undefined;
+}

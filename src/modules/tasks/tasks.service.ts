@@ -7,14 +7,18 @@ import { type KeyIdentity, mayUseModel } from '../auth/key-identity.ts';
 import type { PriceCatalog } from '../pricing/catalog.ts';
 import { describeCharge, type PriceSnapshot, priceTask } from '../pricing/quota.ts';
 import { ACTION_BY_CAPABILITY, capabilityOf } from './models.ts';
-import { normalizeRequest, type TrustedInputs } from './normalize-request.ts';
+import type { Storage } from '../../storage/storage.ts';
+import type { ImageFile } from './images.ts';
+import { normalizeRequest } from './normalize-request.ts';
 import type { SubmitBody } from './submit.schema.ts';
+import { byContent, type PendingUpload, pendingUpload, takeInlineImages, UPLOAD_SCHEME } from './uploads.ts';
 import { type EndTaskDeps, endTask } from '../../lifecycle/end-task.ts';
 import type { ChargeBatcher } from './charge-batcher.ts';
 import type { TaskCache } from './task-cache.ts';
 import type { TaskEvents } from './task-events.ts';
 import type { Verdict } from './charge.repository.ts';
 import {
+  canPay,
   findIdempotencyKeyUse,
   findOwnedTask,
   findTask,
@@ -48,10 +52,16 @@ export interface TaskServiceDeps {
   checkCallbackUrl: (url: string) => Promise<void>;
   /** A link the upstream can fetch a finished task's video from (for remixes). */
   sourceVideoUrl: (task: TaskRow) => Promise<string>;
+  /** Where images sent with a request are kept until the worker has submitted the task. */
+  storage: Storage;
+  /** UPLOAD_LIMIT_BYTES: the largest image a request may carry, uploaded or as a data: URI. */
+  maxImageBytes: number;
 }
 
-export interface SubmitOptions extends TrustedInputs {
+export interface SubmitOptions {
   log: FastifyBaseLogger;
+  /** The input_reference image file of a multipart create. */
+  uploadedFile?: ImageFile;
   /** The Idempotency-Key header, when the client sent one. */
   idempotencyKey?: string;
   /** The model when the body names none (OpenAI clients may leave it out). */
@@ -105,12 +115,15 @@ const taskNotFound = (taskId: string): never => {
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-export function createTaskService({ db, charges, events, cache, ending, catalog, checkCallbackUrl, sourceVideoUrl }: TaskServiceDeps) {
+export function createTaskService({ db, charges, events, cache, ending, catalog, checkCallbackUrl, sourceVideoUrl, storage, maxImageBytes }: TaskServiceDeps) {
   /** Requests waiting for their task's end, released at once when the server shuts down. */
   const waiting = new Set<() => void>();
 
-  /** Everything a submit checks and prices before it touches money; a quote is this alone. */
-  async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<NewTask> {
+  /**
+   * Everything a submit checks and prices before it touches money or storage; a quote is this
+   * alone. Images the request carries are held in memory (`uploads`) until the customer can pay.
+   */
+  async function prepare(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<{ task: NewTask; uploads: PendingUpload[] }> {
     const model = body.model?.trim() || options.defaultModel;
     if (!model) throw badRequest('model is required', 'model');
     const capability = capabilityOf(model);
@@ -119,7 +132,10 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
     if (!mayUseModel(auth, model)) {
       throw new AppError('model_not_allowed', `this API key may not use ${model}; it is limited to ${auth.models.join(', ')}`, 'model');
     }
-    const request = normalizeRequest(body, model, capability, options);
+    const taskId = newTaskId();
+    const uploads = options.uploadedFile ? [pendingUpload(options.uploadedFile, taskId, 0)] : [];
+    const uploadedReference = uploads[0] && `${UPLOAD_SCHEME}${uploads[0].key}`;
+    const request = takeInlineImages(normalizeRequest(body, model, capability, { uploadedReference, maxImageBytes }), taskId, uploads);
     const resolutionRatio = price.resolutionRatios[request.resolution];
     if (!resolutionRatio) throw badRequest(`${model} is not available at ${request.resolution}`, 'resolution');
     const groupRatio = await catalog.groupRatio(auth.group);
@@ -136,8 +152,8 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
       resolutionRatio,
       seconds: request.billed_seconds,
     });
-    return {
-      taskId: newTaskId(),
+    const task: NewTask = {
+      taskId,
       userId: auth.userId,
       keyId: auth.keyId,
       group: auth.group,
@@ -150,6 +166,22 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
       callbackUrl,
       remixedFrom: options.remixedFrom ?? null,
     };
+    return { task, uploads };
+  }
+
+  /** Writes a request's images, once it is sure the customer can pay for the task. */
+  async function storeUploads(task: NewTask, uploads: PendingUpload[]): Promise<void> {
+    if (uploads.length === 0) return;
+    if (!(await canPay(db, task))) throw refusal('quota');
+    await Promise.all(uploads.map((upload) => storage.put(upload.key, upload.bytes, upload.contentType)));
+  }
+
+  /** Images no task refers to: the charge was refused, or an earlier request's task was returned. */
+  async function dropUploads(uploads: PendingUpload[], log: FastifyBaseLogger): Promise<void> {
+    await Promise.all(uploads.map((upload) => storage.delete(upload.key))).catch((err: unknown) => {
+      // The hourly purge removes them anyway.
+      log.warn({ err }, 'could not remove the images of a refused request');
+    });
   }
 
   /**
@@ -157,12 +189,12 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
    * give back the first task, charged once, however the two requests overlap: the key is claimed
    * in the charge's own statement, and a second use waits for the first's outcome.
    */
-  async function charge(auth: KeyIdentity, task: NewTask, idempotencyKey: string | undefined): Promise<Submitted> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw badRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
-    }
+  async function charge(auth: KeyIdentity, task: NewTask, uploads: PendingUpload[], idempotencyKey: string | undefined): Promise<Submitted> {
+    // Uploaded images are compared by their content: each request stores them under its own key.
     const requestHash =
-      idempotencyKey === undefined ? null : sha256Hex(canonicalJson({ model: task.model, request: task.request, callback: task.callbackUrl, remix: task.remixedFrom }));
+      idempotencyKey === undefined
+        ? null
+        : sha256Hex(canonicalJson({ model: task.model, request: byContent(task.request, uploads), callback: task.callbackUrl, remix: task.remixedFrom }));
     const outcome = await charges.charge({
       user_id: task.userId,
       key_id: task.keyId,
@@ -197,14 +229,29 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
   const service = {
     /** Validates, charges and records a task; the worker's dispatcher queues it from there. */
     async submit(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<Submitted> {
-      // Committed and paid for, the task waits in task_dispatch until a worker's dispatcher queues
-      // it: nothing here waits on Redis.
-      return charge(auth, await prepare(auth, body, options), options.idempotencyKey);
+      if (options.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(options.idempotencyKey)) {
+        throw badRequest('Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key');
+      }
+      const { task, uploads } = await prepare(auth, body, options);
+      await storeUploads(task, uploads);
+      let submitted: Submitted;
+      try {
+        // Committed and paid for, the task waits in task_dispatch until a worker's dispatcher
+        // queues it: nothing here waits on Redis.
+        submitted = await charge(auth, task, uploads, options.idempotencyKey);
+      } catch (err) {
+        // A refusal (no quota, a reused Idempotency-Key) leaves no task; after any other error the
+        // task may have been committed, so its images stay (the purge removes them if not).
+        if (err instanceof AppError && err.code !== 'unavailable') await dropUploads(uploads, options.log);
+        throw err;
+      }
+      if (submitted.replayed) await dropUploads(uploads, options.log);
+      return submitted;
     },
 
     /** What `submit` would charge for this body, checked as a submit checks it; nothing is written. */
     async quote(auth: KeyIdentity, body: SubmitBody, options: SubmitOptions): Promise<PriceSnapshot> {
-      return (await prepare(auth, body, options)).price;
+      return (await prepare(auth, body, options)).task.price;
     },
 
     /** One of the caller's tasks, from the cache when it holds a fresh copy. */

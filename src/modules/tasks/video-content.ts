@@ -1,7 +1,7 @@
 // GET /v1/videos/{id}/content: the video (or its thumbnail) as bytes, from the gateway's copy
 // when it has one, else relayed from the upstream's link. Byte ranges work either way, so players
 // can seek.
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { FastifyReply } from 'fastify';
 import { AppError, badRequest } from '../../lib/errors.ts';
@@ -21,6 +21,8 @@ export async function sendVideoContent(
   variant: ContentVariant,
   rangeHeader: string | undefined,
   storage: Storage,
+  /** RESULT_MAX_BYTES: the most the gateway relays from the upstream's link. */
+  maxRelayBytes: number,
 ): Promise<FastifyReply> {
   if (task.status !== 'SUCCESS') {
     const state = task.status === 'FAILURE' ? 'failed' : 'not finished yet';
@@ -40,7 +42,7 @@ export async function sendVideoContent(
     if (range === 'unsatisfiable') return reply.status(416).header('content-range', `bytes */${task.resultBytes}`).send();
     return sendStored(reply, storage, task.resultKey, range, task.taskId);
   }
-  return relayUpstream(reply, task, rangeHeader);
+  return relayUpstream(reply, task, rangeHeader, maxRelayBytes);
 }
 
 async function sendStored(reply: FastifyReply, storage: Storage, key: string, range: { start: number; end: number } | null, name: string) {
@@ -64,11 +66,17 @@ async function sendStored(reply: FastifyReply, storage: Storage, key: string, ra
 }
 
 // Before the copy exists (it is made right after the task succeeds), the upstream's link serves.
-async function relayUpstream(reply: FastifyReply, task: TaskRow, rangeHeader: string | undefined) {
+// As for the copy (src/worker/result-copy-download.ts), redirects are not followed and no more
+// than RESULT_MAX_BYTES is relayed.
+async function relayUpstream(reply: FastifyReply, task: TaskRow, rangeHeader: string | undefined, maxBytes: number) {
   if (!task.resultUrl) throw new AppError('not_found', `video ${task.taskId} has no content`);
   let upstream: Response;
   try {
-    upstream = await fetch(task.resultUrl, { headers: rangeHeader ? { range: rangeHeader } : {}, signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
+    upstream = await fetch(task.resultUrl, {
+      redirect: 'manual',
+      headers: rangeHeader ? { range: rangeHeader } : {},
+      signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+    });
   } catch {
     throw new AppError('unavailable', `the video of ${task.taskId} could not be fetched from the upstream right now; try again`);
   }
@@ -76,11 +84,27 @@ async function relayUpstream(reply: FastifyReply, task: TaskRow, rangeHeader: st
     await upstream.body?.cancel();
     throw new AppError('not_found', `video ${task.taskId} is no longer available: the upstream's link answered ${upstream.status} and no copy was kept`);
   }
+  const length = Number(upstream.headers.get('content-length') ?? NaN);
+  if (length > maxBytes) {
+    await upstream.body.cancel();
+    throw new AppError('not_found', `video ${task.taskId} is not available: the upstream's file (${length} bytes) is larger than the gateway relays`);
+  }
   reply.status(upstream.status === 206 ? 206 : 200);
   reply.header('content-type', upstream.headers.get('content-type') ?? 'video/mp4').header('content-disposition', `inline; filename="${task.taskId}.mp4"`);
   for (const header of ['content-length', 'content-range', 'accept-ranges']) {
     const value = upstream.headers.get(header);
     if (value) reply.header(header, value);
   }
-  return reply.send(Readable.fromWeb(upstream.body as WebReadableStream));
+  return reply.send(Readable.fromWeb(upstream.body as WebReadableStream).pipe(atMost(maxBytes)));
+}
+
+/** Passes bytes through until there are more than `maxBytes`, then fails (and the answer breaks off). */
+function atMost(maxBytes: number): Transform {
+  let passed = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      passed += chunk.length;
+      callback(passed > maxBytes ? new Error(`more than ${maxBytes} bytes from the upstream`) : null, chunk);
+    },
+  });
 }

@@ -56,7 +56,7 @@ const listQuery = z.object({
 const remixBody = z.object({ prompt: z.string().describe('How to change the video') }).meta({ examples: [{ prompt: 'Make it snow, keep everything else' }] });
 
 export async function videoRoutes(app: FastifyInstance, options: TaskRoutesOptions): Promise<void> {
-  const { tasks, authenticate, links, storage, multipartBody, pollAfterMs, events, openStreams, waitMaxS } = options;
+  const { tasks, authenticate, links, storage, multipartBody, pollAfterMs, events, openStreams, waitMaxS, resultMaxBytes } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.addHook('onRequest', authenticate);
 
@@ -79,12 +79,12 @@ export async function videoRoutes(app: FastifyInstance, options: TaskRoutesOptio
     },
     handler: async (request, reply) => {
       const { body } = request;
-      const hasReference = body.input_reference !== undefined || request.uploadedReference !== undefined;
+      const hasReference = body.input_reference !== undefined || request.uploadedFile !== undefined;
       const submitted = await tasks.submit(request.auth, body, {
         log: request.log,
         idempotencyKey: idempotencyKeyOf(request),
         defaultModel: hasReference ? 'wan2.7-i2v' : 'wan2.7-t2v',
-        uploadedReference: request.uploadedReference,
+        uploadedFile: request.uploadedFile,
       });
       const wait = waitPreference(request, reply, waitMaxS);
       const task = wait === null ? submitted.task : await tasks.waitForEnd(request.auth, submitted.task, wait * 1000);
@@ -212,7 +212,7 @@ export async function videoRoutes(app: FastifyInstance, options: TaskRoutesOptio
       ],
     },
     handler: async (request, reply) =>
-      sendVideoContent(reply, await tasks.get(request.auth, request.params.video_id), request.query.variant, request.headers.range, storage),
+      sendVideoContent(reply, await tasks.get(request.auth, request.params.video_id), request.query.variant, request.headers.range, storage, resultMaxBytes),
   });
 
   r.post('/v1/videos/:video_id/remix', {
