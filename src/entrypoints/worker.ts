@@ -1,8 +1,10 @@
-// `npm run worker`: the task worker alone. Any number may run against the same PostgreSQL and Redis.
+// `npm run worker`: the task worker alone. Any number may run against the same PostgreSQL and Redis;
+// each answers /healthz and /readyz on METRICS_PORT.
 import { pino } from 'pino';
 import { loadConfig } from '../config/env.ts';
 import { createInfra } from '../infra.ts';
 import { loggerOptions } from '../lib/logger.ts';
+import { startOpsServer } from '../worker/ops-server.ts';
 import { startWorker } from '../worker/start-worker.ts';
 import { onShutdown } from './shutdown.ts';
 
@@ -10,8 +12,11 @@ const config = loadConfig();
 const log = pino(loggerOptions(config.LOG_LEVEL, 'worker'));
 const infra = await createInfra(config, 'worker');
 const worker = await startWorker({ config, ...infra, log });
+const ops = await startOpsServer({ config, db: infra.db, redis: infra.redis, log });
 log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 onShutdown(log, async () => {
+  // Health answers until the jobs in hand are done, so an orchestrator does not kill a draining worker.
   await worker.close();
+  await ops.close();
   await infra.close();
 });
