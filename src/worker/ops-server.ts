@@ -9,6 +9,7 @@ import type { Config } from '../config/env.ts';
 import { registerErrorHandlers } from '../http/error-handler.ts';
 import { healthRoutes } from '../http/health.routes.ts';
 import type { Connections } from '../infra.ts';
+import { reachableHost } from '../lib/reachable-host.ts';
 
 export interface OpsServerDeps extends Pick<Connections, 'db' | 'redis'> {
   config: Pick<Config, 'HOST' | 'METRICS_PORT' | 'BODY_LIMIT_BYTES' | 'UPLOAD_LIMIT_BYTES'>;
@@ -43,10 +44,4 @@ export async function startOpsServer(deps: OpsServerDeps): Promise<OpsServer> {
   const url = `http://${reachableHost(deps.config.HOST)}:${port}`;
   deps.log.info({ url, healthz: `${url}/healthz`, readyz: `${url}/readyz` }, `health endpoints at ${url}/healthz and ${url}/readyz`);
   return { app, url, close: () => app.close() };
-}
-
-/** The address to reach a server by that listens on `host`: a wildcard means this machine. */
-export function reachableHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }

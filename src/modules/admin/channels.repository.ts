@@ -45,3 +45,14 @@ export function createChannel(db: Db, input: ChannelInput): Promise<Channel> {
     },
   });
 }
+
+/**
+ * Points the channel called `name` at `baseUrl` and enables it, creating it the first time: the
+ * channel that the setup steps keep pointed at the DashScope simulator.
+ */
+export async function upsertNamedChannel(db: Db, name: string, target: { baseUrl: string; apiKey: string }): Promise<void> {
+  const data = { baseUrl: target.baseUrl.replace(/\/+$/, ''), apiKey: target.apiKey, status: 'enabled' as const, statusReason: '' };
+  const existing = await db.channel.findFirst({ where: { name } });
+  if (existing) await db.channel.update({ where: { id: existing.id }, data });
+  else await db.channel.create({ data: { name, ...data } });
+}
