@@ -31,7 +31,10 @@ function nodeBinDir() {
   const prefix = path.join(homedir(), '.cache', 'node24');
   const bin = path.join(prefix, 'node_modules', '.bin');
   if (!existsSync(path.join(bin, 'node'))) {
-    console.error(`[run] Node.js ${process.version} is too old (need >= ${MIN.join('.')}); installing node@24 into ${prefix}`);
+    console.error(
+      `[run] Node.js ${process.version} is too old (need >= ${MIN.join('.')}). Once only: installing Node.js 24 from the npm ` +
+        `registry into ${prefix} (about 190 MB on disk, a minute or so); it does not touch the system's Node.js.`,
+    );
     must(spawnSync('npm', ['install', '--no-save', '--prefix', prefix, 'node@24'], { stdio: 'inherit' }), 'installing node@24');
   }
   return bin;
@@ -52,7 +55,10 @@ const nodeExe = path.join(binDir, 'node');
 
 const installed = path.join(root, 'node_modules', '.package-lock.json');
 if (mtime(installed) < mtime(path.join(root, 'package-lock.json'))) {
-  console.error('[run] installing dependencies (npm ci)');
+  console.error(
+    '[run] installing the dependencies (npm ci) into node_modules/: about 570 MB, one to three minutes depending on the ' +
+      'network. Only on the first start, and again when package-lock.json changes.',
+  );
   must(spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, env, stdio: 'inherit' }), 'npm ci');
 }
 const client = path.join(root, 'src', 'generated', 'prisma', 'client.ts');

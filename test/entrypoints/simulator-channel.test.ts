@@ -31,7 +31,7 @@ function run(env: Record<string, string>) {
   });
 }
 
-it('points a channel at the simulator, which the running worker uses at once; a second run changes nothing', async () => {
+it('points a channel at the simulator, through which a task then succeeds; a second run changes nothing', async () => {
   await run({ SIM_PUBLIC_URL: ctx.simulatorUrl });
   await run({ SIM_PUBLIC_URL: `${ctx.simulatorUrl}/` });
   const channels = await ctx.db.channel.findMany();
