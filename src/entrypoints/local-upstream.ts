@@ -4,10 +4,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { Db } from '../lib/database.ts';
+import { reachableHost } from '../lib/reachable-host.ts';
 import { upsertNamedChannel } from '../modules/admin/channels.repository.ts';
 import { buildSimulator } from '../simulator/app.ts';
 import { simulatorOptionsFromConfig } from '../simulator/options.ts';
-import { reachableHost } from '../lib/reachable-host.ts';
 
 export const SIMULATOR_CHANNEL = 'built-in simulator';
 

@@ -11,8 +11,9 @@ import { onShutdown } from './shutdown.ts';
 const config = loadConfig();
 const log = pino(loggerOptions(config.LOG_LEVEL, 'worker'));
 const infra = await createInfra(config, 'worker');
-const worker = await startWorker({ config, ...infra, log });
+// First, so that a port already taken stops the process before it has taken any job.
 const ops = await startOpsServer({ config, db: infra.db, redis: infra.redis, log });
+const worker = await startWorker({ config, ...infra, log });
 log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 onShutdown(log, async () => {
   // Health answers until the jobs in hand are done, so an orchestrator does not kill a draining worker.
