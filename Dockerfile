@@ -1,14 +1,15 @@
-# One image for every process; docker-compose.yml picks the entry point.
+# One image for every process: docker-compose.yml builds it once and gives each service its entry
+# point as `command`. Base images are pinned by version; Renovate proposes the updates.
 
 # Generating the Prisma client needs the dev dependencies (the prisma CLI); running does not.
-FROM node:24-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 RUN npm ci --no-audit --no-fund
 
-FROM node:24-slim
+FROM node:24.21.0-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 # ffmpeg makes the thumbnails of stored results (variant=thumbnail); without it there are none.
@@ -19,5 +20,6 @@ COPY prisma ./prisma
 COPY src ./src
 COPY --from=build /app/src/generated ./src/generated
 USER node
-EXPOSE 3000
+# The API's PORT, and a worker's METRICS_PORT (/healthz, /readyz).
+EXPOSE 3000 9464
 CMD ["node", "src/entrypoints/api.ts"]

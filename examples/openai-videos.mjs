@@ -2,11 +2,17 @@
 // create, poll until it ends, list, download, delete.
 //
 //   npm install openai            # in any project; 6.x or 7.x
-//   OPENAI_BASE_URL=http://localhost:3000/v1 OPENAI_API_KEY=sk-... node openai-videos.mjs
+//   OPENAI_BASE_URL=http://localhost:3000/v1 OPENAI_API_KEY=sk-... node openai-videos.mjs [output.mp4]
 //
+// The video goes to output.mp4 when given, else into a new folder under the system's temporary
+// directory (never the current one); the last lines say where.
 // OPENAI_BASE_URL and OPENAI_API_KEY are the SDK's own variables: no gateway-specific code below.
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import OpenAI from 'openai';
+
+const [outputArg] = process.argv.slice(2);
 
 const client = new OpenAI();
 
@@ -34,8 +40,9 @@ console.log(`latest videos: ${page.data.map((v) => `${v.id} (${v.status})`).join
 
 const content = await client.videos.downloadContent(video.id);
 const bytes = Buffer.from(await content.arrayBuffer());
-await writeFile(`${video.id}.mp4`, bytes);
-console.log(`downloaded ${video.id}.mp4: ${bytes.length} bytes (${content.headers.get('content-type')})`);
+const output = outputArg ?? path.join(await mkdtemp(path.join(tmpdir(), 'wan-video-')), `${video.id}.mp4`);
+await writeFile(output, bytes);
+console.log(`downloaded ${video.id} to ${output}: ${bytes.length} bytes (${content.headers.get('content-type')})`);
 
 const deleted = await client.videos.delete(video.id);
 console.log(`deleted: ${JSON.stringify(deleted)}`);

@@ -1,11 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.ts';
 
+const dir = mkdtempSync(path.join(tmpdir(), 'vgw-env-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
 const envFile = (text: string) => {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'vgw-env-')), '.env');
+  const file = path.join(dir, `${++files}.env`);
   writeFileSync(file, text);
   return file;
 };

@@ -21,7 +21,9 @@ afterAll(async () => {
 
 describe('migrations', () => {
   it('match schema.prisma exactly (no drift)', async () => {
-    // The diff replays the migrations on a throwaway shadow database of that server.
+    // The diff replays the migrations on a throwaway shadow database of that server. The engine
+    // connects to the database it is given first, so it gets one every server has: the server's
+    // URL names whatever database the tests were pointed at, which need not exist.
     const drift = await diffMigrationsToSchema(withDatabase(inject('databaseUrl'), 'postgres'));
     expect(drift, `schema.prisma and prisma/migrations differ; run npm run db:migration:new -- <name>:\n${drift}`).toBe('');
   });

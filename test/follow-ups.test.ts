@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from './helpers/context.ts';
+import { skipWithoutFfmpeg } from './helpers/ffmpeg.ts';
 import { createUser, specExamples } from './helpers/factories.ts';
 import { createGatewayContext, type GatewayContext, submit, waitForFinal } from './helpers/gateway.ts';
 import { taskRow } from './helpers/rows.ts';
@@ -46,7 +47,6 @@ describe('durable results', () => {
     const original = await readFile(SAMPLE_MP4);
     expect(Number(row.resultBytes)).toBe(original.length);
     expect(row.resultSha256).toBe(sha256(original));
-    expect(row.thumbnailKey).toMatch(/^results\/.+\.(webp|jpg)$/);
 
     // Outlive the upstream: its link expires and it answers UNKNOWN for the task.
     await new Promise((r) => setTimeout(r, 4_000));
@@ -62,11 +62,23 @@ describe('durable results', () => {
     const client = new OpenAI({ apiKey: key, baseURL: `${ctx.baseUrl}/v1`, maxRetries: 0 });
     const content = await client.videos.downloadContent(taskId);
     expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(sha256(original));
+    const video = await client.videos.retrieve(taskId);
+    expect(video.expires_at).toBe(Math.floor(row.resultExpiresAt!.getTime() / 1000));
+  });
+
+  it('makes a thumbnail of the copy, served as variant=thumbnail', async ({ skip }) => {
+    skipWithoutFfmpeg(skip);
+    const taskId = await submit(ctx, key, specExamples.t2v);
+    await waitForFinal(ctx, key, taskId);
+    const row = await until(async () => {
+      const task = await taskRow(ctx.db, taskId);
+      return task.resultCopy === 'stored' ? task : undefined;
+    }, 'the copy', SOON);
+    expect(row.thumbnailKey).toMatch(/^results\/.+\.(webp|jpg)$/);
+    const client = new OpenAI({ apiKey: key, baseURL: `${ctx.baseUrl}/v1`, maxRetries: 0 });
     const thumbnail = await client.videos.downloadContent(taskId, { variant: 'thumbnail' });
     expect(thumbnail.headers.get('content-type')).toMatch(/^image\/(webp|jpeg)$/);
     expect((await thumbnail.arrayBuffer()).byteLength).toBeGreaterThan(100);
-    const video = await client.videos.retrieve(taskId);
-    expect(video.expires_at).toBe(Math.floor(row.resultExpiresAt!.getTime() / 1000));
   });
 
   it('serves byte ranges of the copy', async () => {

@@ -31,9 +31,9 @@ export interface ServerSpec {
   /** Relative to the repository root. */
   script: string;
   env: Record<string, string>;
-  /** Polled until it answers 200; a process that serves no HTTP (the worker) has none. */
+  /** Polled until it answers 200 (a worker's is on its METRICS_PORT); without one, the process is not waited for. */
   readyPath?: string;
-  /** Variables that receive the chosen port and host (the simulator reads SIM_PORT, SIM_HOST). */
+  /** Variables that receive the chosen port and host (the simulator reads SIM_PORT, SIM_HOST; a worker METRICS_PORT). */
   portVariable?: string;
   hostVariable?: string;
 }

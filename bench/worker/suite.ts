@@ -55,7 +55,7 @@ export const workerSuite: Suite = {
     const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ADMIN_TOKEN: 'bench', STORAGE_DIR: storageDir, ...WORKER };
     const api = await startServer({ name: 'gateway', script: 'src/entrypoints/api.ts', env, readyPath: '/readyz' }, cleanup);
     log('worker: starting one worker process');
-    const worker = await startServer({ name: 'worker', script: 'src/entrypoints/worker.ts', env }, cleanup);
+    const worker = await startServer({ name: 'worker', script: 'src/entrypoints/worker.ts', env, readyPath: '/readyz', portVariable: 'METRICS_PORT' }, cleanup);
     await sleep(IDLE_SETTLE_MS);
     const idleRss = rssMb(worker.pid);
 

@@ -113,6 +113,11 @@ export const envSchema = z.object({
     .transform(parseModelSeconds),
   /** How often a worker looks in PostgreSQL for tasks whose job is gone and for timed-out tasks. */
   RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
+  /**
+   * Port of a worker process's /healthz and /readyz, on HOST; 0 picks a free one (logged), so that
+   * several workers can share a host. npm start's single process does not open it.
+   */
+  METRICS_PORT: port.default(9464),
 
   // The built-in DashScope simulator (npm run simulator; started by npm start when no real channel exists).
   SIM_PORT: port.default(8089),

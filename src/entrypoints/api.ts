@@ -2,6 +2,7 @@
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config/env.ts';
 import { createInfra } from '../infra.ts';
+import { announceApi } from './announce.ts';
 import { onShutdown } from './shutdown.ts';
 import { checkServices, startUp } from './start-up.ts';
 
@@ -11,6 +12,7 @@ await startUp('api', async () => {
   const infra = await createInfra(config, 'api');
   const app = await buildApp({ config, ...infra });
   await app.listen({ port: config.PORT, host: config.HOST });
+  announceApi(app, config, app.log);
   onShutdown(app.log, async () => {
     await app.close();
     await infra.close();

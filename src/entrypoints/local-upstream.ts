@@ -4,6 +4,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { Db } from '../db/database.ts';
+import { reachableHost } from '../lib/reachable-host.ts';
+import { upsertNamedChannel } from '../modules/admin/channels.repository.ts';
 import { buildSimulator } from '../simulator/app.ts';
 import { simulatorOptionsFromConfig } from '../simulator/options.ts';
 
@@ -30,11 +32,8 @@ export async function startLocalUpstreamIfNeeded(config: Config, db: Db, log: Fa
 
   const simulator = await buildSimulator(simulatorOptionsFromConfig(config));
   await simulator.app.listen({ port: config.SIM_PORT, host: config.SIM_HOST });
-  const host = config.SIM_HOST === '0.0.0.0' || config.SIM_HOST === '::' ? '127.0.0.1' : config.SIM_HOST;
-  const data = { baseUrl: `http://${host}:${config.SIM_PORT}`, apiKey: config.SIM_API_KEY, status: 'enabled' as const, statusReason: '' };
-  const existing = await db.selectFrom('channels').select('id').where('name', '=', SIMULATOR_CHANNEL).executeTakeFirst();
-  if (existing) await db.updateTable('channels').set(data).where('id', '=', existing.id).execute();
-  else await db.insertInto('channels').values({ name: SIMULATOR_CHANNEL, ...data }).execute();
-  log.warn(`no DashScope channel is configured: tasks go to the built-in simulator at ${data.baseUrl}`);
+  const baseUrl = `http://${reachableHost(config.SIM_HOST)}:${config.SIM_PORT}`;
+  await upsertNamedChannel(db, SIMULATOR_CHANNEL, { baseUrl, apiKey: config.SIM_API_KEY });
+  log.warn(`no DashScope channel is configured: tasks go to the built-in simulator at ${baseUrl}`);
   return { close: () => simulator.app.close() };
 }

@@ -7,6 +7,7 @@ import { prepareDatabaseAt } from '../db/prepare-database.ts';
 import { createInfra } from '../infra.ts';
 import { loggerOptions } from '../lib/logger.ts';
 import { startWorker } from '../worker/start-worker.ts';
+import { announceApi } from './announce.ts';
 import { startLocalUpstreamIfNeeded } from './local-upstream.ts';
 import { onShutdown } from './shutdown.ts';
 import { checkServices, startUp } from './start-up.ts';
@@ -27,6 +28,7 @@ await startUp('start', async () => {
   const app = await buildApp({ config, ...infra });
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');
   await app.listen({ port: config.PORT, host: config.HOST });
+  announceApi(app, config, log);
   onShutdown(log, async () => {
     await app.close();
     await worker.close();

@@ -59,6 +59,8 @@ export async function buildSimulator(options: SimulatorOptions): Promise<Simulat
     await api.register(taskRoutes, { guard: guards.query, store, links, publicUrl: options.publicUrl });
     // Not DashScope's: lets benchmarks in another process check that a client kept to the limits.
     api.get('/__sim/stats', async () => stats());
+    // Not DashScope's either: for container health checks, without a key or a rate limit.
+    api.get('/__sim/healthz', async () => ({ status: 'ok' }));
   });
   // OSS, not DashScope, serves result files, so no request_id / X-Request-ID there.
   await app.register(resultVideoRoutes, { links, video });

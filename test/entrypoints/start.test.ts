@@ -59,7 +59,7 @@ beforeAll(async () => {
       PUBLIC_BASE_URL: baseUrl,
       STORAGE_DIR: storageDir,
       ADMIN_TOKEN: 'start-test',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       SIM_PORT: String(await freePort()),
       SIM_PENDING_MS: '100',
       SIM_RUNNING_MS: '500',
@@ -81,6 +81,11 @@ afterAll(async () => {
   }
   await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await rm(storageDir, { recursive: true, force: true });
+});
+
+it('says where the API and its docs are once it listens', () => {
+  const lines = output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string });
+  expect(lines.map((l) => l.msg)).toContain(`API ready at ${baseUrl} (interactive docs: ${baseUrl}/docs)`);
 });
 
 it('creates the database, runs everything, and takes a task to SUCCESS with a stored copy', async () => {

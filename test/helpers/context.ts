@@ -13,6 +13,7 @@ import { type Config, loadConfig } from '../../src/config/env.ts';
 import { createInfra, type Infra } from '../../src/infra.ts';
 import { createBlockingRedis } from '../../src/lib/redis.ts';
 import { withDatabase } from '../setup/database-url.ts';
+import { FFMPEG } from './ffmpeg.ts';
 import { freePort } from './free-port.ts';
 import { type HttpClient, httpClient } from './http.ts';
 
@@ -67,6 +68,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
       REDIS_PREFIX: `vgwtest_${suffix}`,
       ADMIN_TOKEN,
       LOG_LEVEL: 'silent',
+      FFMPEG_PATH: FFMPEG,
       ...overrides,
     },
     '/nonexistent/.env',

@@ -69,6 +69,11 @@ describe('a worker process killed at any instant', () => {
         DATABASE_URL: ctx.config.DATABASE_URL,
         REDIS_URL: ctx.config.REDIS_URL,
         REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+        // The test's own folder, removed with it: the default is data/storage in the checkout.
+        STORAGE_DIR: ctx.config.STORAGE_DIR,
+        // A port of its own for /healthz and /readyz: the next worker starts while this one's may linger.
+        METRICS_PORT: '0',
+        HOST: '127.0.0.1',
         LOG_LEVEL: 'silent',
         POLL_FIRST_DELAY_MS: '100',
         POLL_INTERVAL_MS: '150',

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../helpers/context.ts';
 import { balanceOf, createCustomer, type Customer, specExamples } from '../helpers/factories.ts';
-import { createGatewayContext, type GatewayContext, submit, waitForFinal } from '../helpers/gateway.ts';
+import { createGatewayContext, type GatewayContext, submit, type TaskRecord, waitForFinal } from '../helpers/gateway.ts';
+import { until } from '../helpers/until.ts';
 
 let ctx: GatewayContext;
 let customer: Customer;
@@ -28,17 +29,28 @@ describe('the spec examples', () => {
     expect(task.finish_time).toBeGreaterThanOrEqual(task.start_time);
     expect(task.channel_id).toBeGreaterThan(0);
     expect(task.data.output.task_status).toBe('SUCCEEDED');
-    expect(task.data.output.video_url).toBe(task.result_url);
     expect(task.properties).toMatchObject({ upstream_model_name: `wan2.7-${name}`, origin_model_name: `wan2.7-${name}` });
 
-    const video = await fetch(task.result_url);
-    expect(video.status).toBe(200);
-    expect(video.headers.get('content-type')).toBe('video/mp4');
-    const bytes = Buffer.from(await video.arrayBuffer());
+    // DashScope's answer keeps the upstream's link; the record hands out the gateway's own copy
+    // once it has landed (until then, the upstream's link), so wait for that rather than race it.
+    const upstreamUrl = task.data.output.video_url as string;
+    expect(upstreamUrl.startsWith(`${ctx.simulatorUrl}/results/`)).toBe(true);
+    const copied = await until(async () => {
+      const record = (await ctx.http('GET', `/v1/video/generations/${taskId}`, { token: customer.key })).body.data as TaskRecord;
+      return record.result_url === upstreamUrl ? undefined : record;
+    }, `the copy of ${taskId}`);
+    expect(new URL(copied.result_url).pathname).toBe(`/files/results/${taskId}.mp4`);
+
+    const [upstream, copy] = await Promise.all([fetch(upstreamUrl), fetch(copied.result_url)]);
+    expect([upstream.status, copy.status]).toEqual([200, 200]);
+    expect(copy.headers.get('content-type')).toBe('video/mp4');
+    const bytes = Buffer.from(await copy.arrayBuffer());
     expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect(Buffer.from(await upstream.arrayBuffer())).toEqual(bytes);
 
     const openai = await ctx.http('GET', `/v1/videos/${taskId}`, { token: customer.key });
-    expect(openai.body).toMatchObject({ status: 'completed', progress: 100, metadata: { url: task.result_url }, error: null });
+    expect(openai.body).toMatchObject({ status: 'completed', progress: 100, error: null });
+    expect(new URL(openai.body.metadata.url).pathname).toBe(`/files/results/${taskId}.mp4`);
     expect(openai.body.completed_at).toBe(task.finish_time);
     expect((await logsOf(taskId)).filter((l) => l.type === 6)).toHaveLength(name === 'videoedit' ? 1 : 0);
   });

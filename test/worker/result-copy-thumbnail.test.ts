@@ -6,14 +6,10 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createThumbnailer } from '../../src/worker/result-copy-thumbnail.ts';
+import { FFMPEG, FFPROBE, skipWithoutFfmpeg } from '../helpers/ffmpeg.ts';
 import { scratchDir } from '../storage/helpers.ts';
-
-const FFMPEG = '/usr/bin/ffmpeg';
-// A contributor without ffmpeg skips these; CI installs it (.ci/run), so there they always run.
-const HAS_FFMPEG = spawnSync(FFMPEG, ['-version']).status === 0;
-const RUN_FFMPEG_TESTS = HAS_FFMPEG || process.env.CI === 'true';
 
 let dir: Awaited<ReturnType<typeof scratchDir>>;
 beforeAll(async () => {
@@ -31,12 +27,14 @@ function makeVideo(name: string, size: string, seconds: number): string {
 function imageSize(data: Buffer, name: string): { width: number; height: number } {
   const path = join(dir.path, name);
   writeFileSync(path, data);
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'json', path]);
+  const probe = spawnSync(FFPROBE, ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'json', path]);
   const stream = JSON.parse(probe.stdout.toString()).streams[0];
   return { width: stream.width, height: stream.height };
 }
 
-describe.skipIf(!RUN_FFMPEG_TESTS)('with ffmpeg', () => {
+describe('with ffmpeg', () => {
+  beforeEach(({ skip }) => skipWithoutFfmpeg(skip));
+
   it('makes a WebP at most 640 px wide, keeping the aspect ratio', async () => {
     const thumbnail = await createThumbnailer(FFMPEG).extract(makeVideo('wide.mp4', '1280x720', 3));
     expect(thumbnail).toMatchObject({ format: 'webp', contentType: 'image/webp' });

@@ -48,3 +48,14 @@ export function createChannel(db: Db, input: ChannelInput): Promise<Selectable<C
     .returningAll()
     .executeTakeFirstOrThrow();
 }
+
+/**
+ * Points the channel called `name` at `baseUrl` and enables it, creating it the first time: the
+ * channel that the setup steps keep pointed at the DashScope simulator.
+ */
+export async function upsertNamedChannel(db: Db, name: string, target: { baseUrl: string; apiKey: string }): Promise<void> {
+  const data = { baseUrl: target.baseUrl.replace(/\/+$/, ''), apiKey: target.apiKey, status: 'enabled' as const, statusReason: '' };
+  const existing = await db.selectFrom('channels').select('id').where('name', '=', name).executeTakeFirst();
+  if (existing) await db.updateTable('channels').set(data).where('id', '=', existing.id).execute();
+  else await db.insertInto('channels').values({ name, ...data }).execute();
+}

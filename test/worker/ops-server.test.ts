@@ -1,0 +1,117 @@
+// A worker process's own health endpoints: the real entry point, in its own process, serves
+// /healthz and /readyz on METRICS_PORT (0: a free port it logs, so workers can share a host), and
+// /readyz names whichever of PostgreSQL and Redis does not answer.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.ts';
+import { createRedis } from '../../src/lib/redis.ts';
+import { buildOpsServer } from '../../src/worker/ops-server.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { until } from '../helpers/until.ts';
+
+const ENTRY = new URL('../../src/entrypoints/worker.ts', import.meta.url).pathname;
+const log = pino({ level: 'silent' });
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(() => ctx.close());
+
+interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  /** The health server's base URL, from the worker's own log line. */
+  url: string;
+}
+
+async function startWorkerProcess(): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [ENTRY], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: ctx.config.DATABASE_URL,
+      REDIS_URL: ctx.config.REDIS_URL,
+      REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+      STORAGE_DIR: ctx.config.STORAGE_DIR,
+      HOST: '127.0.0.1',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const url = await until(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}:\n${output}`);
+      return /"healthz":"(http:\/\/127\.0\.0\.1:\d+)\/healthz"/.exec(output)?.[1];
+    },
+    () => `the worker's health server (it said:\n${output})`,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  return { child, output: () => output, url };
+}
+
+async function stop(worker: WorkerProcess): Promise<number | null> {
+  if (worker.child.exitCode !== null) return worker.child.exitCode;
+  const exited = new Promise<number | null>((r) => worker.child.once('exit', (code) => r(code)));
+  worker.child.kill('SIGTERM');
+  return exited;
+}
+
+describe('a worker process', () => {
+  it('answers /healthz and /readyz on a port of its own, one per worker, and stops cleanly', async () => {
+    const workers = await Promise.all([startWorkerProcess(), startWorkerProcess()]);
+    try {
+      expect(new Set(workers.map((w) => w.url)).size).toBe(2);
+      for (const worker of workers) {
+        const health = await fetch(`${worker.url}/healthz`);
+        expect(health.status).toBe(200);
+        expect(await health.json()).toEqual({ status: 'ok' });
+        const ready = await fetch(`${worker.url}/readyz`);
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
+        const unknown = await fetch(`${worker.url}/nothing-here`);
+        expect(unknown.status).toBe(404);
+        expect(await unknown.json()).toEqual({ code: 'not_found', message: 'no route for GET /nothing-here', data: null });
+      }
+    } finally {
+      const codes = await Promise.all(workers.map(stop));
+      expect(codes, workers.map((w) => w.output()).join('\n')).toEqual([0, 0]);
+    }
+  });
+});
+
+describe('/readyz', () => {
+  const config = { HOST: '127.0.0.1', METRICS_PORT: 0, BODY_LIMIT_BYTES: 1024, UPLOAD_LIMIT_BYTES: 1024 };
+
+  it('answers 503 naming PostgreSQL when it does not answer', async () => {
+    const gone = openDatabase({ url: 'postgresql://postgres@127.0.0.1:1/none', poolSize: 1, statementTimeoutMs: 1_000, connectTimeoutMs: 1_000 });
+    const app = await buildOpsServer({ db: gone.db, redis: ctx.redis, config, log });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'not_ready', postgres: 'unreachable', redis: 'ok' });
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      await gone.close();
+    }
+  });
+
+  it('answers 503 naming Redis when it does not answer', async () => {
+    const gone = createRedis('redis://127.0.0.1:1', 'ops-server-test');
+    gone.on('error', () => {});
+    const app = await buildOpsServer({ db: ctx.db, redis: gone, config, log });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'not_ready', postgres: 'ok', redis: 'unreachable' });
+    } finally {
+      await app.close();
+      gone.disconnect();
+    }
+  });
+});
