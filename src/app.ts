@@ -34,6 +34,7 @@ import { publicBaseUrl } from './storage/create-storage.ts';
 import { LocalStorage } from './storage/local-storage.ts';
 import { createResultLinks } from './storage/result-links.ts';
 import { assertCallbackUrl } from './webhooks/callback-url.ts';
+import { DispatchBell } from './jobs/dispatch-bell.ts';
 import { ChargeBatcher } from './modules/tasks/charge-batcher.ts';
 import { TaskCache } from './modules/tasks/task-cache.ts';
 import { TaskEvents } from './modules/tasks/task-events.ts';
@@ -92,7 +93,13 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   const catalog = new PriceCatalog(db, bus, PRICE_CACHE_TTL_MS);
   const links = createResultLinks(storage, config);
   const allowPrivateHosts = config.WEBHOOK_ALLOW_PRIVATE_HOSTS;
-  const charges = new ChargeBatcher(db, { maxBatch: config.CHARGE_BATCH_MAX, concurrency: config.CHARGE_BATCH_CONCURRENCY, log: app.log });
+  const bell = new DispatchBell(db, app.log);
+  const charges = new ChargeBatcher(db, {
+    maxBatch: config.CHARGE_BATCH_MAX,
+    concurrency: config.CHARGE_BATCH_CONCURRENCY,
+    log: app.log,
+    onCharged: () => bell.ring(),
+  });
   const events = new TaskEvents(listener);
   // Cancels reach DashScope from here: the client waits for its answer.
   const channels = new ChannelDirectory(db, bus, CHANNEL_CACHE_MS);

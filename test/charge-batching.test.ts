@@ -2,6 +2,7 @@
 // refusal is one a one-by-one charge would also have made, and a bad request fails alone.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settleTask } from '../src/lifecycle/settlement.ts';
 import { ChargeBatcher } from '../src/modules/tasks/charge-batcher.ts';
 import type { ChargeRow } from '../src/modules/tasks/charge.repository.ts';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
@@ -117,7 +118,7 @@ describe('one batch', () => {
     const rich = await createCustomer(ctx.http, 10_000_000);
     const poor = await createCustomer(ctx.http, 100_000);
     // An Idempotency-Key already used by an earlier charge.
-    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log });
+    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log, onCharged: () => {} });
     const first = await batcher.charge(row(rich.userId, rich.keyId, { idem_key: 'k-1', idem_hash: 'h'.repeat(64) }));
     expect(first.kind).toBe('charged');
 
@@ -142,7 +143,7 @@ describe('one batch', () => {
     const user = await createUser(ctx.http, { quota: 2 * T2V_720P_5S });
     const capped = await createKey(ctx.http, user.id, { quota: 0 });
     const open = await createKey(ctx.http, user.id);
-    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log });
+    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log, onCharged: () => {} });
     // The first row is refused by its key's own limit; the user's running sum still counts it, so
     // the third looks unaffordable in this batch. Sent again, it is charged.
     const outcomes = await Promise.all([
@@ -160,5 +161,23 @@ describe('admin sanity', () => {
     const tasks = await countRows(ctx.db, 'tasks');
     expect(await countRows(ctx.db, 'taskDispatch')).toBe(tasks);
     expect((await ctx.http('GET', '/admin/logs?type=2&limit=1', { token: ADMIN_TOKEN })).status).toBe(200);
+  });
+});
+
+describe('charges and settlements of one customer at once', () => {
+  it('never deadlock: every writer locks the user before the key', { timeout: 60_000 }, async () => {
+    const customer = await createCustomer(ctx.http, 1_000_000_000);
+    const first = await Promise.all(Array.from({ length: 60 }, () => ctx.http('POST', '/v1/video/generations', { token: customer.key, body: small })));
+    const ids = first.map((r) => r.body.id as string);
+    const rows = await ctx.db.selectFrom('tasks').select(['id', 'taskId']).where('taskId', 'in', ids).execute();
+    const failure = { status: 'FAILURE' as const, failReason: 'X: y', resultUrl: '', data: null, finalQuota: 0n, refundNote: 'refund' };
+    // Refunds (user, then key) racing new charges (user, then key) of the same customer.
+    const [settled, charged] = await Promise.all([
+      Promise.all(rows.map((row) => settleTask(ctx.db, row.id, failure))),
+      Promise.all(Array.from({ length: 200 }, () => ctx.http('POST', '/v1/video/generations', { token: customer.key, body: small }))),
+    ]);
+    expect(settled.every((s) => s?.refunded === BigInt(T2V_720P_5S))).toBe(true);
+    expect(charged.filter((r) => r.status !== 200)).toEqual([]);
+    expect(await balanceOf(ctx.http, customer.userId)).toEqual({ quota: 1_000_000_000 - 200 * T2V_720P_5S, used_quota: 200 * T2V_720P_5S });
   });
 });

@@ -1,16 +1,17 @@
 // One LISTEN connection per process, shared by everything that follows changes made in
-// PostgreSQL: the dispatcher (new tasks to queue) and the status stream (every change to a task).
-// The notifications are sent by triggers inside the transactions that make the changes
+// PostgreSQL: the dispatcher (new tasks to queue) and the status stream (every change to a task a
+// client can see). Task changes are announced by a trigger inside the transaction that makes them
 // (prisma/migrations/*_foundation_dispatch_and_limits), so none is lost between a commit and a
-// publish. While the connection is down some may be missed: after every reconnect the listener
-// announces a gap, and each subscriber catches up by reading what it needs.
+// publish; the dispatchers' wake-up comes after a charge commits, and their sweep covers a lost
+// one. While the connection is down notifications may be missed: after every reconnect the
+// listener announces a gap, and each subscriber catches up by reading what it needs.
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 
 export const CHANNELS = {
   /** A task row changed; the payload is a TaskChange. */
   taskChange: 'vgw_task_change',
-  /** Tasks were accepted and wait in task_dispatch; no payload. */
+  /** Tasks were accepted and wait in task_dispatch (sent after the charge commits, by wakeDispatchers); no payload. */
   dispatch: 'vgw_dispatch',
 } as const;
 

@@ -1,6 +1,7 @@
 // The task_dispatch table: tasks paid for and not yet in the task queue (see prisma/schema.prisma).
 import { sql } from 'kysely';
 import type { Db, Queryable } from '../db/database.ts';
+import { CHANNELS } from '../db/listener.ts';
 import { prepare } from '../db/prepared.ts';
 
 const OPEN_STATUSES = ['NOT_START', 'QUEUED', 'IN_PROGRESS'] as const;
@@ -45,4 +46,17 @@ export async function redispatchOpenTasks(db: Queryable): Promise<number> {
 export async function dispatchBacklog(db: Queryable): Promise<number> {
   const row = await db.selectFrom('taskDispatch').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
   return row.n;
+}
+
+/**
+ * Wakes every dispatcher (their listeners hear it at once). Sent after the charge has committed,
+ * in a transaction of its own that need not reach the disk: PostgreSQL holds a server-wide lock
+ * from a notifying transaction's commit until its WAL is flushed, so a NOTIFY inside the charge
+ * would make every submit wait for every other. A wake-up lost to a crash is made up by the sweep.
+ */
+export async function wakeDispatchers(db: Db): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await sql`SET LOCAL synchronous_commit = off`.execute(tx);
+    await sql`SELECT pg_notify(${CHANNELS.dispatch}, '')`.execute(tx);
+  });
 }

@@ -86,7 +86,8 @@ const settle = prepare('settle-task', (p: Settlement & { id: number; startedAt: 
         .updateTable('users as u')
         .from('refundLog as r')
         .set((eb) => ({ quota: eb('u.quota', '+', eb.ref('r.quota')), usedQuota: eb('u.usedQuota', '-', eb.ref('r.quota')), updatedAt: sql`now()` }))
-        .whereRef('u.id', '=', 'r.userId'),
+        .whereRef('u.id', '=', 'r.userId')
+        .returning('u.id'),
     )
     // The key gives back what was refunded and counts one unfinished task fewer (never below zero,
     // so a miscount can only ever let a key run more, not block it for good).
@@ -98,7 +99,10 @@ const settle = prepare('settle-task', (p: Settlement & { id: number; startedAt: 
           quotaUsed: eb('k.quotaUsed', '-', eb.fn.coalesce(eb.selectFrom('refundLog as r').select('r.quota').whereRef('r.keyId', '=', 'k.id'), sql<bigint>`0`)),
           inflightTasks: eb.fn<number>('greatest', [eb('k.inflightTasks', '-', 1), sql<number>`0`]),
         }))
-        .whereRef('k.id', '=', 's.keyId'),
+        .whereRef('k.id', '=', 's.keyId')
+        // After the user's row: every writer locks users before keys (the charge does), and the
+        // sub-statements of one statement otherwise run in no set order, which deadlocked.
+        .where((eb) => eb(eb.selectFrom('userCredit').select(sql<number>`count(*)`.as('n')), '>=', 0)),
     )
     .selectFrom('settled')
     .select(['refund', 'resultCopy', 'webhookState']),

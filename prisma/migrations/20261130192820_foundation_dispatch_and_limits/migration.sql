@@ -39,9 +39,12 @@ UPDATE "api_keys" k SET "inflight_tasks" = (
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_inflight_tasks_check" CHECK ("inflight_tasks" >= 0);
 ALTER TABLE "channels" ADD CONSTRAINT "channels_inflight_tasks_check" CHECK ("inflight_tasks" >= 0);
 
--- The status stream: every change to a task row is announced, in the transaction that makes it,
--- to every process that listens (src/db/listener.ts). Nothing is lost between a commit and a
--- publish because the notification is part of the commit.
+-- The status stream: every change a client can see in a task (status, progress, its video, its
+-- deletion) is announced, in the transaction that makes it, to every process that listens
+-- (src/db/listener.ts). Nothing is lost between a commit and a publish because the notification
+-- is part of the commit. PostgreSQL makes notifying commits wait for each other, so a change only
+-- the worker cares about (the upstream's latest answer, a webhook's state) announces nothing; the
+-- charge of a submit never notifies (its wake-up for the dispatcher is sent after it commits).
 CREATE FUNCTION "vgw_notify_task_change"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_notify('vgw_task_change', json_build_object('t', NEW.task_id, 'u', NEW.user_id, 'm', NEW.model, 's', NEW.status, 'p', NEW.progress)::text);
@@ -49,14 +52,7 @@ BEGIN
 END
 $$;
 CREATE TRIGGER "tasks_notify_change" AFTER UPDATE ON "tasks"
-  FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION "vgw_notify_task_change"();
-
--- New tasks to hand to the queue: one wake-up per statement, however many tasks it accepted.
-CREATE FUNCTION "vgw_notify_dispatch"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('vgw_dispatch', '');
-  RETURN NULL;
-END
-$$;
-CREATE TRIGGER "task_dispatch_notify" AFTER INSERT ON "task_dispatch"
-  FOR EACH STATEMENT EXECUTE FUNCTION "vgw_notify_dispatch"();
+  FOR EACH ROW WHEN (
+    OLD.status IS DISTINCT FROM NEW.status OR OLD.progress IS DISTINCT FROM NEW.progress
+    OR OLD.result_copy IS DISTINCT FROM NEW.result_copy OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at
+  ) EXECUTE FUNCTION "vgw_notify_task_change"();
