@@ -2,7 +2,7 @@
 // PostgreSQL. Deliberately plain (one index besides the keys, no foreign keys), so the gateway's
 // extra indexes, constraints and ORM show up as the gap between it and these figures.
 import { withClient } from '../lib/postgres.ts';
-import { STARTING_BALANCE } from '../workload.ts';
+import { HOT_BALANCE, STARTING_BALANCE } from '../workload.ts';
 
 const SCHEMA = `
   CREATE TABLE accounts (
@@ -36,15 +36,16 @@ const SCHEMA = `
 
 /**
  * Creates the tables, `users` accounts (ids 1..users) and `tasks` task rows; returns the tasks'
- * public ids in random order.
+ * public ids in random order. Account 1, on which the hot scenarios put every request, starts with
+ * HOT_BALANCE.
  */
 export async function createBaselineData(databaseUrl: string, users: number, tasks: number): Promise<string[]> {
   return withClient(databaseUrl, async (client) => {
     await client.query(SCHEMA);
-    await client.query('INSERT INTO accounts (id, balance) SELECT n, $2::bigint FROM generate_series(1, $1::int) AS n', [
-      users,
-      STARTING_BALANCE.toString(),
-    ]);
+    await client.query(
+      'INSERT INTO accounts (id, balance) SELECT n, CASE WHEN n = 1 THEN $3::bigint ELSE $2::bigint END FROM generate_series(1, $1::int) AS n',
+      [users, STARTING_BALANCE.toString(), HOT_BALANCE.toString()],
+    );
     // md5 gives 32 hex characters: the same length as the gateway's public ids.
     await client.query(
       `INSERT INTO tasks (public_id, user_id, model, quota, request)
