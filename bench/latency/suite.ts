@@ -1,0 +1,149 @@
+// How long a paid-for task waits before the upstream hears of it: from the moment the client has
+// a submit's 200 to the moment the simulator received the worker's submit of that task. The
+// simulator reports that moment itself, as DashScope does, in the task's `submit_time` (China
+// time, to the millisecond; both processes read the same clock). Taken twice: at idle (one submit
+// at a time, spaced), and under a steady stream of submits.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { log } from '../lib/log.ts';
+import { withClient } from '../lib/postgres.ts';
+import type { Suite } from '../lib/suite.ts';
+import type { Customer } from '../gateway/customers.ts';
+import { rotation } from '../lib/rotation.ts';
+import { SIM, startWorkerStack, submitTask } from '../worker/stack.ts';
+
+// Tasks stay RUNNING upstream, and unpolled, for longer than the suite lasts: the only work the
+// processes get is the submits being measured, so "idle" is idle (no polls, result copies or
+// thumbnails of earlier tasks in between).
+const QUIET = { SIM_RUNNING_MS: '600000', POLL_FIRST_DELAY_MS: '600000', POLL_INTERVAL_MS: '600000' };
+/** Submits before the measurement that are not counted: the first requests pay for JIT and connections. */
+const WARMUP_SUBMITS = 20;
+const IDLE_SETTLE_MS = 2_000;
+const UPSTREAM_TIMEOUT_MS = 60_000;
+const LOOKUP_CONCURRENCY = 8;
+
+interface Answered {
+  taskId: string;
+  /** Epoch milliseconds at which the client had the 200. */
+  answeredAt: number;
+}
+
+export const latencySuite: Suite = {
+  name: 'latency',
+  async run({ config, cleanup }) {
+    const { databaseUrl, customers, simulator, api, worker } = await startWorkerStack(config, cleanup, {
+      database: config.latencyDatabase,
+      redisPrefix: `${config.redisPrefix}l`,
+      overrides: QUIET,
+    });
+    const nextCustomer = rotation(customers);
+    await sleep(IDLE_SETTLE_MS);
+
+    const { latencyTasks, latencyGapMs, latencyLoadRps, latencyLoadS } = config;
+    await waitUpstream(databaseUrl, await paced(api.url, nextCustomer, WARMUP_SUBMITS, latencyGapMs));
+    log(`latency: ${latencyTasks} submits ${latencyGapMs} ms apart`);
+    const idle = await paced(api.url, nextCustomer, latencyTasks, latencyGapMs);
+    const idleMs = await latencies(databaseUrl, simulator.url, idle);
+
+    const loadTasks = latencyLoadRps * latencyLoadS;
+    let loadMs: number[] = [];
+    if (loadTasks > 0) {
+      log(`latency: ${loadTasks} submits at ${latencyLoadRps}/s`);
+      loadMs = await latencies(databaseUrl, simulator.url, await paced(api.url, nextCustomer, loadTasks, 1000 / latencyLoadRps));
+    }
+    await api.stop();
+    await worker.stop();
+    await simulator.stop();
+
+    const idleStats = percentiles(idleMs);
+    const loadStats = percentiles(loadMs);
+    return {
+      measurements: [],
+      facts: {
+        submit_to_upstream_p50_ms: idleStats.p50,
+        submit_to_upstream_p99_ms: idleStats.p99,
+        submit_to_upstream_max_ms: idleStats.max,
+        submit_to_upstream_tasks: idleMs.length,
+        ...(loadMs.length > 0
+          ? { submit_to_upstream_load_p50_ms: loadStats.p50, submit_to_upstream_load_p99_ms: loadStats.p99, submit_to_upstream_load_rps: latencyLoadRps }
+          : {}),
+      },
+      notes: [
+        `submit to upstream, idle (${idleMs.length} submits ${latencyGapMs} ms apart): p50 ${idleStats.p50} ms, p99 ${idleStats.p99} ms, max ${idleStats.max} ms`,
+        ...(loadMs.length > 0
+          ? [`submit to upstream, ${latencyLoadRps} submits/s for ${latencyLoadS} s: p50 ${loadStats.p50} ms, p99 ${loadStats.p99} ms, max ${loadStats.max} ms`]
+          : []),
+      ],
+    };
+  },
+};
+
+/** `count` submits, the i-th sent `intervalMs` × i after the first whether or not earlier ones have been answered. */
+async function paced(apiUrl: string, nextCustomer: () => Customer, count: number, intervalMs: number): Promise<Answered[]> {
+  const start = Date.now();
+  const answered: Promise<Answered>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = start + i * intervalMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    answered.push(submitTask(apiUrl, nextCustomer()).then((taskId) => ({ taskId, answeredAt: Date.now() })));
+  }
+  return Promise.all(answered);
+}
+
+/** Waits until the worker has sent every task upstream; returns their upstream ids. */
+async function waitUpstream(databaseUrl: string, tasks: Answered[]): Promise<Map<string, string>> {
+  const ids = tasks.map((t) => t.taskId);
+  const deadline = Date.now() + UPSTREAM_TIMEOUT_MS;
+  return withClient(databaseUrl, async (client) => {
+    for (;;) {
+      const { rows } = await client.query<{ task_id: string; upstream_task_id: string }>(
+        'SELECT task_id, upstream_task_id FROM tasks WHERE task_id = ANY($1::text[]) AND upstream_task_id IS NOT NULL',
+        [ids],
+      );
+      if (rows.length === ids.length) return new Map(rows.map((row) => [row.task_id, row.upstream_task_id]));
+      if (Date.now() > deadline) throw new Error(`only ${rows.length} of ${ids.length} tasks were sent upstream within ${UPSTREAM_TIMEOUT_MS} ms`);
+      await sleep(100);
+    }
+  });
+}
+
+/** Milliseconds from each task's 200 to the upstream's receipt of it, as DashScope's query reports it. */
+async function latencies(databaseUrl: string, simulatorUrl: string, tasks: Answered[]): Promise<number[]> {
+  const upstreamIds = await waitUpstream(databaseUrl, tasks);
+  const result: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: LOOKUP_CONCURRENCY }, async () => {
+      for (let i = next++; i < tasks.length; i = next++) {
+        const task = tasks[i] as Answered;
+        result.push((await upstreamSubmitTime(simulatorUrl, upstreamIds.get(task.taskId) as string)) - task.answeredAt);
+      }
+    }),
+  );
+  return result;
+}
+
+async function upstreamSubmitTime(simulatorUrl: string, upstreamId: string): Promise<number> {
+  for (;;) {
+    const res = await fetch(`${simulatorUrl}/api/v1/tasks/${upstreamId}`, { headers: { authorization: `Bearer ${SIM.SIM_API_KEY}` } });
+    const body = (await res.json()) as { output?: { submit_time?: string } };
+    // The worker polls with the same key; a lookup that meets the query budget waits its turn.
+    if (res.status === 429) {
+      await sleep(100);
+      continue;
+    }
+    const submitTime = body.output?.submit_time;
+    if (res.status !== 200 || !submitTime) throw new Error(`the simulator has no submit_time for ${upstreamId}: ${res.status} ${JSON.stringify(body)}`);
+    return fromChinaTime(submitTime);
+  }
+}
+
+/** DashScope's "YYYY-MM-DD HH:mm:ss.SSS" in UTC+8 to epoch milliseconds. */
+const fromChinaTime = (text: string): number => Date.parse(`${text.replace(' ', 'T')}+08:00`);
+
+/** Nearest-rank percentiles; all 0 for an empty list. */
+function percentiles(values: number[]): { p50: number; p99: number; max: number } {
+  if (values.length === 0) return { p50: 0, p99: 0, max: 0 };
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+  return { p50: rank(50), p99: rank(99), max: sorted.at(-1) as number };
+}
