@@ -39,54 +39,86 @@ export const latencySuite: Suite = {
     await sleep(IDLE_SETTLE_MS);
 
     const { latencyTasks, latencyGapMs, latencyLoadRps, latencyLoadS } = config;
-    await waitUpstream(databaseUrl, await paced(api.url, nextCustomer, WARMUP_SUBMITS, latencyGapMs));
+    await waitUpstream(databaseUrl, (await paced(api.url, nextCustomer, WARMUP_SUBMITS, latencyGapMs)).answered);
     log(`latency: ${latencyTasks} submits ${latencyGapMs} ms apart`);
-    const idle = await paced(api.url, nextCustomer, latencyTasks, latencyGapMs);
-    const idleMs = await latencies(databaseUrl, simulator.url, idle);
-
-    const loadTasks = latencyLoadRps * latencyLoadS;
-    let loadMs: number[] = [];
-    if (loadTasks > 0) {
-      log(`latency: ${loadTasks} submits at ${latencyLoadRps}/s`);
-      loadMs = await latencies(databaseUrl, simulator.url, await paced(api.url, nextCustomer, loadTasks, 1000 / latencyLoadRps));
+    const idle = await timed(databaseUrl, simulator.url, await paced(api.url, nextCustomer, latencyTasks, latencyGapMs));
+    const streamTasks = latencyLoadRps * latencyLoadS;
+    let stream: Timed | undefined;
+    if (streamTasks > 0) {
+      log(`latency: ${streamTasks} submits at ${latencyLoadRps}/s`);
+      stream = await timed(databaseUrl, simulator.url, await paced(api.url, nextCustomer, streamTasks, 1000 / latencyLoadRps));
     }
     await api.stop();
     await worker.stop();
     await simulator.stop();
 
-    const idleStats = percentiles(idleMs);
-    const loadStats = percentiles(loadMs);
     return {
       measurements: [],
       facts: {
-        submit_to_upstream_p50_ms: idleStats.p50,
-        submit_to_upstream_p99_ms: idleStats.p99,
-        submit_to_upstream_max_ms: idleStats.max,
-        submit_to_upstream_tasks: idleMs.length,
-        ...(loadMs.length > 0
-          ? { submit_to_upstream_load_p50_ms: loadStats.p50, submit_to_upstream_load_p99_ms: loadStats.p99, submit_to_upstream_load_rps: latencyLoadRps }
+        submit_to_upstream_p50_ms: idle.p50,
+        submit_to_upstream_p99_ms: idle.p99,
+        submit_to_upstream_max_ms: idle.max,
+        submit_to_upstream_tasks: idle.count,
+        submit_to_upstream_failed: idle.failed,
+        ...(stream
+          ? {
+              submit_to_upstream_load_p50_ms: stream.p50,
+              submit_to_upstream_load_p99_ms: stream.p99,
+              submit_to_upstream_load_rps: latencyLoadRps,
+              submit_to_upstream_load_failed: stream.failed,
+            }
           : {}),
       },
       notes: [
-        `submit to upstream, idle (${idleMs.length} submits ${latencyGapMs} ms apart): p50 ${idleStats.p50} ms, p99 ${idleStats.p99} ms, max ${idleStats.max} ms`,
-        ...(loadMs.length > 0
-          ? [`submit to upstream, ${latencyLoadRps} submits/s for ${latencyLoadS} s: p50 ${loadStats.p50} ms, p99 ${loadStats.p99} ms, max ${loadStats.max} ms`]
-          : []),
+        describe(`submit to upstream, idle (${latencyTasks} submits ${latencyGapMs} ms apart)`, idle),
+        ...(stream ? [describe(`submit to upstream, ${latencyLoadRps} submits/s for ${latencyLoadS} s`, stream)] : []),
       ],
     };
   },
 };
 
+interface Paced {
+  answered: Answered[];
+  /** Submits that got no 200 (what they got instead), e.g. the gateway's 503 when its pool is exhausted. */
+  failures: string[];
+}
+
+interface Timed {
+  count: number;
+  failed: number;
+  firstFailure: string | undefined;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const describe = (title: string, t: Timed): string =>
+  `${title}: p50 ${t.p50} ms, p99 ${t.p99} ms, max ${t.max} ms${t.failed > 0 ? `; ${t.failed} submits failed, e.g. ${t.firstFailure}` : ''}`;
+
 /** `count` submits, the i-th sent `intervalMs` × i after the first whether or not earlier ones have been answered. */
-async function paced(apiUrl: string, nextCustomer: () => Customer, count: number, intervalMs: number): Promise<Answered[]> {
+async function paced(apiUrl: string, nextCustomer: () => Customer, count: number, intervalMs: number): Promise<Paced> {
   const start = Date.now();
-  const answered: Promise<Answered>[] = [];
+  const sent: Promise<Answered | string>[] = [];
   for (let i = 0; i < count; i++) {
     const wait = start + i * intervalMs - Date.now();
     if (wait > 0) await sleep(wait);
-    answered.push(submitTask(apiUrl, nextCustomer()).then((taskId) => ({ taskId, answeredAt: Date.now() })));
+    sent.push(
+      submitTask(apiUrl, nextCustomer()).then(
+        (taskId) => ({ taskId, answeredAt: Date.now() }),
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      ),
+    );
   }
-  return Promise.all(answered);
+  const outcomes = await Promise.all(sent);
+  return {
+    answered: outcomes.filter((o): o is Answered => typeof o !== 'string'),
+    failures: outcomes.filter((o): o is string => typeof o === 'string'),
+  };
+}
+
+async function timed(databaseUrl: string, simulatorUrl: string, { answered, failures }: Paced): Promise<Timed> {
+  const ms = await latencies(databaseUrl, simulatorUrl, answered);
+  return { count: ms.length, failed: failures.length, firstFailure: failures[0], ...percentiles(ms) };
 }
 
 /** Waits until the worker has sent every task upstream; returns their upstream ids. */
