@@ -59,3 +59,27 @@ export async function createBaselineData(databaseUrl: string, users: number, tas
     return rows.map((row) => row.public_id);
   });
 }
+
+/**
+ * Throws unless the write baselines kept exact books: every account's balance and spend add up to
+ * what it started with, and what was spent is exactly what the task rows and the log rows record
+ * (the `seededTasks` rows createBaselineData made are not charged). A floor that lost or invented
+ * money, the batched one above all, would not be a floor.
+ */
+export async function checkBooks(databaseUrl: string, seededTasks: number): Promise<void> {
+  const { rows } = await withClient(databaseUrl, (client) =>
+    client.query<{ spent: string; charged: string; logged: string; tasks: string; logs: string; unbalanced: string }>(
+      `SELECT (SELECT coalesce(sum(used), 0) FROM accounts) AS spent,
+              (SELECT coalesce(sum(quota), 0) FROM tasks WHERE id > $1) AS charged,
+              (SELECT coalesce(sum(quota), 0) FROM logs) AS logged,
+              (SELECT count(*) FROM tasks WHERE id > $1) AS tasks,
+              (SELECT count(*) FROM logs) AS logs,
+              (SELECT count(*) FROM accounts WHERE balance < 0 OR balance + used <> CASE WHEN id = 1 THEN $2::bigint ELSE $3::bigint END) AS unbalanced`,
+      [seededTasks, HOT_BALANCE.toString(), STARTING_BALANCE.toString()],
+    ),
+  );
+  const books = rows[0];
+  if (!books || books.spent !== books.charged || books.spent !== books.logged || books.tasks !== books.logs || books.unbalanced !== '0') {
+    throw new Error(`the write baselines' books do not balance: ${JSON.stringify(books)}`);
+  }
+}

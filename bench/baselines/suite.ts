@@ -14,7 +14,7 @@ import { dropDatabase, recreateDatabase, settleWrites } from '../lib/postgres.ts
 import { rotation } from '../lib/rotation.ts';
 import type { Suite } from '../lib/suite.ts';
 import { SUBMIT_BODY } from '../workload.ts';
-import { createBaselineData } from './schema.ts';
+import { checkBooks, createBaselineData } from './schema.ts';
 
 /** Rows the read baseline picks from; more than fit in a CPU cache, as a real table would. */
 const READ_ROWS = 10_000;
@@ -46,6 +46,7 @@ export const baselineSuite: Suite = {
     ];
     const measurements: Measurement[] = [];
     for (const baseline of writes) measurements.push(await measureWrite(baseline, { ...env, BASELINE_USERS: String(baseline.users) }, load, cleanup));
+    await checkBooks(databaseUrl, READ_ROWS);
     await settleWrites(databaseUrl);
 
     const readServer = await startServer({ name: 'read baseline', script: 'bench/baselines/read-server.ts', env, readyPath: '/readyz' }, cleanup);
