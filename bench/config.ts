@@ -26,6 +26,8 @@ export interface BenchConfig {
   users: number;
   /** Pool size of the gateway and of the baselines; equal so the comparison is fair. */
   poolSize: number;
+  /** Statements the batched baseline runs at once (the gateway's CHARGE_BATCH_CONCURRENCY default). */
+  batchesInFlight: number;
   /** BENCH_PROFILE=1: the gateway runs under the V8 CPU profiler and the report summarises it. */
   profile: boolean;
 }
@@ -52,6 +54,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     warmupS: nonNegativeInt(env, 'BENCH_WARMUP_S', 3),
     users: positiveInt(env, 'BENCH_USERS', 1_000),
     poolSize: positiveInt(env, 'BENCH_POOL_SIZE', 10),
+    batchesInFlight: positiveInt(env, 'BENCH_BATCHES_IN_FLIGHT', 4),
     profile: flag(env, 'BENCH_PROFILE'),
   };
 }

@@ -35,7 +35,12 @@ export const baselineSuite: Suite = {
     cleanup.add(`drop database ${name}`, () => dropDatabase(config.postgresUrl, name));
     const databaseUrl = await recreateDatabase(config.postgresUrl, name);
     const publicIds = await createBaselineData(databaseUrl, config.users, READ_ROWS);
-    const env = { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(config.poolSize), BASELINE_USERS: String(config.users) };
+    const env = {
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: String(config.poolSize),
+      BASELINE_USERS: String(config.users),
+      BASELINE_BATCHES_IN_FLIGHT: String(config.batchesInFlight),
+    };
 
     const writes: WriteBaseline[] = [
       { key: 'baseline_tx', label: 'transaction baseline', script: 'bench/baselines/transaction-server.ts', users: config.users },
