@@ -1,7 +1,8 @@
 // The gateway as deployed (the API entry point in its own process), on its own database and Redis
 // namespace: submit over every customer, then every submit from one customer (the burst that
 // queues on one row), then query the tasks the first created. With BENCH_PROFILE=1 the gateway
-// runs under the V8 CPU profiler, and the report says where its time went during both submits.
+// runs under the V8 CPU profiler and its database sessions are sampled, and the report says where
+// the time went during both submits.
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { REPO_ROOT, startServer } from '../lib/child-server.ts';
 import { formatProfileSummary, readCpuProfile, summarizeProfile } from '../lib/cpu-profile.ts';
 import { log } from '../lib/log.ts';
 import { type Measurement, measure } from '../lib/measure.ts';
+import { formatWaitSummary, sampleWaits, type WaitSampler } from '../lib/pg-waits.ts';
 import { settleWrites } from '../lib/postgres.ts';
 import type { Suite } from '../lib/suite.ts';
 import { HOT_BALANCE } from '../workload.ts';
@@ -57,8 +59,10 @@ export const gatewaySuite: Suite = {
       cleanup,
     );
 
+    const waits = profileDir ? await sampleWaits(databaseUrl) : undefined;
     const submit = await measure('submit', 'gateway submit', submitLoad(gateway.url, customers), load);
     const submitHot = await measure('submit_hot', 'gateway submit, one user', submitLoad(gateway.url, hotCustomer), load);
+    await waits?.stop();
     await settleWrites(databaseUrl);
     const targets = await pickQueryTargets(databaseUrl, customers, QUERY_TASKS);
     if (targets.length === 0) {
@@ -70,13 +74,16 @@ export const gatewaySuite: Suite = {
     return {
       measurements: [submit, submitHot, query],
       facts: { tasks_created: await countTasks(databaseUrl), query_tasks: targets.length, ...(profileDir ? { profiled: 1 } : {}) },
-      ...(profileDir ? { notes: await profileNotes(profileDir, [submit, submitHot]) } : {}),
+      ...(profileDir && waits ? { notes: await profileNotes(profileDir, waits, [submit, submitHot]) } : {}),
     };
   },
 };
 
-/** The profile the gateway wrote on exit, summarised over each measurement's own window. */
-async function profileNotes(dir: string, measurements: Measurement[]): Promise<string[]> {
+/**
+ * The profile the gateway wrote on exit, and what its database sessions were doing, each
+ * summarised over each measurement's own window.
+ */
+async function profileNotes(dir: string, waits: WaitSampler, measurements: Measurement[]): Promise<string[]> {
   const file = (await readdir(dir)).find((name) => name.endsWith('.cpuprofile'));
   if (!file) return [`profile: the gateway wrote no .cpuprofile into ${dir} (did it exit cleanly?)`];
   const profile = await readCpuProfile(path.join(dir, file));
@@ -85,6 +92,7 @@ async function profileNotes(dir: string, measurements: Measurement[]): Promise<s
     const { startUs, endUs } = m.window;
     notes.push('', `profile of ${m.label}: node bench/profile-summary.ts ${path.join(dir, file)} ${startUs} ${endUs}`, '');
     notes.push(formatProfileSummary(m.label, summarizeProfile(profile, REPO_ROOT, m.window)));
+    notes.push('', formatWaitSummary(m.label, waits.summarize(m.window)));
   }
   return notes;
 }
