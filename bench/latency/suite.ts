@@ -65,6 +65,7 @@ export const latencySuite: Suite = {
               submit_to_upstream_load_p50_ms: stream.p50,
               submit_to_upstream_load_p99_ms: stream.p99,
               submit_to_upstream_load_rps: latencyLoadRps,
+              submit_to_upstream_load_reached_rps: stream.upstreamRps,
               submit_to_upstream_load_failed: stream.failed,
             }
           : {}),
@@ -85,6 +86,8 @@ interface Paced {
 
 interface Timed {
   count: number;
+  /** Tasks per second that reached the upstream, first to last: under the offered rate, a backlog grew. */
+  upstreamRps: number;
   failed: number;
   firstFailure: string | undefined;
   p50: number;
@@ -93,7 +96,8 @@ interface Timed {
 }
 
 const describe = (title: string, t: Timed): string =>
-  `${title}: p50 ${t.p50} ms, p99 ${t.p99} ms, max ${t.max} ms${t.failed > 0 ? `; ${t.failed} submits failed, e.g. ${t.firstFailure}` : ''}`;
+  `${title}: p50 ${t.p50} ms, p99 ${t.p99} ms, max ${t.max} ms; tasks reached the upstream at ${t.upstreamRps}/s` +
+  (t.failed > 0 ? `; ${t.failed} submits failed, e.g. ${t.firstFailure}` : '');
 
 /** `count` submits, the i-th sent `intervalMs` × i after the first whether or not earlier ones have been answered. */
 async function paced(apiUrl: string, nextCustomer: () => Customer, count: number, intervalMs: number): Promise<Paced> {
@@ -117,8 +121,11 @@ async function paced(apiUrl: string, nextCustomer: () => Customer, count: number
 }
 
 async function timed(databaseUrl: string, simulatorUrl: string, { answered, failures }: Paced): Promise<Timed> {
-  const ms = await latencies(databaseUrl, simulatorUrl, answered);
-  return { count: ms.length, failed: failures.length, firstFailure: failures[0], ...percentiles(ms) };
+  const arrivals = await upstreamArrivals(databaseUrl, simulatorUrl, answered);
+  const ms = answered.map((task, i) => (arrivals[i] as number) - task.answeredAt);
+  const spanMs = Math.max(...arrivals) - Math.min(...arrivals);
+  const upstreamRps = arrivals.length > 1 && spanMs > 0 ? Math.round(((arrivals.length - 1) * 10_000) / spanMs) / 10 : 0;
+  return { count: ms.length, upstreamRps, failed: failures.length, firstFailure: failures[0], ...percentiles(ms) };
 }
 
 /** Waits until the worker has sent every task upstream; returns their upstream ids. */
@@ -138,20 +145,19 @@ async function waitUpstream(databaseUrl: string, tasks: Answered[]): Promise<Map
   });
 }
 
-/** Milliseconds from each task's 200 to the upstream's receipt of it, as DashScope's query reports it. */
-async function latencies(databaseUrl: string, simulatorUrl: string, tasks: Answered[]): Promise<number[]> {
+/** When the upstream received each task, as DashScope's query reports it (epoch ms, in `tasks` order). */
+async function upstreamArrivals(databaseUrl: string, simulatorUrl: string, tasks: Answered[]): Promise<number[]> {
   const upstreamIds = await waitUpstream(databaseUrl, tasks);
-  const result: number[] = [];
+  const arrivals: number[] = new Array<number>(tasks.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: LOOKUP_CONCURRENCY }, async () => {
       for (let i = next++; i < tasks.length; i = next++) {
-        const task = tasks[i] as Answered;
-        result.push((await upstreamSubmitTime(simulatorUrl, upstreamIds.get(task.taskId) as string)) - task.answeredAt);
+        arrivals[i] = await upstreamSubmitTime(simulatorUrl, upstreamIds.get((tasks[i] as Answered).taskId) as string);
       }
     }),
   );
-  return result;
+  return arrivals;
 }
 
 async function upstreamSubmitTime(simulatorUrl: string, upstreamId: string): Promise<number> {
