@@ -85,6 +85,6 @@ export function formatWaitSummary(title: string, summary: WaitSummary): string {
     '',
     '| the gateway\'s database sessions | % |',
     '| --- | ---: |',
-    ...summary.shares.map((s) => `| ${s.label} | ${s.percent.toFixed(1)} |`),
+    ...summary.shares.filter((s) => s.percent >= 0.1).map((s) => `| ${s.label} | ${s.percent.toFixed(1)} |`),
   ].join('\n');
 }
