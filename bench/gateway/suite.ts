@@ -90,7 +90,7 @@ async function profileNotes(dir: string, waits: WaitSampler, measurements: Measu
   const notes = [`profile: ${path.join(dir, file)} (figures above were taken under the profiler)`];
   for (const m of measurements) {
     const { startUs, endUs } = m.window;
-    notes.push('', `profile of ${m.label}: node bench/profile-summary.ts ${path.join(dir, file)} ${startUs} ${endUs}`, '');
+    notes.push('', `profile of ${m.label}: node scripts/run.mjs bench/profile-summary.ts ${path.join(dir, file)} ${startUs} ${endUs}`, '');
     notes.push(formatProfileSummary(m.label, summarizeProfile(profile, REPO_ROOT, m.window)));
     notes.push('', formatWaitSummary(m.label, waits.summarize(m.window)));
   }
