@@ -10,14 +10,26 @@ export interface BenchConfig {
   gatewayDatabase: string;
   baselineDatabase: string;
   workerDatabase: string;
+  latencyDatabase: string;
   /** Tasks the worker measurement pushes through. */
   workerTasks: number;
+  /** Submits, one at a time, from which the idle submit-to-upstream latency is taken... */
+  latencyTasks: number;
+  /** ...and the milliseconds from the start of one to the start of the next. */
+  latencyGapMs: number;
+  /** The steady stream under which it is taken again: submits per second, for how long. */
+  latencyLoadRps: number;
+  latencyLoadS: number;
   connections: number;
   durationS: number;
   warmupS: number;
   users: number;
-  /** Pool size of the gateway and of both baselines; equal so the comparison is fair. */
+  /** Pool size of the gateway and of the baselines; equal so the comparison is fair. */
   poolSize: number;
+  /** Statements the batched baseline runs at once (the gateway's CHARGE_BATCH_CONCURRENCY default). */
+  batchesInFlight: number;
+  /** BENCH_PROFILE=1: the gateway runs under the V8 CPU profiler and the report summarises it. */
+  profile: boolean;
 }
 
 const DEFAULT_POSTGRES_URL = 'postgresql://postgres@127.0.0.1:5432';
@@ -31,16 +43,30 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     gatewayDatabase: 'vgw_bench',
     baselineDatabase: 'vgw_bench_baseline',
     workerDatabase: 'vgw_bench_worker',
+    latencyDatabase: 'vgw_bench_latency',
     workerTasks: positiveInt(env, 'BENCH_WORKER_TASKS', 4_000),
+    latencyTasks: positiveInt(env, 'BENCH_LATENCY_TASKS', 200),
+    latencyGapMs: positiveInt(env, 'BENCH_LATENCY_GAP_MS', 50),
+    latencyLoadRps: positiveInt(env, 'BENCH_LATENCY_LOAD_RPS', 200),
+    latencyLoadS: nonNegativeInt(env, 'BENCH_LATENCY_LOAD_S', 5),
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 50),
     durationS: positiveInt(env, 'BENCH_DURATION_S', 10),
     warmupS: nonNegativeInt(env, 'BENCH_WARMUP_S', 3),
     users: positiveInt(env, 'BENCH_USERS', 1_000),
     poolSize: positiveInt(env, 'BENCH_POOL_SIZE', 10),
+    batchesInFlight: positiveInt(env, 'BENCH_BATCHES_IN_FLIGHT', 4),
+    profile: flag(env, 'BENCH_PROFILE'),
   };
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new Error(`${name} must be 1 or 0, got "${raw}"`);
+}
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = nonNegativeInt(env, name, fallback);

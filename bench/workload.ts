@@ -8,3 +8,9 @@ export const QUOTA_PER_SUBMIT = 250_000;
 
 /** Every account's starting balance: no run can come close to spending it, so no submit is refused. */
 export const STARTING_BALANCE = 10n ** 12n;
+
+/**
+ * The balance of the one customer who takes every request of a hot scenario: 400 billion
+ * submits, so even a long run at the batched floor's rate never meets a refusal.
+ */
+export const HOT_BALANCE = 10n ** 17n;

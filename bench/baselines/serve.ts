@@ -6,6 +6,8 @@ import pg from 'pg';
 
 export interface BaselineSettings {
   users: number;
+  /** Statements the batched baseline runs at once. */
+  batchesInFlight: number;
 }
 
 function required(name: string): string {
@@ -24,7 +26,7 @@ export async function serveBaseline(register: (app: FastifyInstance, pool: pg.Po
     await pool.query('SELECT 1');
     return { status: 'ready' };
   });
-  register(app, pool, { users: Number(required('BASELINE_USERS')) });
+  register(app, pool, { users: Number(required('BASELINE_USERS')), batchesInFlight: Number(required('BASELINE_BATCHES_IN_FLIGHT')) });
   await app.listen({ port: Number(required('PORT')), host: required('HOST') });
 
   const stop = () => {

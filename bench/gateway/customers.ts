@@ -14,13 +14,13 @@ export interface Customer {
 /** How much of a key the admin API keeps in `key_prefix`. */
 const KEY_PREFIX_LENGTH = 10;
 
-/** `count` enabled users in the default group, each with one unrestricted key. */
-export async function createCustomers(databaseUrl: string, count: number): Promise<Customer[]> {
+/** `count` enabled users in the default group, each with one unrestricted key and `balance` quota. */
+export async function createCustomers(databaseUrl: string, count: number, balance = STARTING_BALANCE): Promise<Customer[]> {
   return withClient(databaseUrl, async (client) => {
     await client.query('BEGIN');
     const users = await client.query<{ id: number }>(
       `INSERT INTO users (name, quota) SELECT 'bench-' || n, $2::bigint FROM generate_series(1, $1::int) AS n RETURNING id`,
-      [count, STARTING_BALANCE.toString()],
+      [count, balance.toString()],
     );
     const userIds = users.rows.map((row) => row.id);
     const keys = userIds.map(() => newApiKey());

@@ -1,11 +1,20 @@
 // The gateway as deployed (the API entry point in its own process), on its own database and Redis
-// namespace: submit first, then query the tasks that submit created.
+// namespace: submit over every customer, then every submit from one customer (the burst that
+// queues on one row), then query the tasks the first created. With BENCH_PROFILE=1 the gateway
+// runs under the V8 CPU profiler and its database sessions are sampled, and the report says where
+// the time went during both submits.
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { deleteKeysWithPrefix } from '../lib/redis.ts';
-import { startServer } from '../lib/child-server.ts';
+import { REPO_ROOT, startServer } from '../lib/child-server.ts';
+import { formatProfileSummary, readCpuProfile, summarizeProfile } from '../lib/cpu-profile.ts';
 import { log } from '../lib/log.ts';
-import { measure } from '../lib/measure.ts';
+import { type Measurement, measure } from '../lib/measure.ts';
+import { formatWaitSummary, sampleWaits, type WaitSampler } from '../lib/pg-waits.ts';
 import { settleWrites } from '../lib/postgres.ts';
 import type { Suite } from '../lib/suite.ts';
+import { HOT_BALANCE } from '../workload.ts';
 import { createCustomers } from './customers.ts';
 import { prepareGatewayDatabase } from './database.ts';
 import { countTasks, pickQueryTargets, queryLoad } from './query.ts';
@@ -21,17 +30,21 @@ export const gatewaySuite: Suite = {
     log(`gateway: preparing database ${config.gatewayDatabase} and ${config.users} users`);
     const databaseUrl = await prepareGatewayDatabase(config, cleanup);
     const customers = await createCustomers(databaseUrl, config.users);
+    const hotCustomer = await createCustomers(databaseUrl, 1, HOT_BALANCE);
     // Keys left by an aborted earlier run would put old jobs in front of this run's.
     await deleteKeysWithPrefix(redisUrl, redisPrefix);
     cleanup.add(`delete Redis keys ${redisPrefix}:*`, async () => {
       log(`deleted ${await deleteKeysWithPrefix(redisUrl, redisPrefix)} Redis keys under ${redisPrefix}:`);
     });
 
-    log('gateway: starting src/entrypoints/api.ts');
+    // Kept after the run (not a cleanup step): the profile is for opening in Chrome DevTools too.
+    const profileDir = config.profile ? await mkdtemp(path.join(tmpdir(), 'vgw-bench-profile-')) : undefined;
+    log(`gateway: starting src/entrypoints/api.ts${profileDir ? ` under --cpu-prof into ${profileDir}` : ''}`);
     const gateway = await startServer(
       {
         name: 'gateway',
         script: 'src/entrypoints/api.ts',
+        ...(profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
         env: {
           DATABASE_URL: databaseUrl,
           DATABASE_POOL_SIZE: String(config.poolSize),
@@ -46,7 +59,10 @@ export const gatewaySuite: Suite = {
       cleanup,
     );
 
+    const waits = profileDir ? await sampleWaits(databaseUrl) : undefined;
     const submit = await measure('submit', 'gateway submit', submitLoad(gateway.url, customers), load);
+    const submitHot = await measure('submit_hot', 'gateway submit, one user', submitLoad(gateway.url, hotCustomer), load);
+    await waits?.stop();
     await settleWrites(databaseUrl);
     const targets = await pickQueryTargets(databaseUrl, customers, QUERY_TASKS);
     if (targets.length === 0) {
@@ -56,8 +72,27 @@ export const gatewaySuite: Suite = {
     await gateway.stop();
 
     return {
-      measurements: [submit, query],
-      facts: { tasks_created: await countTasks(databaseUrl), query_tasks: targets.length },
+      measurements: [submit, submitHot, query],
+      facts: { tasks_created: await countTasks(databaseUrl), query_tasks: targets.length, ...(profileDir ? { profiled: 1 } : {}) },
+      ...(profileDir && waits ? { notes: await profileNotes(profileDir, waits, [submit, submitHot]) } : {}),
     };
   },
 };
+
+/**
+ * The profile the gateway wrote on exit, and what its database sessions were doing, each
+ * summarised over each measurement's own window.
+ */
+async function profileNotes(dir: string, waits: WaitSampler, measurements: Measurement[]): Promise<string[]> {
+  const file = (await readdir(dir)).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) return [`profile: the gateway wrote no .cpuprofile into ${dir} (did it exit cleanly?)`];
+  const profile = await readCpuProfile(path.join(dir, file));
+  const notes = [`profile: ${path.join(dir, file)} (figures above were taken under the profiler)`];
+  for (const m of measurements) {
+    const { startUs, endUs } = m.window;
+    notes.push('', `profile of ${m.label}: node scripts/run.mjs bench/profile-summary.ts ${path.join(dir, file)} ${startUs} ${endUs}`, '');
+    notes.push(formatProfileSummary(m.label, summarizeProfile(profile, REPO_ROOT, m.window)));
+    notes.push('', formatWaitSummary(m.label, waits.summarize(m.window)));
+  }
+  return notes;
+}

@@ -30,6 +30,8 @@ export interface ServerSpec {
   name: string;
   /** Relative to the repository root. */
   script: string;
+  /** Node.js options placed before the script, e.g. --cpu-prof. */
+  nodeOptions?: string[];
   env: Record<string, string>;
   /** Polled until it answers 200 (a worker's is on its METRICS_PORT); without one, the process is not waited for. */
   readyPath?: string;
@@ -41,7 +43,7 @@ export interface ServerSpec {
 export async function startServer(spec: ServerSpec, cleanup: Cleanup): Promise<ServerProcess> {
   const port = await freePort(HOST);
   const url = `http://${HOST}:${port}`;
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, spec.script)], {
+  const child = spawn(process.execPath, [...(spec.nodeOptions ?? []), path.join(REPO_ROOT, spec.script)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...spec.env, [spec.hostVariable ?? 'HOST']: HOST, [spec.portVariable ?? 'PORT']: String(port) },
     // Child output goes to our stderr: stdout is the report, and its last line is machine-read.

@@ -36,6 +36,11 @@ export interface Measurement {
   /** non-2xx and errors during the warm-up; not part of the figures, but a failure all the same. */
   warmupFailures: number;
   statusCodes: Record<string, number>;
+  /**
+   * When the measured run (not the warm-up) began and ended, in microseconds of the monotonic
+   * clock, which on Linux every process shares: a CPU profile's sample times are on the same clock.
+   */
+  window: { startUs: number; endUs: number };
 }
 
 const REQUEST_TIMEOUT_S = 10;
@@ -58,10 +63,14 @@ export async function measure(key: string, label: string, load: HttpLoad, settin
     warmupFailures = warmup.non2xx + warmup.errors;
   }
   log(`${label}: measuring ${settings.durationS} s with ${settings.connections} connections`);
-  return summarize(key, label, await autocannon(options(settings.durationS)), warmupFailures);
+  const startUs = monotonicUs();
+  const result = await autocannon(options(settings.durationS));
+  return summarize(key, label, result, warmupFailures, { startUs, endUs: monotonicUs() });
 }
 
-function summarize(key: string, label: string, result: Result, warmupFailures: number): Measurement {
+export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+function summarize(key: string, label: string, result: Result, warmupFailures: number, window: Measurement['window']): Measurement {
   return {
     key,
     label,
@@ -74,5 +83,6 @@ function summarize(key: string, label: string, result: Result, warmupFailures: n
     errors: result.errors,
     warmupFailures,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+    window,
   };
 }

@@ -63,3 +63,27 @@ export function summary(measurements: Measurement[], ratios: Ratio[], extra: Rec
   fields.errors_total = measurements.reduce((sum, m) => sum + m.non2xx + m.errors + m.warmupFailures, 0);
   return { ...fields, ...extra };
 }
+
+/** A target for one field of the summary, e.g. the goals of an issue the bench judges. */
+export interface Goal {
+  field: string;
+  atLeast?: number;
+  atMost?: number;
+}
+
+const goalMet = (goal: Goal, value: unknown): boolean | null => {
+  if (typeof value !== 'number') return null;
+  return (goal.atLeast === undefined || value >= goal.atLeast) && (goal.atMost === undefined || value <= goal.atMost);
+};
+
+/** One line per goal: the target, the value of this run, and whether it was met. */
+export function formatGoals(title: string, goals: Goal[], fields: Record<string, unknown>): string {
+  const lines = goals.map((goal) => {
+    const target = [goal.atLeast === undefined ? '' : `≥ ${goal.atLeast}`, goal.atMost === undefined ? '' : `≤ ${goal.atMost}`].filter(Boolean).join(' and ');
+    const met = goalMet(goal, fields[goal.field]);
+    return `  ${goal.field} ${target}: ${String(fields[goal.field] ?? 'n/a')} (${met === null ? 'not measured' : met ? 'met' : 'not met'})`;
+  });
+  return [`${title}:`, ...lines].join('\n');
+}
+
+export const goalsMet = (goals: Goal[], fields: Record<string, unknown>): number => goals.filter((goal) => goalMet(goal, fields[goal.field])).length;

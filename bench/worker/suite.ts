@@ -3,20 +3,11 @@
 // memory, and whether it ever went over the upstream's request limits (the simulator counts).
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer } from '../lib/child-server.ts';
 import { log } from '../lib/log.ts';
 import { withClient } from '../lib/postgres.ts';
-import { deleteKeysWithPrefix } from '../lib/redis.ts';
-import { scratchStorageDir } from '../lib/scratch-storage.ts';
 import type { Suite } from '../lib/suite.ts';
-import { createCustomers } from '../gateway/customers.ts';
-import { prepareGatewayDatabase } from '../gateway/database.ts';
-import { SUBMIT_BODY } from '../workload.ts';
+import { SIM, startWorkerStack, submitTask } from './stack.ts';
 
-// Upstream budgets high enough that the worker, not the simulator, is what is measured; the worker
-// is told the same limits, and the simulator reports whether it kept to them.
-const SIM = { SIM_PENDING_MS: '200', SIM_RUNNING_MS: '5000', SIM_SUBMIT_QPS: '2000', SIM_QUERY_QPS: '5000', SIM_API_KEY: 'sk-sim' };
-const WORKER = { CHANNEL_SUBMIT_QPS: '2000', CHANNEL_QUERY_QPS: '5000', POLL_FIRST_DELAY_MS: '500', POLL_INTERVAL_MS: '1000', WORKER_CONCURRENCY: '100' };
 const SUBMITTERS = 50;
 const SAMPLE_MS = 250;
 const IDLE_SETTLE_MS = 2_000;
@@ -37,25 +28,11 @@ const rssMb = (pid: number): number => {
 export const workerSuite: Suite = {
   name: 'worker',
   async run({ config, cleanup }) {
-    const { redisUrl, workerTasks } = config;
-    const redisPrefix = `${config.redisPrefix}w`;
-    log(`worker: preparing database ${config.workerDatabase}`);
-    const databaseUrl = await prepareGatewayDatabase(config, cleanup, config.workerDatabase);
-    const customers = await createCustomers(databaseUrl, 100);
-    await deleteKeysWithPrefix(redisUrl, redisPrefix);
-    cleanup.add(`delete Redis keys ${redisPrefix}:*`, () => deleteKeysWithPrefix(redisUrl, redisPrefix));
-
-    const simulator = await startServer(
-      { name: 'simulator', script: 'src/entrypoints/simulator.ts', env: { ...SIM, LOG_LEVEL: 'warn' }, readyPath: '/__sim/stats', portVariable: 'SIM_PORT', hostVariable: 'SIM_HOST' },
-      cleanup,
-    );
-    await withClient(databaseUrl, (c) => c.query(`INSERT INTO channels (name, base_url, api_key) VALUES ('simulator', $1, $2)`, [simulator.url, SIM.SIM_API_KEY]));
-    // The worker consumes every queue, as deployed: result copies (and their thumbnails) share it with settlement.
-    const storageDir = await scratchStorageDir(cleanup);
-    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ADMIN_TOKEN: 'bench', STORAGE_DIR: storageDir, ...WORKER };
-    const api = await startServer({ name: 'gateway', script: 'src/entrypoints/api.ts', env, readyPath: '/readyz' }, cleanup);
-    log('worker: starting one worker process');
-    const worker = await startServer({ name: 'worker', script: 'src/entrypoints/worker.ts', env, readyPath: '/readyz', portVariable: 'METRICS_PORT' }, cleanup);
+    const { workerTasks } = config;
+    const { databaseUrl, customers, simulator, api, worker } = await startWorkerStack(config, cleanup, {
+      database: config.workerDatabase,
+      redisPrefix: `${config.redisPrefix}w`,
+    });
     await sleep(IDLE_SETTLE_MS);
     const idleRss = rssMb(worker.pid);
 
@@ -65,13 +42,7 @@ export const workerSuite: Suite = {
     await Promise.all(
       Array.from({ length: SUBMITTERS }, async () => {
         for (let i = next++; i < workerTasks; i = next++) {
-          const customer = customers[i % customers.length] as (typeof customers)[number];
-          const res = await fetch(`${api.url}/v1/video/generations`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.key}` },
-            body: SUBMIT_BODY,
-          });
-          if (res.status !== 200) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
+          await submitTask(api.url, customers[i % customers.length] as (typeof customers)[number]);
         }
       }),
     );
