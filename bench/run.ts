@@ -24,7 +24,10 @@ import type { Suite } from './lib/suite.ts';
 // Baselines first, then the gateway: each write measurement runs on a PostgreSQL that has just
 // absorbed the previous one's writes, so neither gets a fresher server than the other.
 // The latency suite runs before the worker's, on a machine not yet busy with its 4,000 tasks.
-const SUITES: Suite[] = [baselineSuite, gatewaySuite, latencySuite, workerSuite];
+const ALL_SUITES: Suite[] = [baselineSuite, gatewaySuite, latencySuite, workerSuite];
+// BENCH_SUITES=worker (or a comma list of suite names) runs only those; the ratios need baselines and gateway together.
+const chosen = (process.env.BENCH_SUITES ?? '').split(',').filter(Boolean);
+const SUITES = chosen.length ? ALL_SUITES.filter((suite) => chosen.includes(suite.name)) : ALL_SUITES;
 
 // Each submit figure over the least that charging a submit can cost: one statement per request,
 // and concurrent requests batched into one statement (what only batching gets past).

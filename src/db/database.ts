@@ -18,6 +18,11 @@ export interface DatabaseOptions {
   statementTimeoutMs: number;
   /** Opening a connection, or waiting for a free one from the pool, fails after this. */
   connectTimeoutMs: number;
+  /**
+   * false: commits do not wait for the disk, so a crash of the database may lose the last moments
+   * of writes. Only for writes the gateway repeats anyway (see the worker's progressDb).
+   */
+  synchronousCommit?: boolean;
 }
 
 export interface Database {
@@ -55,6 +60,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     statement_timeout: options.statementTimeoutMs,
     // A transaction left open by a stuck process must not hold row locks (a user's balance) for long.
     idle_in_transaction_session_timeout: options.statementTimeoutMs,
+    ...(options.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
   });
   // An idle connection that dies (database restart) must not take the process down with it;
   // the pool replaces it on the next checkout.

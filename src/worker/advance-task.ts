@@ -22,6 +22,14 @@ import { recordOrphan } from './upstream-orphans.ts';
 
 export interface AdvanceDeps {
   db: Db;
+  /**
+   * For the updates each poll and submit make (progress, the upstream's answer), which announce
+   * themselves to the status stream: PostgreSQL makes a notifying commit hold a server-wide lock
+   * until its WAL is on disk, so these commit without waiting for the disk. One lost to a crash of
+   * the database is made again by the next poll, or found by the lost-submit check; money and the
+   * mark before a submit are always written with `db`.
+   */
+  progressDb: Db;
   /** Holds images clients uploaded as input_reference. */
   storage: Storage;
   /** Where the work that follows a task's end is queued. */
@@ -94,7 +102,7 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   }
   const outcome = await upstream.submit(channel, buildSubmitBody(request, upstreamModel));
   if (outcome.ok) {
-    const recorded = await markSubmitted(db, task.id, {
+    const recorded = await markSubmitted(deps.progressDb, task.id, {
       channelId: channel.id,
       upstreamModel,
       upstreamTaskId: outcome.upstreamTaskId,
@@ -153,7 +161,7 @@ async function lostSubmit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
 }
 
 async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
-  const { channels, limiter, upstream, settings, db, log } = deps;
+  const { channels, limiter, upstream, settings, log } = deps;
   const channel = task.channelId === null ? undefined : await channels.get(task.channelId);
   if (!channel || !task.upstreamTaskId) {
     await settle(deps, task, failure('ChannelGone: the upstream channel that ran this task no longer exists', null));
@@ -172,12 +180,12 @@ async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   const now = new Date();
   switch (snapshot.state) {
     case 'PENDING':
-      await recordPoll(db, task.id, { status: 'QUEUED', progress: QUEUED_PROGRESS, data: snapshot.body, unknownSince: null, startedAt: null });
+      await recordPoll(deps.progressDb, task.id, { status: 'QUEUED', progress: QUEUED_PROGRESS, data: snapshot.body, unknownSince: null, startedAt: null });
       return jitter(settings.pollIntervalMs);
     case 'RUNNING': {
       const startedAt = snapshot.scheduledAt ?? task.startTime ?? now;
       const progress = runningProgress(capabilityOf(task), startedAt, now);
-      await recordPoll(db, task.id, { status: 'IN_PROGRESS', progress, data: snapshot.body, unknownSince: null, startedAt: snapshot.scheduledAt });
+      await recordPoll(deps.progressDb, task.id, { status: 'IN_PROGRESS', progress, data: snapshot.body, unknownSince: null, startedAt: snapshot.scheduledAt });
       return jitter(settings.pollIntervalMs);
     }
     case 'SUCCEEDED':
@@ -201,7 +209,7 @@ async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
         return null;
       }
       const status = task.status === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'QUEUED';
-      await recordPoll(db, task.id, { status, progress: task.progress, data: snapshot.body, unknownSince: since, startedAt: null });
+      await recordPoll(deps.progressDb, task.id, { status, progress: task.progress, data: snapshot.body, unknownSince: since, startedAt: null });
       return jitter(settings.pollIntervalMs);
     }
   }

@@ -5,7 +5,8 @@
 // many workers there are, and keeps running when Redis loses its data.
 import { type Processor, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../config/env.ts';
+import { type Config, databaseOptions } from '../config/env.ts';
+import { openDatabase } from '../db/database.ts';
 import type { Connections } from '../infra.ts';
 import { bullPrefix, QUEUES, type TaskJobData } from '../jobs/contracts.ts';
 import { redispatchOpenTasks } from '../jobs/dispatch.repository.ts';
@@ -47,8 +48,11 @@ const REDIS_EPOCH_CHECK_MS = 1_000;
 
 export async function startWorker({ config, db, listener, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
+  // Progress writes commit without waiting for the disk (see AdvanceDeps.progressDb).
+  const progress = openDatabase({ ...databaseOptions(config), synchronousCommit: false });
   const deps: AdvanceDeps = {
     db,
+    progressDb: progress.db,
     storage,
     queues,
     channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS),
@@ -120,6 +124,7 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
       await periodic.close();
       for (const worker of workers) await worker.close();
       blocking.disconnect();
+      await progress.close();
     },
   };
 }
