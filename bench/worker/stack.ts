@@ -32,9 +32,11 @@ export interface StackOptions {
   redisPrefix: string;
   /** Settings that differ from SIM and WORKER for this stack. */
   overrides?: Record<string, string>;
+  /** The worker runs under the V8 CPU profiler and writes its profile here on exit. */
+  profileDir?: string;
 }
 
-export async function startWorkerStack(config: BenchConfig, cleanup: Cleanup, { database, redisPrefix, overrides = {} }: StackOptions): Promise<WorkerStack> {
+export async function startWorkerStack(config: BenchConfig, cleanup: Cleanup, { database, redisPrefix, overrides = {}, profileDir }: StackOptions): Promise<WorkerStack> {
   const { redisUrl } = config;
   log(`${database}: preparing the database, the simulator, the API and one worker`);
   const databaseUrl = await prepareGatewayDatabase(config, cleanup, database);
@@ -50,7 +52,17 @@ export async function startWorkerStack(config: BenchConfig, cleanup: Cleanup, { 
   const storageDir = await scratchStorageDir(cleanup);
   const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ADMIN_TOKEN: 'bench', STORAGE_DIR: storageDir, ...WORKER, ...overrides };
   const api = await startServer({ name: 'gateway', script: 'src/entrypoints/api.ts', env, readyPath: '/readyz' }, cleanup);
-  const worker = await startServer({ name: 'worker', script: 'src/entrypoints/worker.ts', env, readyPath: '/readyz', portVariable: 'METRICS_PORT' }, cleanup);
+  const worker = await startServer(
+    {
+      name: 'worker',
+      script: 'src/entrypoints/worker.ts',
+      env,
+      readyPath: '/readyz',
+      portVariable: 'METRICS_PORT',
+      ...(profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+    },
+    cleanup,
+  );
   return { databaseUrl, customers, simulator, api, worker };
 }
 

@@ -2,7 +2,12 @@
 // against the simulator at fast timings, how many tasks it tracks in flight and with how much
 // memory, and whether it ever went over the upstream's request limits (the simulator counts).
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT } from '../lib/child-server.ts';
+import { formatProfileSummary, readCpuProfile, summarizeProfile } from '../lib/cpu-profile.ts';
 import { log } from '../lib/log.ts';
 import { withClient } from '../lib/postgres.ts';
 import type { Suite } from '../lib/suite.ts';
@@ -29,9 +34,12 @@ export const workerSuite: Suite = {
   name: 'worker',
   async run({ config, cleanup }) {
     const { workerTasks } = config;
+    // Kept after the run, like the gateway's: the profile is for opening in Chrome DevTools too.
+    const profileDir = config.profile ? await mkdtemp(path.join(tmpdir(), 'vgw-bench-worker-profile-')) : undefined;
     const { databaseUrl, customers, simulator, api, worker } = await startWorkerStack(config, cleanup, {
       database: config.workerDatabase,
       redisPrefix: `${config.redisPrefix}w`,
+      profileDir,
     });
     await sleep(IDLE_SETTLE_MS);
     const idleRss = rssMb(worker.pid);
@@ -91,8 +99,16 @@ export const workerSuite: Suite = {
       notes: [
         `worker: ${workerTasks} tasks (${SIM.SIM_RUNNING_MS} ms upstream running time) from first submit to all settled in ${elapsedS.toFixed(1)} s with one worker: ${settledPerS.toFixed(1)} tasks/s, ${failed} failed`,
         `worker: up to ${peakOpen} tasks in flight at once; worker RSS ${idleRss.toFixed(0)} MB idle, ${peakRss.toFixed(0)} MB at peak`,
+        ...(profileDir ? await workerProfileNotes(profileDir) : []),
         `upstream: ${stats.submit.requests} submits (peak ${stats.submit.peakPerSecond}/s, limit ${stats.submit.limit}), ${stats.query.requests} queries (peak ${stats.query.peakPerSecond}/s, limit ${stats.query.limit}), throttled ${stats.submit.throttled + stats.query.throttled}: ${withinLimits ? 'never over the limits' : 'OVER THE LIMITS'}`,
       ],
     };
   },
 };
+
+async function workerProfileNotes(dir: string): Promise<string[]> {
+  const file = (await readdir(dir)).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) return [`profile: the worker wrote no .cpuprofile into ${dir} (did it exit cleanly?)`];
+  const profile = await readCpuProfile(path.join(dir, file));
+  return [`profile: ${path.join(dir, file)} (the worker, whole run)`, formatProfileSummary('worker', summarizeProfile(profile, REPO_ROOT))];
+}
