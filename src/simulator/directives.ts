@@ -1,6 +1,7 @@
 // Fault directives: `[sim:...]` tokens a test writes into a prompt to make the simulator misbehave
 // the way DashScope sometimes does. They are removed before anything else reads the prompt, so
-// validation, the prompt length limit and `orig_prompt` all see the prompt a real caller meant.
+// validation and the prompt length limit see the prompt a real caller meant; `orig_prompt` echoes
+// the prompt as sent, as DashScope does.
 //
 //   [sim:fail]              the task ends FAILED with no code or message (seen upstream)
 //   [sim:fail=CODE]         the task ends FAILED with output.code CODE

@@ -34,7 +34,9 @@ export async function submitRoute(app: FastifyInstance, { guard, store, runningM
     const task = store.create(
       {
         model: String(body.model),
-        prompt: submission.prompt,
+        // DashScope echoes the prompt it was sent, directives included: how a gateway tells its
+        // lost submits apart.
+        prompt: directed ? (sent as string) : submission.prompt,
         usage: usageOf(submission),
         failure: failureOf(directives),
         hidden: directives?.unknown ?? false,

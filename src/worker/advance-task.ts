@@ -16,7 +16,7 @@ import type { RateLimiter } from './rate-limiter.ts';
 import { endTask } from '../lifecycle/end-task.ts';
 import { type Settlement, settleTask } from '../lifecycle/settlement.ts';
 import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
-import { lostAfterMs, resolveLostSubmit } from './lost-submit.ts';
+import { type LostSubmitDeps, lostAfterMs, resolveLostSubmit } from './lost-submit.ts';
 import { claimSubmit, clearLostSubmit, markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
 import { recordOrphan } from './upstream-orphans.ts';
 
@@ -140,14 +140,20 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   }
 }
 
+export const lostSubmitDeps = (deps: AdvanceDeps): LostSubmitDeps => ({
+  db: deps.db,
+  channel: (id) => deps.channels.get(id),
+  upstream: deps.upstream,
+  upstreamTimeoutMs: deps.settings.upstreamTimeoutMs,
+  pollIntervalMs: deps.settings.pollIntervalMs,
+  log: deps.log,
+});
+
 /** No answer came (or no usable one with a 2xx): the upstream may or may not have created the task. */
 const answerLost = (f: UpstreamFailure): boolean => f.kind === 'network' || f.kind === 'timeout' || f.kind === 'invalid_response';
 
 async function lostSubmit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
-  const outcome = await resolveLostSubmit(
-    { db: deps.db, channel: (id) => deps.channels.get(id), upstream: deps.upstream, upstreamTimeoutMs: deps.settings.upstreamTimeoutMs, log: deps.log },
-    task,
-  );
+  const outcome = await resolveLostSubmit(lostSubmitDeps(deps), task);
   switch (outcome.kind) {
     case 'wait':
       return outcome.waitMs;

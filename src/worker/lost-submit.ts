@@ -9,11 +9,20 @@
 //   - more than the lost submits of that moment can explain: the rest are duplicates, cancelled
 //     (DashScope allows it while they are PENDING) and written down either way.
 //
+// When several submits to the same account and model were lost around the same moment, the list
+// cannot say whose task is whose (it shows ids and times, never the request), and adopting another
+// task's video would hand one client another client's result. Then only an upstream task that
+// finished with this task's own prompt (`orig_prompt`) is adopted; one that failed or was
+// cancelled is nobody's loss (DashScope charges for neither) and is written down, not adopted; while
+// any is still running, the task looks again later. What is left unmatched is submitted again.
+//
 // A task that ended (cancelled, timed out) with its submit still lost is settled already; only the
 // upstream side is left to tidy, the same way.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
+import type { NormalizedRequest } from '../modules/tasks/normalize-request.ts';
 import type { TaskRow } from '../modules/tasks/tasks.repository.ts';
+import { buildSubmitBody } from '../upstream/dashscope-submit-body.ts';
 import type { ListedTask, UpstreamChannel, UpstreamClient } from '../upstream/types.ts';
 import { QUEUED_PROGRESS } from './progress.ts';
 import { clearLostSubmit, markSubmitted } from './task-store.ts';
@@ -22,9 +31,11 @@ import { hasOtherLostSubmit, knownUpstreamIds, recordOrphan } from './upstream-o
 export interface LostSubmitDeps {
   db: Db;
   channel: (id: number) => Promise<UpstreamChannel | undefined>;
-  upstream: Pick<UpstreamClient, 'list' | 'cancel'>;
+  upstream: Pick<UpstreamClient, 'list' | 'cancel' | 'query'>;
   /** The longest a submit request can take (UPSTREAM_TIMEOUT_MS). */
   upstreamTimeoutMs: number;
+  /** How soon to look again at upstream tasks still running (POLL_INTERVAL_MS). */
+  pollIntervalMs: number;
   log: FastifyBaseLogger;
 }
 
@@ -72,9 +83,18 @@ export async function resolveLostSubmit(deps: LostSubmitDeps, task: TaskRow): Pr
   const unclaimed = listed.filter((t) => !known.has(t.upstreamTaskId)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   const log = deps.log.child({ task_id: task.taskId, channel_id: channel.id });
 
-  let adopted: string | null = null;
   const open = task.status === 'NOT_START';
-  for (const candidate of open ? unclaimed : []) {
+  const othersLost = (window: number) =>
+    hasOtherLostSubmit(deps.db, { id: task.id, channelId: channel.id, upstreamModel: task.upstreamModel, from: new Date(from.getTime() - window), to: new Date(to.getTime() + window) });
+  let candidates = open ? unclaimed : [];
+  if (candidates.length > 0 && (await othersLost(deps.upstreamTimeoutMs + CLOCK_SLACK_MS))) {
+    const matched = await ownFinishedTasks(deps, channel, task, candidates);
+    if (matched === 'undecided') return { kind: 'wait', waitMs: deps.pollIntervalMs };
+    candidates = matched;
+  }
+
+  let adopted: string | null = null;
+  for (const candidate of candidates) {
     // The orphan's row is the claim (of two tasks resolving at once, one gets each upstream task),
     // and it stands only together with the task's record of it.
     const taken = await deps.db.transaction().execute(async (tx) => {
@@ -103,13 +123,46 @@ export async function resolveLostSubmit(deps: LostSubmitDeps, task: TaskRow): Pr
 
   // Upstream tasks of that moment that nobody can still claim are duplicates.
   const rest = unclaimed.filter((t) => t.upstreamTaskId !== adopted);
-  if (rest.length > 0 && !(await hasOtherLostSubmit(deps.db, { id: task.id, channelId: channel.id, upstreamModel: task.upstreamModel, from: new Date(from.getTime() - due), to: new Date(to.getTime() + due) }))) {
+  if (rest.length > 0 && !(await othersLost(due))) {
     for (const orphan of rest) await cancelOrphan(deps, channel, orphan, task, log);
   }
   if (adopted) return { kind: 'adopted', upstreamTaskId: adopted };
   await clearLostSubmit(deps.db, task.id, startedAt);
   if (open) log.warn('a submit whose answer was lost created nothing upstream: submitting again');
   return { kind: 'cleared' };
+}
+
+/**
+ * Among upstream tasks that any of several lost submits may have created, the ones this task can
+ * tell are its own: finished with its prompt. Failed and cancelled ones are written down as nobody's
+ * (so no other task adopts a failure that may not be its own); 'undecided' while any still runs.
+ */
+async function ownFinishedTasks(deps: LostSubmitDeps, channel: UpstreamChannel, task: TaskRow, candidates: ListedTask[]): Promise<ListedTask[] | 'undecided'> {
+  const sent = buildSubmitBody(task.request as unknown as NormalizedRequest, task.upstreamModel).input.prompt;
+  const own: ListedTask[] = [];
+  let undecided = false;
+  for (const candidate of candidates) {
+    const outcome = await deps.upstream.query(channel, candidate.upstreamTaskId);
+    if (!outcome.ok) {
+      undecided = true;
+      continue;
+    }
+    const { state, body } = outcome.task;
+    if (state === 'SUCCEEDED') {
+      if (isPromptOf(sent, (body.output as Record<string, unknown> | undefined)?.orig_prompt)) own.push(candidate);
+    } else if (state === 'PENDING' || state === 'RUNNING') {
+      undecided = true;
+    } else {
+      await recordOrphan(deps.db, { channelId: channel.id, upstreamTaskId: candidate.upstreamTaskId, outcome: 'not_charged', taskId: task.taskId });
+    }
+  }
+  return own.length > 0 || !undecided ? own : 'undecided';
+}
+
+/** DashScope echoes the prompt it ran, cut to its length limit when it was longer. */
+function isPromptOf(sent: unknown, echoed: unknown): boolean {
+  if (typeof sent !== 'string' || typeof echoed !== 'string') return (sent ?? null) === null && (echoed ?? null) === null;
+  return sent === echoed || (echoed.length > 0 && sent.startsWith(echoed));
 }
 
 async function cancelOrphan(deps: LostSubmitDeps, channel: UpstreamChannel, orphan: ListedTask, task: TaskRow, log: FastifyBaseLogger): Promise<void> {

@@ -8,7 +8,7 @@ import type { JobQueue, Queues } from '../jobs/job-queue.ts';
 import type { Queryable } from '../db/database.ts';
 import { prepare } from '../db/prepared.ts';
 import { findTask } from '../modules/tasks/tasks.repository.ts';
-import { type AdvanceDeps, endIfTimedOut } from './advance-task.ts';
+import { type AdvanceDeps, endIfTimedOut, lostSubmitDeps } from './advance-task.ts';
 import { resolveLostSubmit } from './lost-submit.ts';
 import { timeoutSecondsFor } from './settings.ts';
 import { lostSubmits } from './upstream-orphans.ts';
@@ -58,7 +58,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   // A task that ended while its submit's answer was lost may have left an upstream task behind.
   for (const task of await lostSubmits(deps.db, BATCH)) {
     report.checked++;
-    await resolveLostSubmit({ db: deps.db, channel: (id) => deps.channels.get(id), upstream: deps.upstream, upstreamTimeoutMs: deps.settings.upstreamTimeoutMs, log: deps.log }, task);
+    await resolveLostSubmit(lostSubmitDeps(deps), task);
   }
   for (const kind of ['results', 'webhooks'] as const) {
     const queue: JobQueue = deps.queues[kind];

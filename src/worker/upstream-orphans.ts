@@ -1,9 +1,10 @@
 // Upstream tasks that no gateway task recorded as its own: what a lost submit's answer would have
 // said. Each is written down once (the unique upstream id), whatever became of it: adopted by the
-// task whose submit created it, or cancelled as a duplicate.
+// task whose submit created it, cancelled as a duplicate, or ended upstream without a charge
+// (failed or cancelled there) while nobody could tell whose it was.
 import type { Queryable } from '../db/database.ts';
 
-export type OrphanOutcome = 'adopted' | 'cancelled' | 'cancel_failed';
+export type OrphanOutcome = 'adopted' | 'cancelled' | 'cancel_failed' | 'not_charged';
 
 /** The ids among `upstreamTaskIds` that a task or an earlier orphan already accounts for. */
 export async function knownUpstreamIds(db: Queryable, upstreamTaskIds: string[]): Promise<Set<string>> {

@@ -146,7 +146,7 @@ describe('[sim:flaky=N]', () => {
 
 describe('malformed directives', () => {
   it.each([
-    ['[sim:explode]', 'Unknown simulator directive [sim:explode]; known: fail, reject, unknown, ms, flaky.'],
+    ['[sim:explode]', 'Unknown simulator directive [sim:explode]; known: fail, reject, unknown, ms, flaky, lost.'],
     ['[sim:reject=oops]', 'Malformed simulator directive [sim:reject=oops]; expected [sim:reject=HTTP:CODE], e.g. [sim:reject=429:Throttling.RateQuota].'],
     ['[sim:ms=soon]', 'Malformed simulator directive [sim:ms=soon]; expected [sim:ms=N] with N a whole number of milliseconds.'],
   ])('%s → 400 InvalidParameter', async (directive, message) => {
@@ -157,9 +157,9 @@ describe('malformed directives', () => {
 });
 
 describe('the prompt left after the directives', () => {
-  it('is what orig_prompt shows and what validation sees', async () => {
+  it('is what validation sees, while orig_prompt echoes the prompt as sent', async () => {
     const { last } = await sim.waitFor(await submitted('a cat [sim:ms=10]  by the sea'), 'SUCCEEDED');
-    expect(last.body.output.orig_prompt).toBe('a cat by the sea');
+    expect(last.body.output.orig_prompt).toBe('a cat [sim:ms=10]  by the sea');
     const empty = await sim.submit(t2v('[sim:ms=10]'));
     expect(empty.body.message).toBe('Field required: input.prompt');
   });

@@ -134,10 +134,11 @@ describe('a worker process killed at any instant', () => {
       expect(before.quota - charged + refunded).toBe(after.quota);
       expect(after.used_quota - before.used_quota).toBe(charged - refunded);
       // The upstream was paid once per task: a submit cut off by a kill was found again, not sent
-      // twice, and anything extra was written down as a duplicate.
-      const duplicates = await ctx.db.selectFrom('upstreamOrphans').select('upstreamTaskId').where('taskId', 'in', ids).where('outcome', '!=', 'adopted').execute();
-      expect(ctx.simulator.stats().tasksCreated - createdBefore).toBe(ids.length + duplicates.length);
-      expect(duplicates).toEqual([]);
+      // twice, and anything extra was written down: a failed upstream task nobody could call their
+      // own (DashScope charges nothing for it), never one left running.
+      const extras = await ctx.db.selectFrom('upstreamOrphans').select(['upstreamTaskId', 'outcome']).where('taskId', 'in', ids).where('outcome', '!=', 'adopted').execute();
+      expect(ctx.simulator.stats().tasksCreated - createdBefore).toBe(ids.length + extras.length);
+      expect(extras.filter((o) => o.outcome !== 'not_charged')).toEqual([]);
     } finally {
       child.kill('SIGKILL');
       await ctx.startWorker();

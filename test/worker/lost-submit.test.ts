@@ -106,6 +106,45 @@ describe('a submit whose answer was lost', () => {
     }
   });
 
+  it('when two were lost at once and only one reached the upstream: each task keeps its own outcome', { timeout: 90_000 }, async () => {
+    // The account's list shows one new task and cannot say whose: adopting it by time alone would
+    // hand the failing prompt's failure to the other task, or its video to the failing one.
+    const failing = prompt('[sim:ms=1500] [sim:fail=InternalError] a fox');
+    const fine = prompt('[sim:ms=1500] a wolf');
+    const lostAnswer = { ok: false as const, failure: { kind: 'network' as const, httpStatus: null, code: 'NetworkError', message: 'connection reset', body: null, disposition: 'retry' as const } };
+    const firstTries = new Set<string>();
+    const w = await workerWith((real) => ({
+      ...real,
+      list: real.list.bind(real),
+      query: real.query.bind(real),
+      cancel: real.cancel.bind(real),
+      async submit(channel, body) {
+        const text = String((body as { input: { prompt: string } }).input.prompt);
+        if (firstTries.has(text)) return real.submit(channel, body);
+        firstTries.add(text);
+        // The failing prompt reaches the upstream and its answer is lost; the other never arrives.
+        if (text === failing.prompt) await real.submit(channel, body);
+        return lostAnswer;
+      },
+    }));
+    try {
+      const before = ctx.simulator.stats().tasksCreated;
+      // The one that never arrived is looked for first: by time alone it would take the other's task.
+      const fineId = await submit(ctx, customer.key, fine);
+      await new Promise((r) => setTimeout(r, 300));
+      const failingId = await submit(ctx, customer.key, failing);
+      const [failed, succeeded] = await Promise.all([waitForFinal(ctx, customer.key, failingId, 60_000), waitForFinal(ctx, customer.key, fineId, 60_000)]);
+      expect(firstTries.size).toBe(2);
+      expect(failed.status).toBe('FAILURE');
+      expect(succeeded.status).toBe('SUCCESS');
+      // The failed upstream task was nobody's to adopt (and DashScope charges nothing for it).
+      const orphans = [...(await orphansOf(failingId)), ...(await orphansOf(fineId))];
+      expect(orphans.map((o) => o.outcome)).toEqual(['not_charged']);
+      expect(ctx.simulator.stats().tasksCreated - before).toBe(3);
+    } finally {
+      await stop(w);
+    }
+  });
 });
 
 describe('duplicates of a lost submit, while DashScope still allows cancelling them', () => {
