@@ -11,6 +11,9 @@ export interface BenchConfig {
   baselineDatabase: string;
   workerDatabase: string;
   latencyDatabase: string;
+  waitersDatabase: string;
+  /** Task queries held open with `Prefer: wait` at once on one API process. */
+  waiters: number;
   /** Tasks the worker measurement pushes through. */
   workerTasks: number;
   /** Submits, one at a time, from which the idle submit-to-upstream latency is taken... */
@@ -44,6 +47,8 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     baselineDatabase: 'vgw_bench_baseline',
     workerDatabase: 'vgw_bench_worker',
     latencyDatabase: 'vgw_bench_latency',
+    waitersDatabase: 'vgw_bench_waiters',
+    waiters: positiveInt(env, 'BENCH_WAITERS', 5_000),
     workerTasks: positiveInt(env, 'BENCH_WORKER_TASKS', 4_000),
     latencyTasks: positiveInt(env, 'BENCH_LATENCY_TASKS', 200),
     latencyGapMs: positiveInt(env, 'BENCH_LATENCY_GAP_MS', 50),

@@ -6,6 +6,7 @@
 //   BENCH_DURATION_S (10)  BENCH_WARMUP_S (3)  BENCH_CONNECTIONS (50)  BENCH_USERS (1000)
 //   BENCH_POOL_SIZE (10)   BENCH_BATCHES_IN_FLIGHT (4)   BENCH_WORKER_TASKS (4000)
 //   BENCH_LATENCY_TASKS (200)  BENCH_LATENCY_GAP_MS (50)  BENCH_LATENCY_LOAD_RPS (200)  BENCH_LATENCY_LOAD_S (5)
+//   BENCH_WAITERS (5000)  BENCH_SUITES (all: baselines,gateway,latency,waiters,worker)
 //   BENCH_PROFILE (0; 1 runs the gateway under the CPU profiler and summarises where its time went)
 //   DATABASE_URL / REDIS_URL: the servers to use (the database name is ignored)
 //
@@ -14,6 +15,7 @@ import { baselineSuite } from './baselines/suite.ts';
 import { loadBenchConfig } from './config.ts';
 import { gatewaySuite } from './gateway/suite.ts';
 import { latencySuite } from './latency/suite.ts';
+import { waitersSuite } from './waiters/suite.ts';
 import { workerSuite } from './worker/suite.ts';
 import { Cleanup } from './lib/cleanup.ts';
 import { log } from './lib/log.ts';
@@ -23,8 +25,8 @@ import type { Suite } from './lib/suite.ts';
 
 // Baselines first, then the gateway: each write measurement runs on a PostgreSQL that has just
 // absorbed the previous one's writes, so neither gets a fresher server than the other.
-// The latency suite runs before the worker's, on a machine not yet busy with its 4,000 tasks.
-const ALL_SUITES: Suite[] = [baselineSuite, gatewaySuite, latencySuite, workerSuite];
+// The latency and waiter suites run before the worker's, on a machine not yet busy with its 4,000 tasks.
+const ALL_SUITES: Suite[] = [baselineSuite, gatewaySuite, latencySuite, waitersSuite, workerSuite];
 // BENCH_SUITES=worker (or a comma list of suite names) runs only those; the ratios need baselines and gateway together.
 const chosen = (process.env.BENCH_SUITES ?? '').split(',').filter(Boolean);
 const SUITES = chosen.length ? ALL_SUITES.filter((suite) => chosen.includes(suite.name)) : ALL_SUITES;
