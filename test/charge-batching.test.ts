@@ -107,6 +107,7 @@ describe('one batch', () => {
     price_snapshot: { model: 'wan2.7-t2v', price_per_second: '0.1', quota_per_unit: 500_000, group: 'default', group_ratio: '1', resolution: '720P', resolution_ratio: '1', seconds: 5, quota: T2V_720P_5S },
     request: { model: 'wan2.7-t2v', capability: 't2v', prompt: 'a cat', resolution: '720P', duration: 5, billed_seconds: 5 } as ChargeRow['request'],
     callback_url: null,
+    webhook_events: ['task.succeeded', 'task.failed'],
     remixed_from: null,
     log_content: 'test',
     idem_key: null,

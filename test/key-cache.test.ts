@@ -35,6 +35,7 @@ const identity = (keyHash: string, userId = 1): KeyIdentity => ({
   expiresAt: null,
   models: [],
   callbackUrl: null,
+  webhookEvents: [],
 });
 
 function countingLoader(rows: Map<string, KeyIdentity>) {

@@ -100,6 +100,9 @@ describe('server-sent events', () => {
     const { messages } = await readStream(`/v1/videos/${taskId}/events`);
     const statuses = distinct(messages.map((m) => m.data.status));
     expect(statuses).toEqual(['queued', 'in_progress', 'completed']);
+    // Polls that found the task where it was are not events: no message repeats the one before.
+    const bodies = messages.map((m) => JSON.stringify(m.data));
+    expect(bodies.filter((b, i) => b === bodies[i - 1])).toEqual([]);
     expect(messages.at(-1)?.data).toMatchObject({ id: taskId, status: 'completed', progress: 100, metadata: { url: expect.stringMatching(/^http/) } });
     // Each message is the object GET /v1/videos/{id} returns.
     const get = await ctx.http('GET', `/v1/videos/${taskId}`, { token: customer.key });

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { bullPrefix, type QueueDefinition, type TaskJobData } from './contracts.ts';
+import { bullPrefix, jobIdOf, type QueueDefinition, type TaskJobData } from './contracts.ts';
 
 /** A queue of per-task jobs, producer side. */
 export class JobQueue {
@@ -12,8 +12,10 @@ export class JobQueue {
     this.queue = new Queue<TaskJobData>(definition.name, { connection, prefix: bullPrefix(redisPrefix) });
   }
 
-  async enqueue(taskId: string, delayMs = 0): Promise<void> {
-    await this.queue.add(this.definition.jobName, { taskId }, { ...this.definition.options, jobId: taskId, delay: delayMs });
+  /** `event`: for the webhooks queue, which of the task's events. */
+  async enqueue(taskId: string, delayMs = 0, event?: string): Promise<void> {
+    const data: TaskJobData = event ? { taskId, event } : { taskId };
+    await this.queue.add(this.definition.jobName, data, { ...this.definition.options, jobId: jobIdOf(data), delay: delayMs });
   }
 
   /** One round trip for many tasks; a task that already has a job here keeps it. */
@@ -26,17 +28,18 @@ export class JobQueue {
    * Makes sure the task has a job here that will run: adds one when there is none, and revives
    * one that failed or completed while its work is still to do. Returns whether it did anything.
    */
-  async ensureJob(taskId: string): Promise<boolean> {
-    const state = await this.queue.getJobState(taskId);
+  async ensureJob(taskId: string, event?: string): Promise<boolean> {
+    const jobId = jobIdOf({ taskId, event });
+    const state = await this.queue.getJobState(jobId);
     if (state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
       return false;
     }
     if (state === 'failed') {
-      await (await this.queue.getJob(taskId))?.retry('failed');
+      await (await this.queue.getJob(jobId))?.retry('failed');
       return true;
     }
-    if (state === 'completed') await this.queue.remove(taskId);
-    await this.enqueue(taskId);
+    if (state === 'completed') await this.queue.remove(jobId);
+    await this.enqueue(taskId, 0, event);
     return true;
   }
 

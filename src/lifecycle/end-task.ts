@@ -63,7 +63,7 @@ export async function endTask(deps: EndTaskDeps, task: TaskRow, mode: EndMode, f
   const final = await current(deps.db, task);
   if (!settled) return { ended: false, why: 'final', task: final };
   deps.log.info({ task_id: task.taskId, mode, refunded: settled.refunded.toString() }, `task ended: ${failReason}`);
-  if (settled.webhookPending) await deps.queues.webhooks.enqueue(task.taskId).catch(() => {});
+  if (settled.webhookEvent) await deps.queues.webhooks.enqueue(task.taskId, 0, settled.webhookEvent).catch(() => {});
   return { ended: true, task: final, refunded: settled.refunded };
 }
 

@@ -9,6 +9,7 @@ import type { Queryable } from '../db/database.ts';
 import { prepare } from '../db/prepared.ts';
 import type { UpstreamBody } from '../db/json-columns.ts';
 import { LOG_TYPE } from '../modules/tasks/tasks.repository.ts';
+import { reportsEvent, type WebhookEvent } from '../webhooks/events.ts';
 
 export interface Settlement {
   status: 'SUCCESS' | 'FAILURE';
@@ -53,11 +54,11 @@ const settle = prepare('settle-task', (p: Settlement & { id: number; startedAt: 
           updatedAt: sql`now()`,
           // What is left to do once the task is final, recorded with it so that a crash right after
           // the commit cannot lose it: the reconciler finds it here.
+          // (The webhook to send, if any, is written by the tasks_webhook_event trigger.)
           resultCopy: eb.case().when(eb.val(p.status), '=', 'SUCCESS').then(sql.lit('pending' as const)).else(eb.ref('t.resultCopy')).end(),
-          webhookState: eb.case().when('t.callbackUrl', 'is not', null).then(sql.lit('pending' as const)).else(eb.ref('t.webhookState')).end(),
         }))
         .whereRef('t.id', '=', 'c.id')
-        .returning((eb) => ['t.taskId', 't.userId', 't.keyId', 't.model', eb(eb.ref('c.quota'), '-', eb.ref('t.quota')).as('refund'), 't.resultCopy', 't.webhookState']),
+        .returning((eb) => ['t.taskId', 't.userId', 't.keyId', 't.model', eb(eb.ref('c.quota'), '-', eb.ref('t.quota')).as('refund'), 't.resultCopy', 't.callbackUrl', 't.webhookEvents']),
     )
     .with('refundLog', (db) =>
       db
@@ -105,15 +106,15 @@ const settle = prepare('settle-task', (p: Settlement & { id: number; startedAt: 
         .where((eb) => eb(eb.selectFrom('userCredit').select(sql<number>`count(*)`.as('n')), '>=', 0)),
     )
     .selectFrom('settled')
-    .select(['refund', 'resultCopy', 'webhookState']),
+    .select(['refund', 'resultCopy', 'callbackUrl', 'webhookEvents']),
 );
 
 export interface Settled {
   refunded: bigint;
   /** The video is to be copied into the gateway's storage. */
   copyPending: boolean;
-  /** A webhook is to be sent. */
-  webhookPending: boolean;
+  /** The webhook event to send about the task's end, if it reports it. */
+  webhookEvent: WebhookEvent | null;
 }
 
 /**
@@ -123,5 +124,5 @@ export interface Settled {
 export async function settleTask(db: Queryable, id: number, s: Settlement): Promise<Settled | null> {
   const row = await settle.first(db, { ...s, startedAt: s.startedAt ?? null, finishedAt: s.finishedAt ?? null, id });
   if (!row) return null;
-  return { refunded: BigInt(row.refund), copyPending: row.resultCopy === 'pending', webhookPending: row.webhookState === 'pending' };
+  return { refunded: BigInt(row.refund), copyPending: row.resultCopy === 'pending', webhookEvent: reportsEvent(row, s.status) };
 }

@@ -1,10 +1,11 @@
 // The webhook_deliveries table: one row per attempt, which is also how the gateway knows how many
-// attempts a webhook has had and when the last one ended, whatever happened to the workers.
+// attempts a webhook (one event of a task, a task_webhooks row) has had and when the last one
+// ended, whatever happened to the workers.
 //
-// Claiming an attempt: several jobs may carry the same task's webhook at once (a job re-run after
+// Claiming an attempt: several jobs may carry the same event's webhook at once (a job re-run after
 // its worker's lock lapsed, a reconciler's revival, a duplicate enqueue). Each one claims its
-// attempt in a short transaction that holds a transaction-scoped advisory lock on the task's
-// webhook; under it, each statement sees everything committed before, so the check (state still
+// attempt in a short transaction that holds a transaction-scoped advisory lock on that webhook;
+// under it, each statement sees everything committed before, so the check (state still
 // pending, no attempt in flight, the back-off over) and the insert of the attempt's row cannot
 // interleave with another claim. The second claimant finds the first one's row and waits instead.
 // The lock lives only for the claim, not the HTTP request, so no database connection is held
@@ -16,7 +17,7 @@ import { prepare } from '../db/prepared.ts';
 import type { WebhookDelivery } from '../generated/kysely/database.ts';
 import { newestFirst, type PageRequest, toPage } from '../lib/newest-first.ts';
 import { unixSeconds } from '../lib/time.ts';
-import type { WebhookEvent } from './payload.ts';
+import type { WebhookEvent } from './events.ts';
 
 /** The error text of an attempt under way; it becomes the outcome when the attempt ends. */
 export const IN_FLIGHT = 'in flight';
@@ -40,40 +41,53 @@ export type Claim =
   /** Not yet: an attempt is under way, or the back-off is not over. */
   | { kind: 'wait'; delayMs: number }
   /** This caller, and only this one, makes attempt number `attempt` now. */
-  | { kind: 'attempt'; deliveryId: string; attempt: number; url: string; secret: string };
+  | { kind: 'attempt'; deliveryId: string; attempt: number; url: string; secret: string; occurredAt: Date };
+
+interface WebhookKey {
+  taskId: string;
+  event: string;
+}
 
 // clock_timestamp(), not now(): the transaction may have waited for the lock.
-const webhookState = prepare('webhook-state', (p: { taskId: string }, qb) =>
+const webhookState = prepare('webhook-state', (p: WebhookKey, qb) =>
   qb
-    .selectFrom('tasks as t')
+    .selectFrom('taskWebhooks as w')
+    .innerJoin('tasks as t', 't.taskId', 'w.taskId')
     .leftJoin('apiKeys as k', 'k.id', 't.keyId')
     .leftJoinLateral(
       (eb) =>
         eb
           .selectFrom('webhookDeliveries as d')
           .select(['d.id', 'd.error', 'd.durationMs', 'd.createdAt'])
-          .whereRef('d.taskId', '=', 't.taskId')
+          .whereRef('d.taskId', '=', 'w.taskId')
+          .whereRef('d.event', '=', 'w.event')
           .orderBy('d.id', 'desc')
           .limit(1)
           .as('last'),
       (join) => join.onTrue(),
     )
     .select((eb) => [
-      't.status',
-      't.webhookState',
+      'w.state',
+      'w.createdAt as occurredAt',
       't.callbackUrl',
       'k.webhookSecret',
-      eb.selectFrom('webhookDeliveries as d').select(sql<number>`count(*)::int`.as('n')).whereRef('d.taskId', '=', 't.taskId').as('attempts'),
+      eb
+        .selectFrom('webhookDeliveries as d')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .whereRef('d.taskId', '=', 'w.taskId')
+        .whereRef('d.event', '=', 'w.event')
+        .as('attempts'),
       'last.id as lastId',
       'last.error as lastError',
       'last.durationMs as lastDurationMs',
       sql<number | null>`(extract(epoch FROM clock_timestamp() - ${eb.ref('last.createdAt')}) * 1000)::float8`.as('msSinceLastStart'),
     ])
-    .where('t.taskId', '=', p.taskId),
+    .where('w.taskId', '=', p.taskId)
+    .where('w.event', '=', p.event),
 );
 
-const setState = prepare('webhook-set-state', (p: { taskId: string; state: 'none' | 'failed' }, qb) =>
-  qb.updateTable('tasks').set({ webhookState: p.state }).where('taskId', '=', p.taskId).where('webhookState', '=', 'pending'),
+const setState = prepare('webhook-set-state', (p: WebhookKey & { state: 'none' | 'failed' }, qb) =>
+  qb.updateTable('taskWebhooks').set({ state: p.state }).where('taskId', '=', p.taskId).where('event', '=', p.event).where('state', '=', 'pending'),
 );
 
 const insertAttempt = prepare('webhook-insert-attempt', (p: { taskId: string; url: string; event: string; attempt: number; error: string }, qb) =>
@@ -87,11 +101,11 @@ const abandon = prepare('webhook-abandon-attempt', (p: { id: bigint }, qb) =>
   qb.updateTable('webhookDeliveries').set({ error: ABANDONED }).where('id', '=', p.id).where('error', '=', IN_FLIGHT),
 );
 
-async function decide(tx: Tx, taskId: string, event: WebhookEvent, policy: ClaimPolicy): Promise<Claim> {
-  const state = await webhookState.first(tx, { taskId });
-  if (!state || state.webhookState !== 'pending' || (state.status !== 'SUCCESS' && state.status !== 'FAILURE')) return { kind: 'none' };
+async function decide(tx: Tx, key: WebhookKey, policy: ClaimPolicy): Promise<Claim> {
+  const state = await webhookState.first(tx, key);
+  if (!state || state.state !== 'pending') return { kind: 'none' };
   if (state.callbackUrl === null) {
-    await setState.affected(tx, { taskId, state: 'none' });
+    await setState.affected(tx, { ...key, state: 'none' });
     return { kind: 'none' };
   }
 
@@ -104,7 +118,7 @@ async function decide(tx: Tx, taskId: string, event: WebhookEvent, policy: Claim
     lastDurationMs = 0;
   }
   if (attempts >= policy.maxAttempts) {
-    await setState.affected(tx, { taskId, state: 'failed' });
+    await setState.affected(tx, { ...key, state: 'failed' });
     return { kind: 'none' };
   }
   if (attempts > 0) {
@@ -116,19 +130,19 @@ async function decide(tx: Tx, taskId: string, event: WebhookEvent, policy: Claim
   const attempt = attempts + 1;
   const url = state.callbackUrl;
   if (state.webhookSecret === null) {
-    await insertAttempt.rows(tx, { taskId, url, event, attempt, error: NO_SECRET });
-    await setState.affected(tx, { taskId, state: 'failed' });
+    await insertAttempt.rows(tx, { ...key, url, attempt, error: NO_SECRET });
+    await setState.affected(tx, { ...key, state: 'failed' });
     return { kind: 'none' };
   }
-  const inserted = await insertAttempt.first(tx, { taskId, url, event, attempt, error: IN_FLIGHT });
-  return { kind: 'attempt', deliveryId: String(inserted?.id), attempt, url, secret: state.webhookSecret };
+  const inserted = await insertAttempt.first(tx, { ...key, url, attempt, error: IN_FLIGHT });
+  return { kind: 'attempt', deliveryId: String(inserted?.id), attempt, url, secret: state.webhookSecret, occurredAt: state.occurredAt };
 }
 
 /** Decides, for one job run, whether to make an attempt now, wait, or stop; see the top of the file. */
 export async function claimAttempt(db: Db, taskId: string, event: WebhookEvent, policy: ClaimPolicy): Promise<Claim> {
   return db.transaction().execute(async (tx) => {
-    await sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${taskId}))`.execute(tx);
-    return decide(tx, taskId, event, policy);
+    await sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${`${taskId} ${event}`}))`.execute(tx);
+    return decide(tx, { taskId, event }, policy);
   });
 }
 
@@ -144,7 +158,7 @@ interface Finish extends AttemptOutcome {
   settle: 'delivered' | 'failed' | null;
 }
 
-// The attempt's outcome and, when it settles the webhook, the task's state, in one statement.
+// The attempt's outcome and, when it settles the webhook, the webhook's state, in one statement.
 const finish = prepare('finish-webhook-attempt', (p: Finish, qb) =>
   qb
     .with('attempt', (db) =>
@@ -152,17 +166,18 @@ const finish = prepare('finish-webhook-attempt', (p: Finish, qb) =>
         .updateTable('webhookDeliveries')
         .set({ statusCode: p.statusCode, error: p.error, durationMs: p.durationMs, delivered: p.delivered })
         .where('id', '=', p.id)
-        .returning('taskId'),
+        .returning(['taskId', 'event']),
     )
-    .updateTable('tasks as t')
+    .updateTable('taskWebhooks as w')
     .from('attempt as a')
-    .set((eb) => ({ webhookState: eb.cast(eb.val(p.settle), sql`webhook_state`) }))
+    .set((eb) => ({ state: eb.cast(eb.val(p.settle), sql`webhook_state`) }))
     .where(sql<boolean>`${p.settle}::webhook_state IS NOT NULL`)
-    .whereRef('t.taskId', '=', 'a.taskId')
-    .where('t.webhookState', '=', 'pending'),
+    .whereRef('w.taskId', '=', 'a.taskId')
+    .whereRef('w.event', '=', 'a.event')
+    .where('w.state', '=', 'pending'),
 );
 
-/** Records how attempt `deliveryId` ended; `settle` moves the task's webhook to its final state. */
+/** Records how attempt `deliveryId` ended; `settle` moves its webhook to its final state. */
 export async function finishAttempt(db: Queryable, deliveryId: string, outcome: AttemptOutcome, settle: 'delivered' | 'failed' | null): Promise<void> {
   await finish.affected(db, { ...outcome, id: BigInt(deliveryId), settle });
 }
@@ -197,7 +212,10 @@ export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<{ 
 // WEBHOOK_MAX_ATTEMPTS. Deleted in batches, so no statement holds many locks for long.
 const PURGE_BATCH = 5_000;
 
-/** Deletes the attempts made before `olderThan` of webhooks that are settled; returns how many. */
+/**
+ * Deletes the attempts made before `olderThan` of webhooks that are settled, and those settled
+ * webhooks themselves once they are that old; returns how many attempts went.
+ */
 export async function purgeDeliveries(db: Queryable, olderThan: Date): Promise<number> {
   let deleted = 0;
   for (;;) {
@@ -208,12 +226,30 @@ export async function purgeDeliveries(db: Queryable, olderThan: Date): Promise<n
           .selectFrom('webhookDeliveries as d')
           .select('d.id')
           .where('d.createdAt', '<', olderThan)
-          .where((inner) => inner.not(inner.exists(inner.selectFrom('tasks as t').select('t.id').whereRef('t.taskId', '=', 'd.taskId').where('t.webhookState', '=', 'pending'))))
+          .where((inner) =>
+            inner.not(
+              inner.exists(
+                inner.selectFrom('taskWebhooks as w').select('w.id').whereRef('w.taskId', '=', 'd.taskId').whereRef('w.event', '=', 'd.event').where('w.state', '=', 'pending'),
+              ),
+            ),
+          )
           .limit(PURGE_BATCH),
       )
       .executeTakeFirst();
     const count = Number(result.numDeletedRows);
     deleted += count;
-    if (count < PURGE_BATCH) return deleted;
+    if (count < PURGE_BATCH) break;
   }
+  for (;;) {
+    const result = await db
+      .deleteFrom('taskWebhooks')
+      .where('id', 'in', (eb) => eb.selectFrom('taskWebhooks').select('id').where('createdAt', '<', olderThan).where('state', '!=', 'pending').limit(PURGE_BATCH))
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) < PURGE_BATCH) return deleted;
+  }
+}
+
+/** Webhooks still to deliver, oldest first, after internal id `after`: what the reconciler revives. */
+export async function pendingWebhooks(db: Queryable, after: bigint, limit: number) {
+  return db.selectFrom('taskWebhooks').select(['id', 'taskId', 'event']).where('state', '=', 'pending').where('id', '>', after).orderBy('id').limit(limit).execute();
 }

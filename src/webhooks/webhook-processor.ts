@@ -1,4 +1,5 @@
-// The BullMQ processor of the webhooks queue: reports a final task to its callback URL, signed,
+// The BullMQ processor of the webhooks queue: reports one event of a task (its end, unless the
+// task asked for more) to its callback URL, signed,
 // and tries again with a growing back-off until the receiver answers 2xx, answers 410 Gone, or
 // WEBHOOK_MAX_ATTEMPTS attempts have failed. Between attempts the job waits in the delayed set,
 // like a task's job between polls. Everything a run needs to know (how many attempts so far, when
@@ -12,7 +13,8 @@ import type { Db } from '../db/database.ts';
 import { findTask, type TaskRow } from '../modules/tasks/tasks.repository.ts';
 import { CALLBACK_CHECK_TIMEOUT_MS, checkCallbackUrl, type HostLookup } from './callback-url.ts';
 import { type Claim, claimAttempt, finishAttempt } from './deliveries.repository.ts';
-import { webhookEventOf, webhookPayload } from './payload.ts';
+import { isWebhookEvent, webhookEventOf } from './events.ts';
+import { webhookPayload } from './payload.ts';
 import { postWebhook, WEBHOOK_USER_AGENT, type WebhookResponse } from './post-webhook.ts';
 import { DEFAULT_RETRY_SCHEDULE, retryDelayMs, type RetrySchedule } from './retry-schedule.ts';
 import { signedHeaders } from './signing.ts';
@@ -71,13 +73,15 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   return async function processWebhook(job: Job<TaskJobData>, token?: string): Promise<void> {
     const { taskId } = job.data;
     const task = await findTask(deps.db, taskId);
-    const event = task ? webhookEventOf(task.status) : null;
-    if (!task || !event) return;
-    if (task.resultCopy === 'pending' && Date.now() - (task.finishTime?.getTime() ?? 0) < COPY_WAIT_MS) {
+    if (!task) return;
+    // A job queued before events existed names none: it reports the task's end.
+    const event = isWebhookEvent(job.data.event) ? job.data.event : webhookEventOf(task.status);
+    if (event === null) return;
+    if (event === 'task.succeeded' && task.resultCopy === 'pending' && Date.now() - (task.finishTime?.getTime() ?? 0) < COPY_WAIT_MS) {
       return waitInQueue(job, token, COPY_CHECK_MS);
     }
-    const payload = webhookPayload(task, task.status === 'SUCCESS' ? await deps.resultLink(task) : '');
-    const body = JSON.stringify(payload);
+    // The record as it is now: an early event sent late shows where the task has got to since.
+    const link = task.status === 'SUCCESS' ? await deps.resultLink(task) : '';
 
     const claim = await claimAttempt(deps.db, taskId, event, {
       maxAttempts,
@@ -86,6 +90,8 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     });
     if (claim.kind === 'none') return;
     if (claim.kind === 'wait') return waitInQueue(job, token, claim.delayMs);
+    const payload = webhookPayload(task, event, link, claim.occurredAt);
+    const body = JSON.stringify(payload);
 
     const started = performance.now();
     const result = await send(claim, payload.id, body);

@@ -16,6 +16,7 @@ import type { RateLimiter } from './rate-limiter.ts';
 import { endTask } from '../lifecycle/end-task.ts';
 import { type Settlement, settleTask } from '../lifecycle/settlement.ts';
 import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
+import { reportsEvent } from '../webhooks/events.ts';
 import { type LostSubmitDeps, lostAfterMs, resolveLostSubmit } from './lost-submit.ts';
 import { claimSubmit, clearLostSubmit, markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
 import { recordOrphan } from './upstream-orphans.ts';
@@ -117,6 +118,7 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
       await clearLostSubmit(db, task.id, startedAt);
       return null;
     }
+    await reportMove(deps, task, 'QUEUED');
     return jitter(settings.pollFirstDelayMs);
   }
 
@@ -192,6 +194,7 @@ async function poll(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
       const startedAt = snapshot.scheduledAt ?? task.startTime ?? now;
       const progress = runningProgress(capabilityOf(task), startedAt, now);
       await recordPoll(deps.progressDb, task.id, { status: 'IN_PROGRESS', progress, data: snapshot.body, unknownSince: null, startedAt: snapshot.scheduledAt });
+      await reportMove(deps, task, 'IN_PROGRESS');
       return jitter(settings.pollIntervalMs);
     }
     case 'SUCCEEDED':
@@ -256,11 +259,21 @@ function success(task: TaskRow, snapshot: TaskSnapshot): Settlement {
 // poll interval); the times the worker saw things are only the fallback.
 const upstreamTimes = (snapshot: TaskSnapshot) => ({ startedAt: snapshot.scheduledAt, finishedAt: snapshot.endedAt });
 
+/**
+ * Queues the webhook of the task's move to `status` when it asked for that event. The event itself
+ * was written with the move (the tasks_webhook_event trigger), so a crash before this line only
+ * delays the webhook until the reconciler's next pass.
+ */
+async function reportMove(deps: AdvanceDeps, task: TaskRow, status: 'QUEUED' | 'IN_PROGRESS'): Promise<void> {
+  const event = task.status === status ? null : reportsEvent(task, status);
+  if (event) await deps.queues.webhooks.enqueue(task.taskId, 0, event);
+}
+
 async function settle(deps: AdvanceDeps, task: TaskRow, settlement: Settlement): Promise<void> {
   const settled = await settleTask(deps.db, task.id, settlement);
   if (!settled) return;
   deps.log.info({ task_id: task.taskId, status: settlement.status, refunded: settled.refunded.toString() }, `task ${settlement.status}`);
   // Recorded in the task already; queued now so it starts at once rather than at the next reconcile.
   if (settled.copyPending) await deps.queues.results.enqueue(task.taskId);
-  if (settled.webhookPending) await deps.queues.webhooks.enqueue(task.taskId);
+  if (settled.webhookEvent) await deps.queues.webhooks.enqueue(task.taskId, 0, settled.webhookEvent);
 }

@@ -4,13 +4,14 @@
 // videos to copy, webhooks to send. Tasks past their timeout are settled here too, so even a task
 // nobody is polling any more ends and is refunded.
 import type { FastifyBaseLogger } from 'fastify';
-import type { JobQueue, Queues } from '../jobs/job-queue.ts';
+import type { Queues } from '../jobs/job-queue.ts';
 import type { Queryable } from '../db/database.ts';
 import { prepare } from '../db/prepared.ts';
 import { findTask } from '../modules/tasks/tasks.repository.ts';
 import { type AdvanceDeps, endIfTimedOut, lostSubmitDeps } from './advance-task.ts';
 import { resolveLostSubmit } from './lost-submit.ts';
 import { timeoutSecondsFor } from './settings.ts';
+import { pendingWebhooks } from '../webhooks/deliveries.repository.ts';
 import { lostSubmits } from './upstream-orphans.ts';
 
 const BATCH = 500;
@@ -27,18 +28,16 @@ interface WalkParams {
 }
 
 // Each walks a partial index that holds only the rows with work left.
-const pendingQuery = (kind: keyof Queues) =>
+const pendingQuery = (kind: 'tasks' | 'results') =>
   prepare(`pending-${kind}`, (p: WalkParams, qb) => {
     const base = qb.selectFrom('tasks').select(['id', 'taskId', 'model', 'submitTime']).where('id', '>', p.after);
     const pending =
       kind === 'tasks'
         ? base.where('status', 'in', ['NOT_START', 'QUEUED', 'IN_PROGRESS'])
-        : kind === 'results'
-          ? base.where('resultCopy', '=', 'pending')
-          : base.where('webhookState', '=', 'pending');
+        : base.where('resultCopy', '=', 'pending');
     return pending.orderBy('id').limit(p.limit);
   });
-const PENDING = { tasks: pendingQuery('tasks'), results: pendingQuery('results'), webhooks: pendingQuery('webhooks') };
+const PENDING = { tasks: pendingQuery('tasks'), results: pendingQuery('results') };
 type PendingRow = Awaited<ReturnType<(typeof PENDING)['tasks']['rows']>>[number];
 
 type ReconcileDeps = AdvanceDeps & { queues: Queues; log: FastifyBaseLogger };
@@ -60,12 +59,18 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     report.checked++;
     await resolveLostSubmit(lostSubmitDeps(deps), task);
   }
-  for (const kind of ['results', 'webhooks'] as const) {
-    const queue: JobQueue = deps.queues[kind];
-    await walk(deps.db, kind, async (row) => {
+  await walk(deps.db, 'results', async (row) => {
+    report.checked++;
+    if (await deps.queues.results.ensureJob(row.taskId)) report.requeued++;
+  });
+  for (let after = 0n; ; ) {
+    const rows = await pendingWebhooks(deps.db, after, BATCH);
+    if (rows.length === 0) break;
+    after = rows.at(-1)?.id ?? after;
+    for (const row of rows) {
       report.checked++;
-      if (await queue.ensureJob(row.taskId)) report.requeued++;
-    });
+      if (await deps.queues.webhooks.ensureJob(row.taskId, row.event)) report.requeued++;
+    }
   }
   if (report.requeued || report.timedOut) deps.log.info(report, 'reconciled pending work');
   return report;

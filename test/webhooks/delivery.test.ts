@@ -75,13 +75,18 @@ async function finishedTaskPendingWebhook(url: string): Promise<string> {
   const taskId = await submit(ctx, key, specExamples.t2v);
   await waitForFinal(ctx, key, taskId);
   await waitForCopyEnd(taskId);
-  await ctx.query(`UPDATE tasks SET callback_url = $1, webhook_state = 'pending' WHERE task_id = $2`, [url, taskId]);
+  await ctx.query(`UPDATE tasks SET callback_url = $1 WHERE task_id = $2`, [url, taskId]);
+  await ctx.query(`INSERT INTO task_webhooks (task_id, event) VALUES ($1, 'task.succeeded')`, [taskId]);
   return taskId;
 }
 
+/** Where the webhook of the task's end stands; 'none' when it has none. */
 async function webhookState(taskId: string): Promise<string> {
-  const { rows } = await ctx.query<{ webhook_state: string }>('SELECT webhook_state FROM tasks WHERE task_id = $1', [taskId]);
-  return rows[0]!.webhook_state;
+  const { rows } = await ctx.query<{ state: string }>(
+    `SELECT coalesce((SELECT state::text FROM task_webhooks WHERE task_id = $1 AND event IN ('task.succeeded', 'task.failed')), 'none') AS state`,
+    [taskId],
+  );
+  return rows[0]!.state;
 }
 
 async function waitForWebhookEnd(taskId: string): Promise<string> {

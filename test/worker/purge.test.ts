@@ -15,13 +15,19 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-async function taskWithWebhook(state: string): Promise<string> {
+async function taskWithWebhook(state: string, daysAgo = 0): Promise<string> {
   const customer = await createCustomer(ctx.http, 10_000_000);
   const res = await ctx.http('POST', '/v1/video/generations', { token: customer.key, body: specExamples.t2v });
   expect(res.status).toBe(200);
-  await ctx.query(`UPDATE tasks SET webhook_state = $2::webhook_state, callback_url = 'https://hooks.test/x' WHERE task_id = $1`, [res.body.id, state]);
+  await ctx.query(`UPDATE tasks SET callback_url = 'https://hooks.test/x' WHERE task_id = $1`, [res.body.id]);
+  await ctx.query(
+    `INSERT INTO task_webhooks (task_id, event, state, created_at) VALUES ($1, 'task.succeeded', $2::webhook_state, now() - make_interval(days => $3))`,
+    [res.body.id, state, daysAgo],
+  );
   return res.body.id;
 }
+
+const webhooksOf = async (taskId: string) => (await ctx.query('SELECT count(*)::int AS n FROM task_webhooks WHERE task_id = $1', [taskId])).rows[0].n;
 
 async function attempt(taskId: string, daysAgo: number): Promise<void> {
   await ctx.query(
@@ -49,4 +55,14 @@ it('deletes webhook attempts older than WEBHOOK_RETENTION_DAYS, but not those of
   expect(await attemptsOf(failed)).toBe(1);
   expect(await attemptsOf(pending)).toBe(2);
   expect((await ctx.query('SELECT count(*)::int AS n FROM logs')).rows[0].n).toBe(logsBefore);
+});
+
+it('deletes settled webhooks older than WEBHOOK_RETENTION_DAYS, never one still to send', async () => {
+  const old = await taskWithWebhook('delivered', 8);
+  const oldPending = await taskWithWebhook('pending', 8);
+  const recent = await taskWithWebhook('failed', 6);
+  await purge({ db: ctx.db, storage: ctx.storage, config: ctx.config, settings: workerSettings(ctx.config), log: pino({ level: 'silent' }) });
+  expect(await webhooksOf(old)).toBe(0);
+  expect(await webhooksOf(oldPending)).toBe(1);
+  expect(await webhooksOf(recent)).toBe(1);
 });

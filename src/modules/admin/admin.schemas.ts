@@ -1,6 +1,7 @@
 // Request and response shapes of the operator API.
 import { z } from 'zod';
 import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
+import { WEBHOOK_EVENTS } from '../../webhooks/events.ts';
 
 // The database's integer columns are 32-bit; a value beyond them is the client's mistake (a 400),
 // not something to find out from the database.
@@ -68,6 +69,7 @@ const exampleKey = {
   quota_used: 250_000,
   last_used_at: 1764091534,
   callback_url: 'https://example.com/hooks/video',
+  webhook_events: ['task.succeeded', 'task.failed'],
   webhook_secret: 'whsec_cjyftELzqBZgb+8w1uPjOtNup+SmctSL05+qAfSJk2Y=',
   created_at: 1764091234,
 } as const;
@@ -84,6 +86,7 @@ export const keySchema = z.object({
   quota_used: z.int(),
   last_used_at: z.int().nullable(),
   callback_url: z.string().nullable().describe("Where the key's tasks report their end when a request names no callback_url; null for nowhere"),
+  webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).describe("The events the key's tasks report when a request names no webhook_events"),
   webhook_secret: z
     .string()
     .nullable()
@@ -102,6 +105,11 @@ const callbackUrl = z
   .max(2048)
   .describe("http(s) URL that receives a signed POST when one of the key's tasks ends; loopback and private addresses are refused");
 
+const webhookEvents = z
+  .array(z.enum(WEBHOOK_EVENTS))
+  .min(1)
+  .describe("The events the key's tasks report when a request names none (default task.succeeded and task.failed)");
+
 export const createKeyBody = z.object({
   user_id: recordId,
   name: z.string().trim().max(128).optional(),
@@ -109,6 +117,7 @@ export const createKeyBody = z.object({
   expires_at: unixOrIso.nullable().optional(),
   quota: quotaAmount.nullable().optional().describe("The key's own spending limit"),
   callback_url: callbackUrl.nullable().optional(),
+  webhook_events: webhookEvents.optional(),
 }).meta({
   examples: [
     {
@@ -130,6 +139,7 @@ export const updateKeyBody = z
     expires_at: unixOrIso.nullable().optional(),
     quota: quotaAmount.nullable().optional(),
     callback_url: callbackUrl.nullable().optional().describe('null removes it'),
+    webhook_events: webhookEvents.optional(),
     rotate_webhook_secret: z.boolean().optional().describe('true: replace the webhook secret; the old one stops working at once'),
   })
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')

@@ -5,6 +5,7 @@ import { AppError, badRequest } from '../../lib/errors.ts';
 import { newApiKey, sha256Hex } from '../../lib/ids.ts';
 import { unixSeconds } from '../../lib/time.ts';
 import { newWebhookSecret } from '../../webhooks/signing.ts';
+import { DEFAULT_WEBHOOK_EVENTS, isWebhookEvent } from '../../webhooks/events.ts';
 
 const DISPLAY_PREFIX_LENGTH = 10;
 
@@ -21,6 +22,7 @@ export function toKeyView(key: Selectable<ApiKey>) {
     quota_used: Number(key.quotaUsed),
     last_used_at: key.lastUsedAt ? unixSeconds(key.lastUsedAt) : null,
     callback_url: key.callbackUrl,
+    webhook_events: (key.webhookEvents.length > 0 ? key.webhookEvents : DEFAULT_WEBHOOK_EVENTS).filter(isWebhookEvent),
     webhook_secret: key.webhookSecret,
     created_at: unixSeconds(key.createdAt),
   };
@@ -39,6 +41,7 @@ export interface KeyInput {
   quota?: number | null;
   /** Already checked (checkCallbackUrl); null clears it. */
   callback_url?: string | null;
+  webhook_events?: string[];
 }
 
 export interface KeyChanges extends KeyInput {
@@ -61,6 +64,7 @@ export async function createKey(db: Db, userId: number, input: KeyInput): Promis
       expiresAt: toExpiry(input.expires_at) ?? null,
       quotaLimit: input.quota === undefined || input.quota === null ? null : BigInt(input.quota),
       callbackUrl: input.callback_url ?? null,
+      webhookEvents: input.webhook_events ?? [],
       // Every key can sign webhooks from the start, so a callback_url given later, on the key
       // or on a single request, needs no further step.
       webhookSecret: newWebhookSecret(),
@@ -80,6 +84,7 @@ export async function updateKey(db: Db, id: number, input: KeyChanges): Promise<
       expiresAt: toExpiry(input.expires_at),
       quotaLimit: input.quota === undefined ? undefined : input.quota === null ? null : BigInt(input.quota),
       callbackUrl: input.callback_url,
+      webhookEvents: input.webhook_events,
       webhookSecret: input.rotate_webhook_secret ? newWebhookSecret() : undefined,
       updatedAt: sql`now()`,
     })

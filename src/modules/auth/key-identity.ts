@@ -15,6 +15,8 @@ export interface KeyIdentity {
   models: string[];
   /** Where this key's tasks report their end, unless a request names its own. */
   callbackUrl: string | null;
+  /** The webhook events this key's tasks report unless a request names them; empty: the default. */
+  webhookEvents: string[];
 }
 
 /** Whether the key's allow-list lets it use the model. */
@@ -24,7 +26,7 @@ const identityByHash = prepare('key-identity', (p: { keyHash: string }, qb) =>
   qb
     .selectFrom('apiKeys as k')
     .innerJoin('users as u', 'u.id', 'k.userId')
-    .select(['k.id', 'k.status', 'k.expiresAt', 'k.models', 'k.callbackUrl', 'u.id as userId', 'u.group', 'u.status as userStatus'])
+    .select(['k.id', 'k.status', 'k.expiresAt', 'k.models', 'k.callbackUrl', 'k.webhookEvents', 'u.id as userId', 'u.group', 'u.status as userStatus'])
     .where('k.keyHash', '=', p.keyHash),
 );
 
@@ -41,5 +43,6 @@ export async function loadKeyIdentity(db: Queryable, keyHash: string): Promise<K
     expiresAt: key.expiresAt?.getTime() ?? null,
     models: key.models,
     callbackUrl: key.callbackUrl,
+    webhookEvents: key.webhookEvents,
   };
 }

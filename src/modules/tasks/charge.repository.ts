@@ -34,6 +34,7 @@ export interface ChargeRow {
   price_snapshot: PriceSnapshot;
   request: NormalizedRequest;
   callback_url: string | null;
+  webhook_events: string[];
   remixed_from: string | null;
   log_content: string;
   idem_key: string | null;
@@ -71,6 +72,7 @@ interface ChargeInput {
   priceSnapshot: PriceSnapshot;
   request: NormalizedRequest;
   callbackUrl: string | null;
+  webhookEvents: string[];
   remixedFrom: string | null;
   logContent: string;
   idemKey: string | null;
@@ -84,7 +86,7 @@ const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
         .selectFrom(
           sql<ChargeInput>`jsonb_to_recordset(${p.batch}::jsonb)`.as<'r'>(
             sql`r(ord int, user_id int, key_id int, quota bigint, task_id text, platform text, "group" text, model text, action text,
-                  price_snapshot jsonb, request jsonb, callback_url text, remixed_from text, log_content text, idem_key text, idem_hash text)`,
+                  price_snapshot jsonb, request jsonb, callback_url text, webhook_events text[], remixed_from text, log_content text, idem_key text, idem_hash text)`,
           ),
         )
         .selectAll(),
@@ -189,11 +191,11 @@ const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
     .with('task', (db) =>
       db
         .insertInto('tasks')
-        .columns(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'remixedFrom'])
+        .columns(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'webhookEvents', 'remixedFrom'])
         .expression((eb) =>
           eb
             .selectFrom('charged')
-            .select(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'model as upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'remixedFrom']),
+            .select(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'model as upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'webhookEvents', 'remixedFrom']),
         )
         .returning(RECORD_COLUMNS),
     )

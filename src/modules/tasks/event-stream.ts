@@ -45,6 +45,7 @@ export async function streamTask(request: FastifyRequest, reply: FastifyReply, o
   });
 
   let sent = typeof lastSeen === 'string' ? lastSeen : '';
+  let lastData = '';
   let closed = false;
   let lastPosition = 0;
   let positionTimer: NodeJS.Timeout | undefined;
@@ -71,9 +72,12 @@ export async function streamTask(request: FastifyRequest, reply: FastifyReply, o
     const body: Record<string, unknown> = { ...rendered.body };
     if (task.status === 'NOT_START') body.queue_position = await options.queuePosition(task);
     const id = `${eventId(task)}${body.queue_position === undefined ? '' : `.${body.queue_position as number}`}`;
-    if (id !== sent) {
+    const data = JSON.stringify(body);
+    // A change the client cannot see (a poll that found the task where it was) is not an event.
+    if (id !== sent && data !== lastData) {
       sent = id;
-      write(`id: ${id}\ndata: ${JSON.stringify(body)}\n\n`);
+      lastData = data;
+      write(`id: ${id}\ndata: ${data}\n\n`);
     }
     if (FINAL.has(task.status)) {
       write(`event: end\ndata: ${JSON.stringify({ status: rendered.status })}\n\n`);

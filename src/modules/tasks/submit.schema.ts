@@ -1,6 +1,7 @@
 // The request body of POST /v1/video/generations and POST /v1/videos. The schema checks shapes
 // and types; the rules that depend on the model live in normalize-request.ts.
 import { z } from 'zod';
+import { WEBHOOK_EVENTS } from '../../webhooks/events.ts';
 
 const mediaItem = z
   .looseObject({
@@ -49,7 +50,12 @@ export const submitBodySchema = z
       ])
       .optional()
       .describe('wan2.7-i2v: the first-frame image (a URL, or {image_url}); with multipart/form-data also the image file itself'),
-    callback_url: z.string().optional().describe("Where the task's end is reported (signed webhook); defaults to the API key's"),
+    callback_url: z.string().optional().describe("Where the task's events are reported (signed webhooks); defaults to the API key's"),
+    webhook_events: z
+      .array(z.enum(WEBHOOK_EVENTS))
+      .min(1)
+      .optional()
+      .describe("Which events reach callback_url: any of task.queued (accepted upstream), task.in_progress, task.succeeded, task.failed; defaults to the API key's list, else task.succeeded and task.failed"),
     images: z
       .array(z.string())
       .optional()

@@ -23,6 +23,7 @@ export interface NewTask {
   /** The consume log's description. */
   logContent: string;
   callbackUrl: string | null;
+  webhookEvents: string[];
   remixedFrom: string | null;
 }
 

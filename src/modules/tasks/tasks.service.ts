@@ -17,6 +17,7 @@ import type { ChargeBatcher } from './charge-batcher.ts';
 import type { TaskCache } from './task-cache.ts';
 import type { TaskEvents } from './task-events.ts';
 import type { Verdict } from './charge.repository.ts';
+import { DEFAULT_WEBHOOK_EVENTS } from '../../webhooks/events.ts';
 import {
   canPay,
   findIdempotencyKeyUse,
@@ -102,7 +103,7 @@ function chargedTask(task: NewTask, record: TaskRecordRow): TaskRow {
     resultSha256: null,
     thumbnailKey: null,
     callbackUrl: task.callbackUrl,
-    webhookState: 'none',
+    webhookEvents: task.webhookEvents,
     remixedFrom: task.remixedFrom,
     deletedAt: null,
     submitStartedAt: null,
@@ -140,6 +141,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
     if (!resolutionRatio) throw badRequest(`${model} is not available at ${request.resolution}`, 'resolution');
     const groupRatio = await catalog.groupRatio(auth.group);
     const callbackUrl = body.callback_url ?? auth.callbackUrl;
+    const webhookEvents = [...new Set(body.webhook_events ?? (auth.webhookEvents.length > 0 ? auth.webhookEvents : DEFAULT_WEBHOOK_EVENTS))];
     if (body.callback_url !== undefined) await checkCallbackUrl(body.callback_url);
 
     const action = ACTION_BY_CAPABILITY[capability];
@@ -164,6 +166,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
       price: charge,
       logContent: describeCharge(action, charge),
       callbackUrl,
+      webhookEvents,
       remixedFrom: options.remixedFrom ?? null,
     };
     return { task, uploads };
@@ -194,7 +197,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
     const requestHash =
       idempotencyKey === undefined
         ? null
-        : sha256Hex(canonicalJson({ model: task.model, request: byContent(task.request, uploads), callback: task.callbackUrl, remix: task.remixedFrom }));
+        : sha256Hex(canonicalJson({ model: task.model, request: byContent(task.request, uploads), callback: task.callbackUrl, events: task.webhookEvents, remix: task.remixedFrom }));
     const outcome = await charges.charge({
       user_id: task.userId,
       key_id: task.keyId,
@@ -207,6 +210,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
       price_snapshot: task.price,
       request: task.request,
       callback_url: task.callbackUrl,
+      webhook_events: task.webhookEvents,
       remixed_from: task.remixedFrom,
       log_content: task.logContent,
       idem_key: idempotencyKey ?? null,
