@@ -53,10 +53,9 @@ export async function dispatchBacklog(db: Queryable): Promise<number> {
  * in a transaction of its own that need not reach the disk: PostgreSQL holds a server-wide lock
  * from a notifying transaction's commit until its WAL is flushed, so a NOTIFY inside the charge
  * would make every submit wait for every other. A wake-up lost to a crash is made up by the sweep.
+ * One statement, one round trip: set_config(..., true) lasts until the end of the statement's own
+ * transaction, whose commit it governs.
  */
 export async function wakeDispatchers(db: Db): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    await sql`SET LOCAL synchronous_commit = off`.execute(tx);
-    await sql`SELECT pg_notify(${CHANNELS.dispatch}, '')`.execute(tx);
-  });
+  await sql`SELECT pg_notify(${CHANNELS.dispatch}, '') FROM (SELECT set_config('synchronous_commit', 'off', true)) AS local_setting`.execute(db);
 }
