@@ -93,3 +93,32 @@ describe('migrations', () => {
   });
 });
 
+
+describe('a connection that dies while checked out', () => {
+  it('fails the transaction that held it, not the process', async () => {
+    const { db, close } = openDatabase(options(2));
+    const uncaught: unknown[] = [];
+    const record = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', record);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const outcome = db.transaction().execute(async (tx) => {
+        const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(tx);
+        // The backend is terminated (a database restart, an operator) while the transaction waits.
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        await new Promise((r) => setTimeout(r, 300));
+        await sql`SELECT 1`.execute(tx);
+      });
+      await expect(outcome).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(uncaught).toEqual([]);
+      // The pool goes on with a fresh connection.
+      expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(db)).rows[0]!.one).toBe(1);
+    } finally {
+      process.off('uncaughtException', record);
+      await admin.end();
+      await close();
+    }
+  });
+});

@@ -62,9 +62,12 @@ export function openDatabase(options: DatabaseOptions): Database {
     idle_in_transaction_session_timeout: options.statementTimeoutMs,
     ...(options.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
   });
-  // An idle connection that dies (database restart) must not take the process down with it;
-  // the pool replaces it on the next checkout.
+  // A connection that dies (database restart, a terminated backend) must not take the process down
+  // with it: idle ones are the pool's, which replaces them on the next checkout; one checked out
+  // between two statements (a transaction awaiting its caller) emits its error on the client, where
+  // nothing listens, and the next statement on it fails, which its caller handles.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [camelCase()] });
   return {
     db,
