@@ -66,6 +66,9 @@ function readPrompt(family: Family, prompt: unknown): string | undefined {
   return truncate(prompt, PROMPT_MAX_CHARS);
 }
 
+/** The prompt as DashScope echoes it in orig_prompt: as sent, cut to the length limit. */
+export const echoedPrompt = (sent: string): string => truncate(sent, PROMPT_MAX_CHARS);
+
 // DashScope cuts over-long prompts instead of rejecting them, counting characters, not UTF-16 units.
 function truncate(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;

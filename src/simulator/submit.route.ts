@@ -3,7 +3,7 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { type Directives, extractDirectives } from './directives.ts';
 import { FlakyCounter } from './flaky-counter.ts';
-import { readSubmission } from './submission.ts';
+import { echoedPrompt, readSubmission } from './submission.ts';
 import type { SimTask, TaskStore } from './task-store.ts';
 import { internalError, invalidParameter, messageFor, SimError } from './upstream-errors.ts';
 import { usageOf } from './usage.ts';
@@ -36,7 +36,7 @@ export async function submitRoute(app: FastifyInstance, { guard, store, runningM
         model: String(body.model),
         // DashScope echoes the prompt it was sent, directives included: how a gateway tells its
         // lost submits apart.
-        prompt: directed ? (sent as string) : submission.prompt,
+        prompt: typeof sent === 'string' && submission.prompt !== undefined ? echoedPrompt(sent) : submission.prompt,
         usage: usageOf(submission),
         failure: failureOf(directives),
         hidden: directives?.unknown ?? false,
