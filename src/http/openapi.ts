@@ -3,11 +3,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode } from '../lib/errors.ts';
+import { GATEWAY_VERSION as VERSION } from '../lib/version.ts';
 import { apiGuide } from './api-guide.ts';
 import { makeRouteDocumenter } from './route-docs.ts';
 
 export const PRODUCT_NAME = 'Wan 2.7 video gateway';
-const VERSION = '0.1.0';
 
 export interface OpenApiOptions {
   /** Where clients reach the gateway: PUBLIC_BASE_URL, as in every link the gateway hands out. */

@@ -20,6 +20,7 @@ import type { UpstreamClient } from '../upstream/types.ts';
 import { createWebhookProcessor } from '../webhooks/webhook-processor.ts';
 import type { AdvanceDeps } from './advance-task.ts';
 import { ChannelDirectory } from './channels.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { reconcile } from './reconciler.ts';
 import { createResultCopyProcessor } from './result-copy.ts';
@@ -111,6 +112,9 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
     log.info({ tasks: requeued }, 'restored the queues from PostgreSQL');
   });
 
+  const heartbeat = new Heartbeat(db, config.WORKER_QUEUES, log);
+  await heartbeat.start();
+
   for (const worker of workers) {
     worker.on('error', (err) => log.error({ err }, 'worker error'));
     worker.on('failed', (job, err) => log.warn({ err, queue: worker.name, job_id: job?.id, attempts: job?.attemptsMade }, 'job failed; it will be retried'));
@@ -124,6 +128,7 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
       await periodic.close();
       for (const worker of workers) await worker.close();
       blocking.disconnect();
+      await heartbeat.stop();
       await progress.close();
     },
   };
