@@ -23,7 +23,8 @@ await startUp('start', async () => {
   const upstream = await startLocalUpstreamIfNeeded(config, infra.db, log);
   // The worker gets connections of its own, as in a deployment with separate processes: fifty jobs
   // at once must not leave the API's requests waiting for a database connection.
-  const workerInfra = await createInfra(config, 'worker');
+  // One registry for both: this process's /metrics, on PORT, shows the API's and the worker's figures.
+  const workerInfra = await createInfra(config, 'worker', { metrics: infra.metrics });
   const worker = await startWorker({ config, ...workerInfra, log: pino(loggerOptions(config.LOG_LEVEL, 'worker')) });
   const app = await buildApp({ config, ...infra });
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');

@@ -1,5 +1,5 @@
 // `npm run worker`: the task worker alone. Any number may run against the same PostgreSQL and Redis;
-// each answers /healthz and /readyz on METRICS_PORT.
+// each answers /healthz, /readyz and /metrics on METRICS_PORT.
 import { pino } from 'pino';
 import { loadConfig } from '../config/env.ts';
 import { createInfra } from '../infra.ts';
@@ -15,7 +15,7 @@ await startUp('worker', async () => {
   await checkServices(config, { redis: true, createsDatabase: false });
   const infra = await createInfra(config, 'worker');
   // First, so that a port already taken stops the process before it has taken any job.
-  const ops = await startOpsServer({ config, db: infra.db, redis: infra.redis, log });
+  const ops = await startOpsServer({ config, db: infra.db, redis: infra.redis, metrics: infra.metrics, log });
   const worker = await startWorker({ config, ...infra, log });
   log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
   onShutdown(log, async () => {

@@ -8,7 +8,8 @@ import { sql } from 'kysely';
 import type { Queryable } from '../db/database.ts';
 import { prepare } from '../db/prepared.ts';
 import type { UpstreamBody } from '../db/json-columns.ts';
-import { LOG_TYPE } from '../modules/tasks/tasks.repository.ts';
+import { LOG_TYPE, type TaskRow } from '../modules/tasks/tasks.repository.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { reportsEvent, type WebhookEvent } from '../webhooks/events.ts';
 
 export interface Settlement {
@@ -125,4 +126,24 @@ export async function settleTask(db: Queryable, id: number, s: Settlement): Prom
   const row = await settle.first(db, { ...s, startedAt: s.startedAt ?? null, finishedAt: s.finishedAt ?? null, id });
   if (!row) return null;
   return { refunded: BigInt(row.refund), copyPending: row.resultCopy === 'pending', webhookEvent: reportsEvent(row, s.status) };
+}
+
+export interface SettleDeps {
+  db: Queryable;
+  metrics: Metrics;
+}
+
+/**
+ * settleTask, counted: every settlement (the worker's, a cancel, a force-fail, a timeout) comes
+ * through here, and only the call that settled the task counts it, once it has committed.
+ */
+export async function settleObserved(deps: SettleDeps, task: Pick<TaskRow, 'id' | 'model' | 'submitTime'>, s: Settlement): Promise<Settled | null> {
+  const settled = await settleTask(deps.db, task.id, s);
+  if (settled) {
+    const labels = { status: s.status, model: task.model };
+    deps.metrics.tasksFinished.inc(labels);
+    deps.metrics.taskDuration.observe(labels, (Date.now() - task.submitTime.getTime()) / 1000);
+    if (settled.refunded > 0n) deps.metrics.quotaRefunded.inc({ model: task.model }, Number(settled.refunded));
+  }
+  return settled;
 }

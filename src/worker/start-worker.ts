@@ -47,7 +47,7 @@ const CHANNEL_CACHE_MS = 30_000;
 const RESULT_COPY_CONCURRENCY = 4;
 const REDIS_EPOCH_CHECK_MS = 1_000;
 
-export async function startWorker({ config, db, listener, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
+export async function startWorker({ config, db, listener, redis, bus, queues, storage, metrics, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
   // Progress writes commit without waiting for the disk (see AdvanceDeps.progressDb).
   const progress = openDatabase({ ...databaseOptions(config), synchronousCommit: false });
@@ -58,8 +58,9 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
     queues,
     channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS),
     limiter: new RateLimiter(redis, config.REDIS_PREFIX),
-    upstream: upstream ?? new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
+    upstream: upstream ?? new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS, metrics }),
     settings,
+    metrics,
     log,
   };
   const links = createResultLinks(storage, config);
@@ -82,10 +83,10 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
   const workers: Worker[] = [];
   if (consumes.has('tasks')) workers.push(consumer(QUEUES.tasks.name, createTaskProcessor(deps), config.WORKER_CONCURRENCY));
   if (consumes.has('results')) {
-    workers.push(consumer(QUEUES.results.name, createResultCopyProcessor({ db, storage, config, log }), RESULT_COPY_CONCURRENCY));
+    workers.push(consumer(QUEUES.results.name, createResultCopyProcessor({ db, storage, config, metrics, log }), RESULT_COPY_CONCURRENCY));
   }
   if (consumes.has('webhooks')) {
-    const processor = createWebhookProcessor({ db, config, log, resultLink: (task) => links.linkFor(task) });
+    const processor = createWebhookProcessor({ db, config, metrics, log, resultLink: (task) => links.linkFor(task) });
     workers.push(consumer(QUEUES.webhooks.name, processor, config.WORKER_CONCURRENCY));
   }
 
