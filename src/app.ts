@@ -9,6 +9,7 @@ import { discardUnreadBodies } from './http/discard-unread-body.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { addClusterGauges } from './observability/cluster-gauges.ts';
+import { traceRequests } from './observability/http-tracing.ts';
 import { metricsRoutes, observeRequests } from './observability/metrics.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { storableInputCompiler } from './http/storable-input.ts';
@@ -69,6 +70,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     frameworkErrors,
     clientErrorHandler,
   });
+  if (config.OTEL_EXPORTER_OTLP_ENDPOINT) traceRequests(app);
   app.setValidatorCompiler(storableInputCompiler(validatorCompiler));
   app.setSerializerCompiler(serializerCompiler);
   // Bodies are JSON; without this, a text/plain body would reach validation as a string.

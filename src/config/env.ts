@@ -121,6 +121,12 @@ export const envSchema = z.object({
   /** When set, GET /metrics (API and workers) requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().default(''),
 
+  // Tracing (OpenTelemetry): off, with nothing of the SDK loaded, unless an endpoint is set.
+  /** OTLP/HTTP collector base URL (traces go to <endpoint>/v1/traces, as JSON). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
+  /** service.name of this process's spans; default wan-video-gateway-<api|worker|start>. */
+  OTEL_SERVICE_NAME: z.string().default(''),
+
   // The built-in DashScope simulator (npm run simulator; started by npm start when no real channel exists).
   SIM_PORT: port.default(8089),
   SIM_HOST: z.string().min(1).default('127.0.0.1'),

@@ -3,6 +3,7 @@
 import { pino } from 'pino';
 import { loadConfig } from '../config/env.ts';
 import { createInfra } from '../infra.ts';
+import { startTracing } from '../observability/tracing.ts';
 import { loggerOptions } from '../lib/logger.ts';
 import { startOpsServer } from '../worker/ops-server.ts';
 import { startWorker } from '../worker/start-worker.ts';
@@ -12,6 +13,7 @@ import { checkServices, startUp } from './start-up.ts';
 await startUp('worker', async () => {
   const config = loadConfig();
   const log = pino(loggerOptions(config.LOG_LEVEL, 'worker'));
+  const tracing = await startTracing(config, 'worker');
   await checkServices(config, { redis: true, createsDatabase: false });
   const infra = await createInfra(config, 'worker');
   // First, so that a port already taken stops the process before it has taken any job.
@@ -23,5 +25,6 @@ await startUp('worker', async () => {
     await worker.close();
     await ops.close();
     await infra.close();
+    await tracing?.shutdown();
   });
 });

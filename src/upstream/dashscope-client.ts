@@ -1,7 +1,9 @@
 // The HTTP side of DashScope's async task API: submit, query and cancel a video task on one channel.
 // Upstream and network trouble never throws; it comes back as an UpstreamFailure the worker acts on.
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { formatChinaTime } from '../lib/china-time.ts';
 import { type Metrics, type UpstreamKind, upstreamOutcome } from '../observability/metrics.ts';
+import { inSpan } from '../observability/tracing.ts';
 import { cancelOutcomeOf, listOutcomeOf, queryOutcomeOf, type RawResponse, submitOutcomeOf } from './dashscope-response.ts';
 import type { CancelOutcome, ListOutcome, ListQuery, QueryOutcome, SubmitOutcome, UpstreamChannel, UpstreamClient, UpstreamFailure } from './types.ts';
 
@@ -67,13 +69,21 @@ export class DashScopeClient implements UpstreamClient {
     });
   }
 
-  /** Every call, whatever its kind, is counted here and only here. */
-  private async observed<T extends { ok: true } | { ok: false; failure: UpstreamFailure }>(kind: UpstreamKind, channel: UpstreamChannel, run: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    const outcome = await run();
-    this.metrics.upstreamDuration.observe({ kind }, (performance.now() - started) / 1000);
-    this.metrics.upstreamRequests.inc({ channel: String(channel.id), kind, outcome: upstreamOutcome(outcome.ok ? null : outcome.failure) });
-    return outcome;
+  /** Every call, whatever its kind, is counted and traced here and only here. */
+  private observed<T extends { ok: true } | { ok: false; failure: UpstreamFailure }>(kind: UpstreamKind, channel: UpstreamChannel, run: () => Promise<T>): Promise<T> {
+    return inSpan(`dashscope ${kind}`, { kind: SpanKind.CLIENT, attributes: { 'vgw.channel_id': channel.id } }, async (span) => {
+      const started = performance.now();
+      const result = await run();
+      const outcome = upstreamOutcome(result.ok ? null : result.failure);
+      this.metrics.upstreamDuration.observe({ kind }, (performance.now() - started) / 1000);
+      this.metrics.upstreamRequests.inc({ channel: String(channel.id), kind, outcome });
+      span.setAttribute('vgw.upstream_outcome', outcome);
+      if (!result.ok) {
+        if (result.failure.httpStatus !== null) span.setAttribute('http.response.status_code', result.failure.httpStatus);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.failure.code });
+      }
+      return result;
+    });
   }
 
   private async call(

@@ -143,5 +143,7 @@ describe('GET /metrics', () => {
     const exported = new Set([...(await declared(ctx.baseUrl)), ...(await declared(worker.url))]);
     expect([...asked].filter((name) => !exported.has(name))).toEqual([]);
     expect(asked.size).toBeGreaterThan(15);
+    // Tracing is off here (no OTEL_EXPORTER_OTLP_ENDPOINT): no task carries a trace context.
+    expect(await sumOf('SELECT count(*) AS n FROM tasks WHERE traceparent IS NOT NULL')).toBe(0);
   });
 });
