@@ -8,6 +8,9 @@ import type { Config } from './config/env.ts';
 import { discardUnreadBodies } from './http/discard-unread-body.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.routes.ts';
+import { addClusterGauges } from './observability/cluster-gauges.ts';
+import { traceRequests } from './observability/http-tracing.ts';
+import { metricsRoutes, observeRequests } from './observability/metrics.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { storableInputCompiler } from './http/storable-input.ts';
 import type { Connections } from './infra.ts';
@@ -58,7 +61,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, listener, redis, bus, queues, storage }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, listener, redis, bus, queues, storage, metrics }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -67,6 +70,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     frameworkErrors,
     clientErrorHandler,
   });
+  if (config.OTEL_EXPORTER_OTLP_ENDPOINT) traceRequests(app);
   app.setValidatorCompiler(storableInputCompiler(validatorCompiler));
   app.setSerializerCompiler(serializerCompiler);
   // Bodies are JSON; without this, a text/plain body would reach validation as a string.
@@ -76,6 +80,8 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     reply.header('x-request-id', request.id);
   });
   registerErrorHandlers(app, { bodyLimit: config.BODY_LIMIT_BYTES, uploadLimit: config.UPLOAD_LIMIT_BYTES });
+  observeRequests(app, metrics);
+  addClusterGauges(metrics, { db, queues });
   discardUnreadBodies(app, config.BODY_DISCARD_LIMIT_BYTES);
   // Creates only: multipart bodies are read by the route's own hook (multipart-body.ts).
   await app.register(multipart);
@@ -98,7 +104,13 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     maxBatch: config.CHARGE_BATCH_MAX,
     concurrency: config.CHARGE_BATCH_CONCURRENCY,
     log: app.log,
-    onCharged: () => bell.ring(),
+    onCharged: (tasks) => {
+      bell.ring();
+      for (const task of tasks) {
+        metrics.tasksSubmitted.inc({ model: task.model });
+        metrics.quotaCharged.inc({ model: task.model }, Number(task.quota));
+      }
+    },
   });
   const events = new TaskEvents(listener);
   // Cancels reach DashScope from here: the client waits for its answer.
@@ -106,8 +118,9 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   const ending = {
     db,
     channel: (id: number) => channels.get(id),
-    upstream: new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
+    upstream: new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS, metrics }),
     queues,
+    metrics,
     log: app.log,
   };
   const tasks = createTaskService({
@@ -142,6 +155,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
 
   await app.register(healthRoutes, { db, redis });
+  await app.register(metricsRoutes, { metrics, token: config.METRICS_TOKEN });
   await app.register(generationRoutes, routes);
   await app.register(videoRoutes, routes);
   await app.register(quoteRoutes, routes);

@@ -11,6 +11,7 @@ import { type Db, openDatabase } from './db/database.ts';
 import { PgListener } from './db/listener.ts';
 import { loggerOptions } from './lib/logger.ts';
 import { createBlockingRedis, createRedis, whenReady } from './lib/redis.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createStorage } from './storage/create-storage.ts';
 import type { GatewayStorage } from './storage/gateway-storage.ts';
 
@@ -25,6 +26,8 @@ export interface Connections {
   queues: Queues;
   /** The gateway's own files: copies of results, thumbnails, uploaded images. */
   storage: GatewayStorage;
+  /** The process's Prometheus registry and figures, served at /metrics. */
+  metrics: Metrics;
 }
 
 export interface Infra extends Connections {
@@ -33,7 +36,8 @@ export interface Infra extends Connections {
 
 const REDIS_READY_MS = 10_000;
 
-export async function createInfra(config: Config, role: string): Promise<Infra> {
+/** `shared.metrics`: a registry another Infra of the same process already has (npm start's API and worker report together). */
+export async function createInfra(config: Config, role: string, shared: { metrics?: Metrics } = {}): Promise<Infra> {
   const database = openDatabase(databaseOptions(config));
   const listener = new PgListener({ url: config.DATABASE_URL, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log: pino(loggerOptions(config.LOG_LEVEL, `${role}:listener`)) });
   await listener.start();
@@ -56,6 +60,7 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
     bus,
     queues,
     storage,
+    metrics: shared.metrics ?? createMetrics(),
     async close() {
       for (const queue of Object.values(queues)) await queue.close();
       await storage.close();

@@ -112,6 +112,7 @@ describe('one batch', () => {
     log_content: 'test',
     idem_key: null,
     idem_hash: null,
+    traceparent: null,
     ...extra,
   });
 

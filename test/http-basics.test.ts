@@ -21,7 +21,7 @@ describe('health', () => {
   it('/readyz checks PostgreSQL and Redis', async () => {
     const res = await ctx.http('GET', '/readyz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
+    expect(res.body).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok', workers: { alive: 0, queues: {} } });
   });
 
   it('/readyz answers 503 when PostgreSQL is unreachable', async () => {
@@ -31,7 +31,7 @@ describe('health', () => {
     try {
       const res = await app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toEqual({ status: 'not_ready', postgres: 'unreachable', redis: 'ok' });
+      expect(res.json()).toEqual({ status: 'not_ready', postgres: 'unreachable', redis: 'ok', workers: null });
     } finally {
       await app.close();
       await gone.close();

@@ -114,10 +114,18 @@ export const envSchema = z.object({
   /** How often a worker looks in PostgreSQL for tasks whose job is gone and for timed-out tasks. */
   RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
   /**
-   * Port of a worker process's /healthz and /readyz, on HOST; 0 picks a free one (logged), so that
+   * Port of a worker process's /healthz, /readyz and /metrics, on HOST; 0 picks a free one (logged), so that
    * several workers can share a host. npm start's single process does not open it.
    */
   METRICS_PORT: port.default(9464),
+  /** When set, GET /metrics (API and workers) requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().default(''),
+
+  // Tracing (OpenTelemetry): off, with nothing of the SDK loaded, unless an endpoint is set.
+  /** OTLP/HTTP collector base URL (traces go to <endpoint>/v1/traces, as JSON). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
+  /** service.name of this process's spans; default wan-video-gateway-<api|worker|start>. */
+  OTEL_SERVICE_NAME: z.string().default(''),
 
   // The built-in DashScope simulator (npm run simulator; started by npm start when no real channel exists).
   SIM_PORT: port.default(8089),

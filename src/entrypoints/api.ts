@@ -2,12 +2,14 @@
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config/env.ts';
 import { createInfra } from '../infra.ts';
+import { startTracing } from '../observability/tracing.ts';
 import { announceApi } from './announce.ts';
 import { onShutdown } from './shutdown.ts';
 import { checkServices, startUp } from './start-up.ts';
 
 await startUp('api', async () => {
   const config = loadConfig();
+  const tracing = await startTracing(config, 'api');
   await checkServices(config, { redis: true, createsDatabase: false });
   const infra = await createInfra(config, 'api');
   const app = await buildApp({ config, ...infra });
@@ -16,5 +18,6 @@ await startUp('api', async () => {
   onShutdown(app.log, async () => {
     await app.close();
     await infra.close();
+    await tracing?.shutdown();
   });
 });

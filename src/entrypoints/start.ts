@@ -5,6 +5,7 @@ import { buildApp } from '../app.ts';
 import { databaseOptions, loadConfig } from '../config/env.ts';
 import { prepareDatabaseAt } from '../db/prepare-database.ts';
 import { createInfra } from '../infra.ts';
+import { startTracing } from '../observability/tracing.ts';
 import { loggerOptions } from '../lib/logger.ts';
 import { startWorker } from '../worker/start-worker.ts';
 import { announceApi } from './announce.ts';
@@ -15,6 +16,7 @@ import { checkServices, startUp } from './start-up.ts';
 await startUp('start', async () => {
   const config = loadConfig();
   const log = pino(loggerOptions(config.LOG_LEVEL, 'start'));
+  const tracing = await startTracing(config, 'start');
   await checkServices(config, { redis: true, createsDatabase: true });
   // Before anything else connects: the database may not exist yet, and storage reads its settings.
   const applied = await prepareDatabaseAt(databaseOptions(config));
@@ -23,7 +25,8 @@ await startUp('start', async () => {
   const upstream = await startLocalUpstreamIfNeeded(config, infra.db, log);
   // The worker gets connections of its own, as in a deployment with separate processes: fifty jobs
   // at once must not leave the API's requests waiting for a database connection.
-  const workerInfra = await createInfra(config, 'worker');
+  // One registry for both: this process's /metrics, on PORT, shows the API's and the worker's figures.
+  const workerInfra = await createInfra(config, 'worker', { metrics: infra.metrics });
   const worker = await startWorker({ config, ...workerInfra, log: pino(loggerOptions(config.LOG_LEVEL, 'worker')) });
   const app = await buildApp({ config, ...infra });
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');
@@ -35,5 +38,6 @@ await startUp('start', async () => {
     await workerInfra.close();
     await upstream?.close();
     await infra.close();
+    await tracing?.shutdown();
   });
 });

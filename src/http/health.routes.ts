@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { aliveWorkers, summarizeWorkers, type WorkersSummary } from '../worker/heartbeats.repository.ts';
 
 export interface HealthRoutesOptions {
   db: Db;
@@ -13,7 +14,14 @@ export interface HealthRoutesOptions {
 const CHECK_TIMEOUT_MS = 2_000;
 
 const checkResult = z.enum(['ok', 'unreachable']);
-const readiness = z.object({ status: z.enum(['ready', 'not_ready']), postgres: checkResult, redis: checkResult });
+const workers = z
+  .object({
+    alive: z.number().int().describe('Worker processes whose heartbeat is recent'),
+    queues: z.record(z.string(), z.number().int()).describe('How many of them consume each queue'),
+  })
+  .nullable()
+  .describe('Live workers, from their heartbeats in PostgreSQL (null when PostgreSQL does not answer); none alive does not make the gateway unready');
+const readiness = z.object({ status: z.enum(['ready', 'not_ready']), postgres: checkResult, redis: checkResult, workers });
 
 async function probe(check: () => Promise<unknown>): Promise<'ok' | 'unreachable'> {
   let timer: NodeJS.Timeout | undefined;
@@ -28,6 +36,13 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | 'unreachable
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Reported, never a reason to be unready: the API serves (and queues) without any worker alive. */
+async function liveWorkers(db: Db): Promise<WorkersSummary | null> {
+  let summary: WorkersSummary | null = null;
+  await probe(async () => (summary = summarizeWorkers(await aliveWorkers(db))));
+  return summary;
 }
 
 export async function healthRoutes(app: FastifyInstance, { db, redis }: HealthRoutesOptions): Promise<void> {
@@ -54,9 +69,9 @@ export async function healthRoutes(app: FastifyInstance, { db, redis }: HealthRo
       response: { 200: readiness.describe('Both answer'), 503: readiness.describe('PostgreSQL or Redis does not answer within 2 s') },
     },
     handler: async (_request, reply) => {
-      const [postgres, redisState] = await Promise.all([probe(() => sql`SELECT 1`.execute(db)), probe(() => redis.ping())]);
+      const [postgres, redisState, live] = await Promise.all([probe(() => sql`SELECT 1`.execute(db)), probe(() => redis.ping()), liveWorkers(db)]);
       const ready = postgres === 'ok' && redisState === 'ok';
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', postgres, redis: redisState });
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', postgres, redis: redisState, workers: live });
     },
   });
 }

@@ -3,11 +3,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode } from '../lib/errors.ts';
+import { GATEWAY_VERSION as VERSION } from '../lib/version.ts';
 import { apiGuide } from './api-guide.ts';
 import { makeRouteDocumenter } from './route-docs.ts';
 
 export const PRODUCT_NAME = 'Wan 2.7 video gateway';
-const VERSION = '0.1.0';
 
 export interface OpenApiOptions {
   /** Where clients reach the gateway: PUBLIC_BASE_URL, as in every link the gateway hands out. */
@@ -33,6 +33,7 @@ const TAGS = [
   { name: 'files', description: 'The signed links to videos and thumbnails that the API hands out (local storage).' },
   { name: 'admin', description: 'The operator API: users, quota, keys, logs, webhook deliveries, upstream channels.' },
   { name: 'health', description: 'Probes for load balancers and orchestrators.' },
+  { name: 'metrics', description: 'Prometheus metrics of the process (docs/observability.md lists them).' },
   { name: 'documentation', description: 'This document.' },
 ];
 
@@ -64,6 +65,7 @@ export async function registerOpenApi(app: FastifyInstance, { baseUrl, pollInter
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'A client API key, `sk-...`, made by the operator with `POST /admin/keys`.' },
           adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN the server was started with.' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN the server was started with, when it sets one.' },
         },
       },
     },

@@ -33,6 +33,12 @@ export const errorCodes = {
     meaning: 'The admin token is missing or wrong.',
     example: { message: 'missing or wrong admin token: send "Authorization: Bearer <ADMIN_TOKEN>"', param: null },
   },
+  metrics_unauthorized: {
+    status: 401,
+    openaiType: 'authentication_error',
+    meaning: 'The server sets METRICS_TOKEN, and the request did not send it.',
+    example: { message: 'missing or wrong metrics token: send "Authorization: Bearer <METRICS_TOKEN>"', param: null },
+  },
   insufficient_user_quota: {
     status: 402,
     openaiType: 'insufficient_quota',

@@ -14,7 +14,8 @@ import type { Queues } from '../jobs/job-queue.ts';
 import { AppError } from '../lib/errors.ts';
 import { findTask, type TaskRow } from '../modules/tasks/tasks.repository.ts';
 import type { UpstreamChannel, UpstreamClient } from '../upstream/types.ts';
-import { settleTask } from './settlement.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { settleObserved } from './settlement.ts';
 
 export interface EndTaskDeps {
   db: Db;
@@ -23,6 +24,7 @@ export interface EndTaskDeps {
   upstream: Pick<UpstreamClient, 'cancel'>;
   /** Where the end's webhook is queued (best effort: the reconciler finds it otherwise). */
   queues: Pick<Queues, 'webhooks'>;
+  metrics: Metrics;
   log: FastifyBaseLogger;
 }
 
@@ -52,7 +54,7 @@ export async function endTask(deps: EndTaskDeps, task: TaskRow, mode: EndMode, f
     if (!stillPending && mode === 'cancel') return { ended: false, why: 'running', task: await current(deps.db, task) };
   }
 
-  const settled = await settleTask(deps.db, task.id, {
+  const settled = await settleObserved(deps, task, {
     status: 'FAILURE',
     failReason,
     resultUrl: '',

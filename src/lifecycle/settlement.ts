@@ -8,7 +8,9 @@ import { sql } from 'kysely';
 import type { Queryable } from '../db/database.ts';
 import { prepare } from '../db/prepared.ts';
 import type { UpstreamBody } from '../db/json-columns.ts';
-import { LOG_TYPE } from '../modules/tasks/tasks.repository.ts';
+import { LOG_TYPE, type TaskRow } from '../modules/tasks/tasks.repository.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { inSpan } from '../observability/tracing.ts';
 import { reportsEvent, type WebhookEvent } from '../webhooks/events.ts';
 
 export interface Settlement {
@@ -125,4 +127,27 @@ export async function settleTask(db: Queryable, id: number, s: Settlement): Prom
   const row = await settle.first(db, { ...s, startedAt: s.startedAt ?? null, finishedAt: s.finishedAt ?? null, id });
   if (!row) return null;
   return { refunded: BigInt(row.refund), copyPending: row.resultCopy === 'pending', webhookEvent: reportsEvent(row, s.status) };
+}
+
+export interface SettleDeps {
+  db: Queryable;
+  metrics: Metrics;
+}
+
+/**
+ * settleTask, counted and traced: every settlement (the worker's, a cancel, a force-fail, a timeout) comes
+ * through here, and only the call that settled the task counts it, once it has committed.
+ */
+export function settleObserved(deps: SettleDeps, task: Pick<TaskRow, 'id' | 'taskId' | 'model' | 'submitTime'>, s: Settlement): Promise<Settled | null> {
+  return inSpan('task.settle', { attributes: { 'vgw.task_id': task.taskId, 'vgw.task_status': s.status } }, async (span) => {
+    const settled = await settleTask(deps.db, task.id, s);
+    span.setAttribute('vgw.settled', settled !== null);
+    if (settled) {
+      const labels = { status: s.status, model: task.model };
+      deps.metrics.tasksFinished.inc(labels);
+      deps.metrics.taskDuration.observe(labels, (Date.now() - task.submitTime.getTime()) / 1000);
+      if (settled.refunded > 0n) deps.metrics.quotaRefunded.inc({ model: task.model }, Number(settled.refunded));
+    }
+    return settled;
+  });
 }

@@ -1,21 +1,28 @@
 // The HTTP side of DashScope's async task API: submit, query and cancel a video task on one channel.
 // Upstream and network trouble never throws; it comes back as an UpstreamFailure the worker acts on.
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { formatChinaTime } from '../lib/china-time.ts';
+import { type Metrics, type UpstreamKind, upstreamOutcome } from '../observability/metrics.ts';
+import { inSpan } from '../observability/tracing.ts';
 import { cancelOutcomeOf, listOutcomeOf, queryOutcomeOf, type RawResponse, submitOutcomeOf } from './dashscope-response.ts';
 import type { CancelOutcome, ListOutcome, ListQuery, QueryOutcome, SubmitOutcome, UpstreamChannel, UpstreamClient, UpstreamFailure } from './types.ts';
 
 export interface DashScopeClientOptions {
   /** Budget of one whole call, from connecting to the last byte of the body. */
   timeoutMs: number;
+  /** Where every call is counted, by channel, kind and outcome. */
+  metrics: Metrics;
 }
 
 const SUBMIT_PATH = '/api/v1/services/aigc/video-generation/video-synthesis';
 
 export class DashScopeClient implements UpstreamClient {
   readonly timeoutMs: number;
+  private readonly metrics: Metrics;
 
   constructor(options: DashScopeClientOptions) {
     this.timeoutMs = options.timeoutMs;
+    this.metrics = options.metrics;
   }
 
   /** `body` is sent as JSON as is; buildSubmitBody (dashscope-submit-body.ts) makes one. */
@@ -27,19 +34,25 @@ export class DashScopeClient implements UpstreamClient {
     };
     // oss:// URLs are DashScope's temporary uploads; it resolves them only when asked to.
     if (containsOssUrl(body)) headers['X-DashScope-OssResourceResolve'] = 'enable';
-    const raw = await this.call(channel, 'POST', SUBMIT_PATH, headers, JSON.stringify(body));
-    return 'failure' in raw ? { ok: false, failure: raw.failure } : submitOutcomeOf(raw);
+    return this.observed('submit', channel, async () => {
+      const raw = await this.call(channel, 'POST', SUBMIT_PATH, headers, JSON.stringify(body));
+      return 'failure' in raw ? { ok: false, failure: raw.failure } : submitOutcomeOf(raw);
+    });
   }
 
   async query(channel: UpstreamChannel, upstreamTaskId: string): Promise<QueryOutcome> {
-    const raw = await this.call(channel, 'GET', taskPath(upstreamTaskId), {}, undefined);
-    return 'failure' in raw ? { ok: false, failure: raw.failure } : queryOutcomeOf(raw);
+    return this.observed('query', channel, async () => {
+      const raw = await this.call(channel, 'GET', taskPath(upstreamTaskId), {}, undefined);
+      return 'failure' in raw ? { ok: false, failure: raw.failure } : queryOutcomeOf(raw);
+    });
   }
 
   /** DashScope cancels only PENDING tasks; later ones answer 400 UnsupportedOperation. */
   async cancel(channel: UpstreamChannel, upstreamTaskId: string): Promise<CancelOutcome> {
-    const raw = await this.call(channel, 'POST', `${taskPath(upstreamTaskId)}/cancel`, {}, undefined);
-    return 'failure' in raw ? { ok: false, failure: raw.failure } : cancelOutcomeOf(raw);
+    return this.observed('cancel', channel, async () => {
+      const raw = await this.call(channel, 'POST', `${taskPath(upstreamTaskId)}/cancel`, {}, undefined);
+      return 'failure' in raw ? { ok: false, failure: raw.failure } : cancelOutcomeOf(raw);
+    });
   }
 
   async list(channel: UpstreamChannel, query: ListQuery): Promise<ListOutcome> {
@@ -50,8 +63,27 @@ export class DashScopeClient implements UpstreamClient {
       end_time: listTime(query.to),
       model_name: query.model,
     });
-    const raw = await this.call(channel, 'GET', `/api/v1/tasks?${params}`, {}, undefined);
-    return 'failure' in raw ? { ok: false, failure: raw.failure } : listOutcomeOf(raw);
+    return this.observed('list', channel, async () => {
+      const raw = await this.call(channel, 'GET', `/api/v1/tasks?${params}`, {}, undefined);
+      return 'failure' in raw ? { ok: false, failure: raw.failure } : listOutcomeOf(raw);
+    });
+  }
+
+  /** Every call, whatever its kind, is counted and traced here and only here. */
+  private observed<T extends { ok: true } | { ok: false; failure: UpstreamFailure }>(kind: UpstreamKind, channel: UpstreamChannel, run: () => Promise<T>): Promise<T> {
+    return inSpan(`dashscope ${kind}`, { kind: SpanKind.CLIENT, attributes: { 'vgw.channel_id': channel.id } }, async (span) => {
+      const started = performance.now();
+      const result = await run();
+      const outcome = upstreamOutcome(result.ok ? null : result.failure);
+      this.metrics.upstreamDuration.observe({ kind }, (performance.now() - started) / 1000);
+      this.metrics.upstreamRequests.inc({ channel: String(channel.id), kind, outcome });
+      span.setAttribute('vgw.upstream_outcome', outcome);
+      if (!result.ok) {
+        if (result.failure.httpStatus !== null) span.setAttribute('http.response.status_code', result.failure.httpStatus);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.failure.code });
+      }
+      return result;
+    });
   }
 
   private async call(

@@ -10,6 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { TaskJobData } from '../jobs/contracts.ts';
 import type { Db } from '../db/database.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { findTask, type TaskRow } from '../modules/tasks/tasks.repository.ts';
 import { CALLBACK_CHECK_TIMEOUT_MS, checkCallbackUrl, type HostLookup } from './callback-url.ts';
 import { type Claim, claimAttempt, finishAttempt } from './deliveries.repository.ts';
@@ -22,6 +23,7 @@ import { signedHeaders } from './signing.ts';
 export interface WebhookProcessorDeps {
   db: Db;
   config: Pick<Config, 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_MAX_ATTEMPTS' | 'WEBHOOK_ALLOW_PRIVATE_HOSTS'>;
+  metrics: Metrics;
   log: FastifyBaseLogger;
   /** The video link a successful task's record shows; asked only for SUCCESS tasks. */
   resultLink: (task: TaskRow) => Promise<string>;
@@ -99,6 +101,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const settle = delivered ? 'delivered' : result.giveUp || claim.attempt >= maxAttempts ? 'failed' : null;
     await finishAttempt(deps.db, claim.deliveryId, { statusCode: result.statusCode, error: result.error, durationMs, delivered }, settle);
+    deps.metrics.webhookAttempts.inc({ outcome: settle ?? 'retrying' });
 
     const context = { task_id: taskId, attempt: claim.attempt, status_code: result.statusCode, duration_ms: durationMs };
     if (delivered) {

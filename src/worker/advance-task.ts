@@ -14,7 +14,8 @@ import { type Channel, type ChannelDirectory, upstreamModelFor } from './channel
 import { QUEUED_PROGRESS, runningProgress } from './progress.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { endTask } from '../lifecycle/end-task.ts';
-import { type Settlement, settleTask } from '../lifecycle/settlement.ts';
+import { type Settlement, settleObserved } from '../lifecycle/settlement.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
 import { reportsEvent } from '../webhooks/events.ts';
 import { type LostSubmitDeps, lostAfterMs, resolveLostSubmit } from './lost-submit.ts';
@@ -39,6 +40,7 @@ export interface AdvanceDeps {
   limiter: RateLimiter;
   upstream: UpstreamClient;
   settings: WorkerSettings;
+  metrics: Metrics;
   log: FastifyBaseLogger;
 }
 
@@ -68,7 +70,7 @@ export async function advanceTask(deps: AdvanceDeps, task: TaskRow): Promise<Nex
 export async function endIfTimedOut(deps: AdvanceDeps, task: TaskRow): Promise<boolean> {
   const timeoutS = timeoutSecondsFor(deps.settings, task.model);
   if (Date.now() - task.submitTime.getTime() <= timeoutS * 1000) return false;
-  const ending = { db: deps.db, channel: (id: number) => deps.channels.get(id), upstream: deps.upstream, queues: deps.queues, log: deps.log };
+  const ending = { db: deps.db, channel: (id: number) => deps.channels.get(id), upstream: deps.upstream, queues: deps.queues, metrics: deps.metrics, log: deps.log };
   await endTask(ending, task, 'force', `Timeout: the task did not finish within ${timeoutS} s`);
   return true;
 }
@@ -270,7 +272,7 @@ async function reportMove(deps: AdvanceDeps, task: TaskRow, status: 'QUEUED' | '
 }
 
 async function settle(deps: AdvanceDeps, task: TaskRow, settlement: Settlement): Promise<void> {
-  const settled = await settleTask(deps.db, task.id, settlement);
+  const settled = await settleObserved(deps, task, settlement);
   if (!settled) return;
   deps.log.info({ task_id: task.taskId, status: settlement.status, refunded: settled.refunded.toString() }, `task ${settlement.status}`);
   // Recorded in the task already; queued now so it starts at once rather than at the next reconcile.

@@ -14,6 +14,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { TaskJobData } from '../jobs/contracts.ts';
 import type { Db } from '../db/database.ts';
+import type { Metrics, ResultCopyOutcome } from '../observability/metrics.ts';
 import type { GatewayStorage } from '../storage/gateway-storage.ts';
 import { resultThumbnailKey, resultVideoKey } from '../storage/object-keys.ts';
 import type { StoredObject } from '../storage/storage.ts';
@@ -25,6 +26,7 @@ export interface ResultCopyDeps {
   db: Db;
   storage: GatewayStorage;
   config: Pick<Config, 'RESULT_RETENTION_DAYS' | 'RESULT_MAX_BYTES' | 'FFMPEG_PATH' | 'UPSTREAM_TIMEOUT_MS'>;
+  metrics: Metrics;
   log: FastifyBaseLogger;
 }
 
@@ -32,44 +34,57 @@ export function createResultCopyProcessor(deps: ResultCopyDeps) {
   const thumbnailer = createThumbnailer(deps.config.FFMPEG_PATH);
 
   return async function copyResult(job: Job<TaskJobData>, _token?: string): Promise<void> {
-    const task = await findCopyCandidate(deps.db, job.data.taskId);
-    if (!task || task.status !== 'SUCCESS' || task.resultCopy !== 'pending') return;
-    const log = deps.log.child({ task_id: task.taskId });
-    if (task.deleted) {
-      await markCopySkipped(deps.db, task.id);
-      return;
-    }
-
-    const link = linkState(task.resultUrl, task.finishTime, Date.now());
-    if (!link.usable) return giveUp(deps, task, link.reason, log);
-
-    const videoKey = resultVideoKey(task.taskId);
-    let stored: StoredObject;
+    let outcome: ResultCopyOutcome | null;
     try {
-      stored = await deps.storage.put(videoKey, await openDownload(task.resultUrl, deps.config.UPSTREAM_TIMEOUT_MS, deps.config.RESULT_MAX_BYTES), 'video/mp4');
+      outcome = await copy(deps, thumbnailer, job.data.taskId);
     } catch (err) {
-      // A failed write leaves no object behind, so there is nothing to clean up.
-      if (err instanceof UnusableLinkError) return giveUp(deps, task, err.message, log);
-      if (err instanceof UpstreamRefusedError && GONE_STATUSES.has(err.status) && Date.now() >= link.deadline) {
-        return giveUp(deps, task, `${err.message} after the link expired`, log);
-      }
+      deps.metrics.resultCopies.inc({ outcome: err instanceof UnrecoverableError ? 'failed' : 'error' });
       throw err;
     }
-
-    const thumbnailKey = await storeThumbnail(deps.storage, thumbnailer, task.taskId, videoKey, log);
-    const recorded = await markCopyStored(deps.db, task.id, {
-      resultKey: videoKey,
-      bytes: stored.bytes,
-      sha256: stored.sha256,
-      thumbnailKey,
-      retentionDays: deps.config.RESULT_RETENTION_DAYS,
-    });
-    if (recorded) {
-      log.info({ bytes: stored.bytes, thumbnail: thumbnailKey !== null }, 'result video copied');
-      return;
-    }
-    await dropUnrecorded(deps, task.taskId, [videoKey, thumbnailKey]);
+    if (outcome) deps.metrics.resultCopies.inc({ outcome });
   };
+}
+
+/** What became of the copy; null when there was nothing to do (no task, not pending, recorded elsewhere). */
+async function copy(deps: ResultCopyDeps, thumbnailer: Thumbnailer, taskId: string): Promise<ResultCopyOutcome | null> {
+  const task = await findCopyCandidate(deps.db, taskId);
+  if (!task || task.status !== 'SUCCESS' || task.resultCopy !== 'pending') return null;
+  const log = deps.log.child({ task_id: task.taskId });
+  if (task.deleted) {
+    await markCopySkipped(deps.db, task.id);
+    return 'skipped';
+  }
+
+  const link = linkState(task.resultUrl, task.finishTime, Date.now());
+  if (!link.usable) return giveUp(deps, task, link.reason, log);
+
+  const videoKey = resultVideoKey(task.taskId);
+  let stored: StoredObject;
+  try {
+    stored = await deps.storage.put(videoKey, await openDownload(task.resultUrl, deps.config.UPSTREAM_TIMEOUT_MS, deps.config.RESULT_MAX_BYTES), 'video/mp4');
+  } catch (err) {
+    // A failed write leaves no object behind, so there is nothing to clean up.
+    if (err instanceof UnusableLinkError) return giveUp(deps, task, err.message, log);
+    if (err instanceof UpstreamRefusedError && GONE_STATUSES.has(err.status) && Date.now() >= link.deadline) {
+      return giveUp(deps, task, `${err.message} after the link expired`, log);
+    }
+    throw err;
+  }
+
+  const thumbnailKey = await storeThumbnail(deps.storage, thumbnailer, task.taskId, videoKey, log);
+  const recorded = await markCopyStored(deps.db, task.id, {
+    resultKey: videoKey,
+    bytes: stored.bytes,
+    sha256: stored.sha256,
+    thumbnailKey,
+    retentionDays: deps.config.RESULT_RETENTION_DAYS,
+  });
+  if (recorded) {
+    log.info({ bytes: stored.bytes, thumbnail: thumbnailKey !== null }, 'result video copied');
+    return 'stored';
+  }
+  await dropUnrecorded(deps, task.taskId, [videoKey, thumbnailKey]);
+  return null;
 }
 
 async function giveUp(deps: ResultCopyDeps, task: CopyCandidate, reason: string, log: FastifyBaseLogger): Promise<never> {

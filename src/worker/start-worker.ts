@@ -20,6 +20,7 @@ import type { UpstreamClient } from '../upstream/types.ts';
 import { createWebhookProcessor } from '../webhooks/webhook-processor.ts';
 import type { AdvanceDeps } from './advance-task.ts';
 import { ChannelDirectory } from './channels.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { reconcile } from './reconciler.ts';
 import { createResultCopyProcessor } from './result-copy.ts';
@@ -46,7 +47,7 @@ const CHANNEL_CACHE_MS = 30_000;
 const RESULT_COPY_CONCURRENCY = 4;
 const REDIS_EPOCH_CHECK_MS = 1_000;
 
-export async function startWorker({ config, db, listener, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
+export async function startWorker({ config, db, listener, redis, bus, queues, storage, metrics, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
   // Progress writes commit without waiting for the disk (see AdvanceDeps.progressDb).
   const progress = openDatabase({ ...databaseOptions(config), synchronousCommit: false });
@@ -57,8 +58,9 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
     queues,
     channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS),
     limiter: new RateLimiter(redis, config.REDIS_PREFIX),
-    upstream: upstream ?? new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
+    upstream: upstream ?? new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS, metrics }),
     settings,
+    metrics,
     log,
   };
   const links = createResultLinks(storage, config);
@@ -81,10 +83,10 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
   const workers: Worker[] = [];
   if (consumes.has('tasks')) workers.push(consumer(QUEUES.tasks.name, createTaskProcessor(deps), config.WORKER_CONCURRENCY));
   if (consumes.has('results')) {
-    workers.push(consumer(QUEUES.results.name, createResultCopyProcessor({ db, storage, config, log }), RESULT_COPY_CONCURRENCY));
+    workers.push(consumer(QUEUES.results.name, createResultCopyProcessor({ db, storage, config, metrics, log }), RESULT_COPY_CONCURRENCY));
   }
   if (consumes.has('webhooks')) {
-    const processor = createWebhookProcessor({ db, config, log, resultLink: (task) => links.linkFor(task) });
+    const processor = createWebhookProcessor({ db, config, metrics, log, resultLink: (task) => links.linkFor(task) });
     workers.push(consumer(QUEUES.webhooks.name, processor, config.WORKER_CONCURRENCY));
   }
 
@@ -111,6 +113,9 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
     log.info({ tasks: requeued }, 'restored the queues from PostgreSQL');
   });
 
+  const heartbeat = new Heartbeat(db, config.WORKER_QUEUES, log);
+  await heartbeat.start();
+
   for (const worker of workers) {
     worker.on('error', (err) => log.error({ err }, 'worker error'));
     worker.on('failed', (job, err) => log.warn({ err, queue: worker.name, job_id: job?.id, attempts: job?.attemptsMade }, 'job failed; it will be retried'));
@@ -124,6 +129,7 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
       await periodic.close();
       for (const worker of workers) await worker.close();
       blocking.disconnect();
+      await heartbeat.stop();
       await progress.close();
     },
   };

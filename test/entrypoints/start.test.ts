@@ -103,4 +103,11 @@ it('creates the database, runs everything, and takes a task to SUCCESS with a st
   const video = await fetch(record.result_url);
   expect(video.status).toBe(200);
   expect(video.headers.get('content-type')).toBe('video/mp4');
+
+  // One process, one /metrics on PORT: the API's figures and its worker's together.
+  const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+  expect(metrics).toMatch(/^vgw_http_request_duration_seconds_count\{method="POST",route="\/v1\/video\/generations",status="200"\} 1$/m);
+  expect(metrics).toMatch(/^vgw_upstream_requests_total\{channel="\d+",kind="submit",outcome="ok"\} 1$/m);
+  expect(metrics).toMatch(/^vgw_tasks_finished_total\{status="SUCCESS",model="wan2.7-t2v"\} 1$/m);
+  expect(metrics).toMatch(/^vgw_workers_alive 1$/m);
 });

@@ -42,6 +42,9 @@ let operations: Map<string, Documented>;
 /** The same gateway without ADMIN_TOKEN, and one whose PostgreSQL has gone away. */
 let adminless: { app: FastifyInstance; http: HttpClient };
 let unready: { app: FastifyInstance; http: HttpClient; close(): Promise<void> };
+/** The same gateway with METRICS_TOKEN set. */
+let metricsLocked: { app: FastifyInstance; http: HttpClient };
+const METRICS_TOKEN = 'test-metrics-token';
 
 let alice: Customer;
 /** Alice's finished video, whose copy the gateway holds. */
@@ -81,6 +84,8 @@ beforeAll(async () => {
   );
   adminless = { app: await buildApp({ ...ctx, config: { ...ctx.config, ADMIN_TOKEN: '' } }), http: undefined as never };
   adminless.http = await serve(adminless.app);
+  metricsLocked = { app: await buildApp({ ...ctx, config: { ...ctx.config, METRICS_TOKEN } }), http: undefined as never };
+  metricsLocked.http = await serve(metricsLocked.app);
   const gone = openDatabase({ url: 'postgresql://postgres@127.0.0.1:1/none', poolSize: 1, statementTimeoutMs: 1_000, connectTimeoutMs: 1_000 });
   const unreadyApp = await buildApp({ ...ctx, config: ctx.config, db: gone.db });
   unready = { app: unreadyApp, http: await serve(unreadyApp), close: async () => (await unreadyApp.close(), await gone.close()) };
@@ -102,6 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await adminless?.app.close();
+  await metricsLocked?.app.close();
   await unready?.close();
   await ctx?.close();
 });
@@ -204,6 +210,10 @@ function billingDrivers(prefix: string, suffix: string): Record<string, Record<n
 const drivers: Record<string, Record<number, Driver>> = {
   getOpenApiDocument: { 200: () => stranger('GET', '/openapi.json') },
   health: { 200: () => stranger('GET', '/healthz') },
+  metrics: {
+    200: async () => [await stranger('GET', '/metrics'), await metricsLocked.http('GET', '/metrics', { token: METRICS_TOKEN })],
+    401: async () => metricsLocked.http('GET', '/metrics', { token: 'not-the-metrics-token' }),
+  },
   ready: {
     200: () => stranger('GET', '/readyz'),
     503: () => unready.http('GET', '/readyz'),

@@ -53,15 +53,18 @@ describe('the OpenAPI document', () => {
     expect(doc.info).toMatchObject({ title: PRODUCT_NAME, license: { name: 'MIT', identifier: 'MIT' } });
   });
 
-  it('declares the client key and the admin token as separate bearer schemes, and who needs which', async () => {
+  it('declares the client key, the admin token and the metrics token as separate bearer schemes, and who needs which', async () => {
     expect(doc.components.securitySchemes).toEqual({
       apiKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       adminToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      metricsToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
     const security = Object.fromEntries(operations().map(({ route, operation }) => [route, operation.security]));
     for (const [route, required] of Object.entries(security)) {
       if (route.startsWith('/v1/') || route.startsWith('/dashboard/')) expect(required, route).toEqual([{ apiKey: [] }]);
       else if (route.startsWith('/admin/')) expect(required, route).toEqual([{ adminToken: [] }]);
+      // Public unless the server sets METRICS_TOKEN.
+      else if (route === '/metrics') expect(required, route).toEqual([{}, { metricsToken: [] }]);
       else expect(required, route).toEqual([]);
     }
     expect(Object.keys(security)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/openapi.json', '/files/{path}']));

@@ -1,11 +1,12 @@
 // DashScopeClient.cancel against a real local HTTP server.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DashScopeClient } from '../../src/upstream/dashscope-client.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import type { UpstreamChannel } from '../../src/upstream/types.ts';
 import { type FakeDashScope, startFakeDashScope } from './fake-dashscope.ts';
 import { cancelAccepted, cancelRejected } from './recorded-bodies.ts';
 
-const client = new DashScopeClient({ timeoutMs: 2_000 });
+const client = new DashScopeClient({ timeoutMs: 2_000, metrics: createMetrics() });
 
 let fake: FakeDashScope;
 let channel: UpstreamChannel;

@@ -1,6 +1,7 @@
 // DashScopeClient.query against a real local HTTP server replaying DashScope's documented task bodies.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DashScopeClient } from '../../src/upstream/dashscope-client.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import type { UpstreamChannel } from '../../src/upstream/types.ts';
 import { fromChinaTime } from '../simulator/harness.ts';
 import { type FakeDashScope, startFakeDashScope } from './fake-dashscope.ts';
@@ -21,7 +22,7 @@ import {
   taskUnknown,
 } from './recorded-bodies.ts';
 
-const client = new DashScopeClient({ timeoutMs: 2_000 });
+const client = new DashScopeClient({ timeoutMs: 2_000, metrics: createMetrics() });
 const VIDEO_URL = taskSucceededT2v.output.video_url;
 
 let fake: FakeDashScope;

@@ -1,13 +1,14 @@
 // DashScopeClient.submit against a real local HTTP server replaying DashScope's documented answers.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DashScopeClient } from '../../src/upstream/dashscope-client.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import type { DashScopeSubmitBody } from '../../src/upstream/dashscope-submit-body.ts';
 import type { FailureDisposition, UpstreamChannel } from '../../src/upstream/types.ts';
 import { type FakeDashScope, startFakeDashScope } from './fake-dashscope.ts';
 import { errorEnvelopes, nginx502, submitAccepted } from './recorded-bodies.ts';
 
 const SUBMIT_PATH = '/api/v1/services/aigc/video-generation/video-synthesis';
-const client = new DashScopeClient({ timeoutMs: 2_000 });
+const client = new DashScopeClient({ timeoutMs: 2_000, metrics: createMetrics() });
 const body: DashScopeSubmitBody = {
   model: 'wan2.7-t2v',
   input: { prompt: 'A small cat running under moonlight' },

@@ -2,13 +2,14 @@
 // never throws.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DashScopeClient } from '../../src/upstream/dashscope-client.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import type { DashScopeSubmitBody } from '../../src/upstream/dashscope-submit-body.ts';
 import type { UpstreamChannel } from '../../src/upstream/types.ts';
 import { closedPort, type FakeDashScope, startFakeDashScope } from './fake-dashscope.ts';
 import { submitAccepted, taskRunning } from './recorded-bodies.ts';
 
 const TIMEOUT_MS = 300;
-const client = new DashScopeClient({ timeoutMs: TIMEOUT_MS });
+const client = new DashScopeClient({ timeoutMs: TIMEOUT_MS, metrics: createMetrics() });
 const body: DashScopeSubmitBody = { model: 'wan2.7-t2v', input: { prompt: 'a cat' }, parameters: { resolution: '720P', duration: 5 } };
 
 let fake: FakeDashScope;
@@ -102,7 +103,7 @@ describe('network errors', () => {
 
   it('reports an unknown host', async () => {
     // A budget of its own, so a slow resolver cannot turn the DNS answer into a timeout.
-    const patient = new DashScopeClient({ timeoutMs: 10_000 });
+    const patient = new DashScopeClient({ timeoutMs: 10_000, metrics: createMetrics() });
     const outcome = await patient.query({ ...channel, baseUrl: 'http://dashscope.invalid' }, 'task-1');
     expect(outcome).toMatchObject({
       ok: false,

@@ -37,7 +37,7 @@ const workers: Worker<TaskJobData>[] = [];
 const receivers: Receiver[] = [];
 
 function startWebhookWorker(): Worker<TaskJobData> {
-  const processor = createWebhookProcessor({ db: ctx.db, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
+  const processor = createWebhookProcessor({ db: ctx.db, metrics: ctx.metrics, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
   const worker = new Worker<TaskJobData>(QUEUES.webhooks.name, processor, {
     connection: ctx.consumers,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
@@ -271,7 +271,7 @@ describe('webhook delivery', () => {
 
   it('reports a success once its video copy has ended, but waits no longer than COPY_WAIT_MS', async () => {
     const hook = await receiver();
-    const processor = createWebhookProcessor({ db: ctx.db, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
+    const processor = createWebhookProcessor({ db: ctx.db, metrics: ctx.metrics, config: ctx.config, log: pino({ level: 'silent' }), resultLink, retrySchedule: RETRY, lookup });
     const delays: number[] = [];
     const jobFor = (taskId: string) => ({ data: { taskId }, moveToDelayed: async (at: number) => void delays.push(at - Date.now()) }) as unknown as Job<TaskJobData>;
     // Their copies are over; here they are marked pending again by hand.
@@ -298,6 +298,7 @@ describe('webhook delivery', () => {
     const taskId = await finishedTaskPendingWebhook(hook.url.replace('127.0.0.1', 'unknown.test'));
     const strict = createWebhookProcessor({
       db: ctx.db,
+      metrics: ctx.metrics,
       config: { ...ctx.config, WEBHOOK_ALLOW_PRIVATE_HOSTS: false },
       log: pino({ level: 'silent' }),
       resultLink,

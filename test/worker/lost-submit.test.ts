@@ -33,7 +33,7 @@ const upstreamIdOf = async (taskId: string) =>
 async function workerWith(wrap: (real: UpstreamClient) => UpstreamClient): Promise<{ worker: RunningWorker; infra: Infra }> {
   await ctx.stopWorkers();
   const infra = await createInfra(ctx.config, 'worker');
-  const upstream = wrap(new DashScopeClient({ timeoutMs: UPSTREAM_TIMEOUT_MS }));
+  const upstream = wrap(new DashScopeClient({ timeoutMs: UPSTREAM_TIMEOUT_MS, metrics: infra.metrics }));
   const worker = await startWorker({ config: ctx.config, ...infra, log: pino({ level: 'silent' }), upstream });
   return { worker, infra };
 }
@@ -173,7 +173,7 @@ describe('duplicates of a lost submit, while DashScope still allows cancelling t
     await slow.stopWorkers();
     let twice = true;
     const infra = await createInfra(slow.config, 'worker');
-    const real = new DashScopeClient({ timeoutMs: UPSTREAM_TIMEOUT_MS });
+    const real = new DashScopeClient({ timeoutMs: UPSTREAM_TIMEOUT_MS, metrics: infra.metrics });
     const upstream: UpstreamClient = {
       list: real.list.bind(real),
       query: real.query.bind(real),

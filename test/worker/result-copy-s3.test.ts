@@ -28,7 +28,7 @@ beforeAll(async () => {
   ctx = await createGatewayContext({ env: { WORKER_QUEUES: 'tasks,maintenance' } });
   customer = await createCustomer(ctx.http, 100_000_000);
   storage = await createStorage(s3.config(), ctx.db);
-  copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log: pino({ level: 'silent' }) }), {
+  copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log: pino({ level: 'silent' }) }), {
     connection: ctx.consumers,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
   });

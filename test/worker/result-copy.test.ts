@@ -44,7 +44,7 @@ beforeAll(async () => {
   if (!(created instanceof LocalStorage)) throw new Error('expected the local driver');
   storage = created;
   files = await serveFiles(storage, port);
-  copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log }), {
+  copier = new Worker(QUEUES.results.name, createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log }), {
     connection: ctx.consumers,
     prefix: bullPrefix(ctx.config.REDIS_PREFIX),
     concurrency: 4,
@@ -129,7 +129,7 @@ const jobFor = (taskId: string) => ({ data: { taskId } }) as Job<TaskJobData>;
 
 /** Runs the copy once and expects it given up for good: no retry could help. */
 async function expectGivenUpSoon(taskId: string, resultUrl: string) {
-  await expect(createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId))).rejects.toMatchObject({ name: 'UnrecoverableError' });
+  await expect(createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log })(jobFor(taskId))).rejects.toMatchObject({ name: 'UnrecoverableError' });
   expect(await rowOf(taskId)).toMatchObject({ status: 'SUCCESS', result_url: resultUrl, result_copy: 'failed', result_key: null });
   expect(await taskFiles(taskId)).toEqual([]);
 }
@@ -205,7 +205,7 @@ describe('a successful task', () => {
 
   it('is not copied again by a second run or a duplicate job', async () => {
     const before = await stat(join(dir.path, row.result_key!));
-    await createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId));
+    await createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log })(jobFor(taskId));
     await ctx.queues.results.ensureJob(taskId);
     await expect.poll(() => ctx.queues.results.queue.getJobState(taskId), { timeout: 5_000 }).toBe('completed');
     expect(await rowOf(taskId)).toEqual(row);
@@ -218,7 +218,7 @@ describe('copies racing', () => {
     const { taskId } = await pendingCopy();
     const messages: string[] = [];
     const recording = pino({ level: 'info' }, { write: (line: string) => void messages.push(JSON.parse(line).msg) });
-    const processors = Array.from({ length: 3 }, () => createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log: recording }));
+    const processors = Array.from({ length: 3 }, () => createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log: recording }));
     await Promise.all(processors.map((process) => process(jobFor(taskId))));
     expect(messages.filter((m) => m === 'result video copied')).toHaveLength(1);
     const row = await rowOf(taskId);
@@ -236,7 +236,7 @@ describe('copies racing', () => {
     });
     try {
       const { taskId } = await pendingCopy(upstream.url);
-      const copying = createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId));
+      const copying = createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log })(jobFor(taskId));
       await expect.poll(() => upstream.hits()).toBe(1);
       await ctx.query(`UPDATE tasks SET result_copy = 'failed' WHERE task_id = $1`, [taskId]);
       release();
@@ -253,7 +253,7 @@ describe('without ffmpeg', () => {
   it('the video is still copied, without a thumbnail', async () => {
     const { taskId } = await pendingCopy();
     const config = { ...ctx.config, FFMPEG_PATH: join(dir.path, 'no-such-ffmpeg') };
-    await createResultCopyProcessor({ db: ctx.db, storage, config, log })(jobFor(taskId));
+    await createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config, log })(jobFor(taskId));
     const row = await rowOf(taskId);
     expect(row).toMatchObject({ result_copy: 'stored', thumbnail_key: null, result_sha256: sha256(sampleVideo) });
     expect(await taskFiles(taskId)).toEqual([`${taskId}.mp4`]);
@@ -340,7 +340,7 @@ describe('a link that points elsewhere, or at too much', () => {
     const upstream = await startUpstream((_n, res) => answer(res));
     try {
       const { taskId } = await pendingCopy(upstream.url);
-      const small = createResultCopyProcessor({ db: ctx.db, storage, config: { ...ctx.config, RESULT_MAX_BYTES: sampleVideo.length - 1 }, log });
+      const small = createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: { ...ctx.config, RESULT_MAX_BYTES: sampleVideo.length - 1 }, log });
       await expect(small(jobFor(taskId))).rejects.toThrow(/larger than the \d+-byte limit \(RESULT_MAX_BYTES\)/);
       expect(await rowOf(taskId)).toMatchObject({ result_copy: 'failed', result_key: null });
       expect(await taskFiles(taskId)).toEqual([]);
@@ -400,15 +400,15 @@ describe('tasks with nothing to copy', () => {
   it('are left alone', async () => {
     const taskId = await submit(ctx, customer.key, { ...specExamples.t2v, prompt: `[sim:fail=DataInspectionFailed] ${specExamples.t2v.prompt}` });
     expect((await waitForFinal(ctx, customer.key, taskId)).status).toBe('FAILURE');
-    await createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId));
+    await createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log })(jobFor(taskId));
     expect((await rowOf(taskId)).result_copy).toBe('none');
-    await createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor('task_doesnotexist'));
+    await createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log })(jobFor('task_doesnotexist'));
   });
 
   it('are deleted ones: never copied, and the copy ends for good', async () => {
     const { taskId } = await pendingCopy();
     await ctx.query('UPDATE tasks SET deleted_at = now() WHERE task_id = $1', [taskId]);
-    await createResultCopyProcessor({ db: ctx.db, storage, config: ctx.config, log })(jobFor(taskId));
+    await createResultCopyProcessor({ db: ctx.db, storage, metrics: ctx.metrics, config: ctx.config, log })(jobFor(taskId));
     expect((await rowOf(taskId)).result_copy).toBe('expired');
     expect(await taskFiles(taskId)).toEqual([]);
   });
@@ -419,6 +419,7 @@ describe('a task deleted while its copy is being made', () => {
     const { taskId } = await pendingCopy();
     const processor = createResultCopyProcessor({
       db: ctx.db,
+      metrics: ctx.metrics,
       // The owner deletes the task just as the video starts streaming in.
       storage: new Proxy(storage, {
         get(target, prop) {

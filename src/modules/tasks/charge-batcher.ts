@@ -19,8 +19,8 @@ export interface ChargeBatcherOptions {
   maxBatch: number;
   concurrency: number;
   log: FastifyBaseLogger;
-  /** After a batch that charged something has committed (the dispatchers are told). */
-  onCharged: () => void;
+  /** After a batch that charged something has committed, with the tasks it charged (the dispatchers are told, the metrics count them). */
+  onCharged: (tasks: TaskRecordRow[]) => void;
 }
 
 interface Entry {
@@ -110,7 +110,8 @@ export class ChargeBatcher {
     const rows = batch.map((entry, ord) => ({ ...entry.row, ord }));
     try {
       const results = await chargeBatch(this.db, rows);
-      if (results.some((r) => r.task !== null)) this.options.onCharged();
+      const charged = results.flatMap((r) => (r.task === null ? [] : [r.task]));
+      if (charged.length > 0) this.options.onCharged(charged);
       this.settle(batch, results.map((r) => (r.task === null ? { verdict: r.verdict } : { task: r.task })));
     } catch (err) {
       await this.recover(batch, err);
@@ -168,7 +169,10 @@ export class ChargeBatcher {
         const ids = batch.map((entry) => entry.row.task_id);
         const existing = await existingTaskIds(this.db, ids);
         if (existing.size > 0) {
-          const records = new Map((await findTaskRecords(this.db, [...existing])).map((task) => [task.taskId, task]));
+          const found = await findTaskRecords(this.db, [...existing]);
+          // The statement committed after all: these were charged.
+          if (found.length > 0) this.options.onCharged(found);
+          const records = new Map(found.map((task) => [task.taskId, task]));
           for (const entry of batch) {
             const task = records.get(entry.row.task_id);
             if (task) entry.resolve({ kind: 'charged', task });

@@ -39,6 +39,8 @@ export interface ChargeRow {
   log_content: string;
   idem_key: string | null;
   idem_hash: string | null;
+  /** The submit's trace context, when tracing is on. */
+  traceparent: string | null;
 }
 
 export type Verdict =
@@ -77,6 +79,7 @@ interface ChargeInput {
   logContent: string;
   idemKey: string | null;
   idemHash: string | null;
+  traceparent: string | null;
 }
 
 const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
@@ -86,7 +89,7 @@ const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
         .selectFrom(
           sql<ChargeInput>`jsonb_to_recordset(${p.batch}::jsonb)`.as<'r'>(
             sql`r(ord int, user_id int, key_id int, quota bigint, task_id text, platform text, "group" text, model text, action text,
-                  price_snapshot jsonb, request jsonb, callback_url text, webhook_events text[], remixed_from text, log_content text, idem_key text, idem_hash text)`,
+                  price_snapshot jsonb, request jsonb, callback_url text, webhook_events text[], remixed_from text, log_content text, idem_key text, idem_hash text, traceparent text)`,
           ),
         )
         .selectAll(),
@@ -191,11 +194,11 @@ const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
     .with('task', (db) =>
       db
         .insertInto('tasks')
-        .columns(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'webhookEvents', 'remixedFrom'])
+        .columns(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'webhookEvents', 'remixedFrom', 'traceparent'])
         .expression((eb) =>
           eb
             .selectFrom('charged')
-            .select(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'model as upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'webhookEvents', 'remixedFrom']),
+            .select(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'model as upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'webhookEvents', 'remixedFrom', 'traceparent']),
         )
         .returning(RECORD_COLUMNS),
     )

@@ -18,6 +18,7 @@ import type { TaskCache } from './task-cache.ts';
 import type { TaskEvents } from './task-events.ts';
 import type { Verdict } from './charge.repository.ts';
 import { DEFAULT_WEBHOOK_EVENTS } from '../../webhooks/events.ts';
+import { currentTraceparent } from '../../observability/tracing.ts';
 import {
   canPay,
   findIdempotencyKeyUse,
@@ -90,9 +91,10 @@ const REFUSALS: Record<Exclude<Verdict, 'ok'>, () => AppError> = {
 const refusal = (verdict: keyof typeof REFUSALS): AppError => REFUSALS[verdict]();
 
 /** The whole task row of a task just charged: what the statement returned, and what was sent. */
-function chargedTask(task: NewTask, record: TaskRecordRow): TaskRow {
+function chargedTask(task: NewTask, record: TaskRecordRow, traceparent: string | null): TaskRow {
   return {
     ...record,
+    traceparent,
     keyId: task.keyId,
     request: task.request,
     priceSnapshot: task.price,
@@ -198,6 +200,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
       idempotencyKey === undefined
         ? null
         : sha256Hex(canonicalJson({ model: task.model, request: byContent(task.request, uploads), callback: task.callbackUrl, events: task.webhookEvents, remix: task.remixedFrom }));
+    const traceparent = currentTraceparent();
     const outcome = await charges.charge({
       user_id: task.userId,
       key_id: task.keyId,
@@ -215,8 +218,9 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
       log_content: task.logContent,
       idem_key: idempotencyKey ?? null,
       idem_hash: requestHash,
+      traceparent,
     });
-    if (outcome.kind === 'charged') return { task: chargedTask(task, outcome.task), replayed: false };
+    if (outcome.kind === 'charged') return { task: chargedTask(task, outcome.task, traceparent), replayed: false };
     if (outcome.kind === 'refused') throw refusal(outcome.verdict);
     const use = idempotencyKey === undefined ? null : await findIdempotencyKeyUse(db, auth.userId, idempotencyKey);
     if (!use) throw new AppError('unavailable', 'the Idempotency-Key was released while this request waited for it; send the request again');
