@@ -58,7 +58,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, listener, redis, bus, queues, storage }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, listener, redis, bus, queues, storage, secrets }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -102,7 +102,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   const events = new TaskEvents(listener);
   // Cancels reach DashScope from here: the client waits for its answer.
-  const channels = new ChannelDirectory(db, bus, CHANNEL_CACHE_MS);
+  const channels = new ChannelDirectory(db, bus, CHANNEL_CACHE_MS, secrets);
   const ending = {
     db,
     channel: (id: number) => channels.get(id),

@@ -11,6 +11,8 @@ import { type Db, openDatabase } from './db/database.ts';
 import { PgListener } from './db/listener.ts';
 import { loggerOptions } from './lib/logger.ts';
 import { createBlockingRedis, createRedis, whenReady } from './lib/redis.ts';
+import { SecretBox } from './lib/secret-box.ts';
+import { sealChannelKeys } from './modules/admin/channels.repository.ts';
 import { createStorage } from './storage/create-storage.ts';
 import type { GatewayStorage } from './storage/gateway-storage.ts';
 
@@ -25,6 +27,8 @@ export interface Connections {
   queues: Queues;
   /** The gateway's own files: copies of results, thumbnails, uploaded images. */
   storage: GatewayStorage;
+  /** Encrypts and decrypts upstream API keys at rest (ENCRYPTION_KEY). */
+  secrets: SecretBox;
 }
 
 export interface Infra extends Connections {
@@ -49,6 +53,14 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
     webhooks: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.webhooks),
   };
   const storage = await createStorage(config, database.db);
+  const secrets = new SecretBox(config.ENCRYPTION_KEY, config.ENCRYPTION_KEY_PREVIOUS);
+  const log = pino(loggerOptions(config.LOG_LEVEL, role));
+  if (secrets.enabled) {
+    const sealed = await sealChannelKeys(database.db, secrets);
+    if (sealed > 0) log.info(`encrypted ${sealed} channel API key(s) under ENCRYPTION_KEY`);
+  } else {
+    log.warn('ENCRYPTION_KEY is not set: upstream API keys are stored unencrypted; set it (openssl rand -base64 32) to encrypt them');
+  }
   return {
     db: database.db,
     listener,
@@ -56,6 +68,7 @@ export async function createInfra(config: Config, role: string): Promise<Infra> 
     bus,
     queues,
     storage,
+    secrets,
     async close() {
       for (const queue of Object.values(queues)) await queue.close();
       await storage.close();

@@ -46,7 +46,7 @@ const CHANNEL_CACHE_MS = 30_000;
 const RESULT_COPY_CONCURRENCY = 4;
 const REDIS_EPOCH_CHECK_MS = 1_000;
 
-export async function startWorker({ config, db, listener, redis, bus, queues, storage, log, upstream }: WorkerDeps): Promise<RunningWorker> {
+export async function startWorker({ config, db, listener, redis, bus, queues, storage, secrets, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
   // Progress writes commit without waiting for the disk (see AdvanceDeps.progressDb).
   const progress = openDatabase({ ...databaseOptions(config), synchronousCommit: false });
@@ -55,7 +55,7 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
     progressDb: progress.db,
     storage,
     queues,
-    channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS),
+    channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS, secrets),
     limiter: new RateLimiter(redis, config.REDIS_PREFIX),
     upstream: upstream ?? new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
     settings,
