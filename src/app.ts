@@ -15,6 +15,7 @@ import { loggerOptions } from './lib/logger.ts';
 import { adminRoutes } from './modules/admin/admin.routes.ts';
 import { recordKeysLastUsed } from './modules/admin/keys.repository.ts';
 import { makeAuthenticate } from './modules/auth/authenticate.ts';
+import { RpmLimiter } from './modules/limits/rpm-limiter.ts';
 import { KeyCache } from './modules/auth/key-cache.ts';
 import { type KeyIdentity, loadKeyIdentity } from './modules/auth/key-identity.ts';
 import { LastUsedTracker } from './modules/auth/last-used.ts';
@@ -66,6 +67,8 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     // Every answer, the framework's own included, comes in the shape of the API it belongs to.
     frameworkErrors,
     clientErrorHandler,
+    // request.ip: the connection's address, or behind these proxies the client X-Forwarded-For names.
+    trustProxy: config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false,
   });
   app.setValidatorCompiler(storableInputCompiler(validatorCompiler));
   app.setSerializerCompiler(serializerCompiler);
@@ -103,13 +106,8 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   const events = new TaskEvents(listener);
   // Cancels reach DashScope from here: the client waits for its answer.
   const channels = new ChannelDirectory(db, bus, CHANNEL_CACHE_MS, secrets);
-  const ending = {
-    db,
-    channel: (id: number) => channels.get(id),
-    upstream: new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
-    queues,
-    log: app.log,
-  };
+  const upstream = new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  const ending = { db, channel: (id: number) => channels.get(id), upstream, queues, log: app.log };
   const tasks = createTaskService({
     db,
     charges,
@@ -124,7 +122,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   const routes: TaskRoutesOptions = {
     tasks,
-    authenticate: makeAuthenticate(keyCache, lastUsed),
+    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, config.REDIS_PREFIX, app.log)),
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
     multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),
@@ -147,7 +145,22 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   await app.register(quoteRoutes, routes);
   await app.register(modelRoutes, { offers: createModelOffers(catalog), authenticate: routes.authenticate });
   await app.register(billingRoutes, { billing: createBillingService(db), authenticate: routes.authenticate });
-  await app.register(adminRoutes, { db, bus, adminToken: config.ADMIN_TOKEN, allowPrivateCallbackHosts: allowPrivateHosts });
+  // An operator's force-fail asks the upstream to cancel inside its transaction: the call must end
+  // well before PostgreSQL ends a transaction left idle.
+  const adminUpstream = new DashScopeClient({ timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, Math.floor(config.DATABASE_STATEMENT_TIMEOUT_MS / 2)) });
+  await app.register(adminRoutes, {
+    db,
+    bus,
+    redis,
+    redisPrefix: config.REDIS_PREFIX,
+    adminToken: config.ADMIN_TOKEN,
+    authFailuresPerMinute: config.ADMIN_AUTH_FAILURES_PER_MINUTE,
+    secrets,
+    queues,
+    ending: { ...ending, upstream: adminUpstream },
+    upstream: adminUpstream,
+    allowPrivateCallbackHosts: allowPrivateHosts,
+  });
   // S3 hands out its own presigned links; local files are served here.
   if (storage instanceof LocalStorage) await app.register(fileRoutes, { storage });
   return app;

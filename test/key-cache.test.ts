@@ -35,6 +35,9 @@ const identity = (keyHash: string, userId = 1): KeyIdentity => ({
   expiresAt: null,
   models: [],
   callbackUrl: null,
+  rpmLimit: null,
+  allowedIps: [],
+  allowsIp: () => true,
 });
 
 function countingLoader(rows: Map<string, KeyIdentity>) {

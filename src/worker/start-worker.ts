@@ -19,6 +19,7 @@ import { DashScopeClient } from '../upstream/dashscope-client.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { createWebhookProcessor } from '../webhooks/webhook-processor.ts';
 import type { AdvanceDeps } from './advance-task.ts';
+import { HEAL_INTERVAL_MS, retestChannels } from './channel-healer.ts';
 import { ChannelDirectory } from './channels.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { reconcile } from './reconciler.ts';
@@ -96,7 +97,13 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
   const runPurge = () => purge({ db, storage, config, settings, log });
   const periodic = new PeriodicJobs(db, log);
   if (consumes.has('maintenance')) {
-    await periodic.every('reconcile', config.RECONCILE_INTERVAL_MS, reconcileNow).every('purge', PURGE_INTERVAL_MS, runPurge).start();
+    const heal = () =>
+      retestChannels({ db, bus, secrets, upstream: deps.upstream, log, minDelayS: config.CHANNEL_RETEST_MIN_S, maxDelayS: config.CHANNEL_RETEST_MAX_S });
+    await periodic
+      .every('reconcile', config.RECONCILE_INTERVAL_MS, reconcileNow)
+      .every('purge', PURGE_INTERVAL_MS, runPurge)
+      .every('channel-retest', HEAL_INTERVAL_MS, heal)
+      .start();
   }
 
   const dispatcher = new Dispatcher({ db, queue: queues.tasks, listener, log });
