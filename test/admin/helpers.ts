@@ -17,7 +17,7 @@ export async function allPages(ctx: TestContext, path: string, limit: number): P
   let pages = 0;
   do {
     const separator = path.includes('?') ? '&' : '?';
-    const res = await ctx.http('GET', `${path}${separator}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { token: ADMIN_TOKEN });
+    const res: { status: number; body: any } = await ctx.http('GET', `${path}${separator}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { token: ADMIN_TOKEN });
     if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
     rows.push(...res.body.data);
     cursor = res.body.next_cursor;

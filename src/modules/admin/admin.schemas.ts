@@ -1,6 +1,7 @@
 // Request and response shapes of the operator API.
 import { z } from 'zod';
 import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
+import { isRange } from '../limits/ip-allowlist.ts';
 
 // The database's integer columns are 32-bit; a value beyond them is the client's mistake (a 400),
 // not something to find out from the database.
@@ -22,9 +23,9 @@ const unixOrIso = z
 const maxInflight = z.int().min(0).max(1_000_000).nullable().describe('Unfinished tasks at once; null for no limit');
 const rpmLimit = z.int().min(1).max(100_000).nullable().describe('Requests per minute on the client routes, shared by every instance; null for no limit');
 const allowedIps = z
-  .array(z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], { error: 'allowed_ips holds IP addresses or CIDR ranges such as 10.0.0.0/8' }))
+  .array(z.string().max(64).refine(isRange, 'allowed_ips holds IP addresses or CIDR ranges such as 10.0.0.0/8'))
   .max(100)
-  .describe('Client addresses or CIDR ranges it may be used from; empty for anywhere');
+  .describe('Client addresses or CIDR ranges (e.g. 10.0.0.0/8, 2001:db8::/32) it may be used from; empty for anywhere');
 
 export const userSchema = z.object({
   id: z.int(),
