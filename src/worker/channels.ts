@@ -65,13 +65,19 @@ export class ChannelDirectory {
     return (await this.all()).find((c) => c.id === id);
   }
 
-  /** A channel for `model`, leaving out those at their max_inflight (the task waits when all are). */
+  /**
+   * A channel for `model`, preferring those below their max_inflight. When every one is at it, one
+   * of them anyway: the claim of the submit is then refused in PostgreSQL (the trigger of migration
+   * admin_operations, which makes the limit exact across workers) and the task looks again a
+   * second later, rather than at the next look for a channel.
+   */
   async pick(model: string, avoid: number | null): Promise<Channel | null> {
     const all = await this.all();
     const capped = all.filter((c) => c.maxInflight !== null && c.enabled && servesModel(c, model));
     if (capped.length === 0) return pickChannel(all, model, avoid);
     const inflight = await inflightByChannel(this.db, capped.map((c) => c.id));
-    return pickChannel(all.filter((c) => c.maxInflight === null || (inflight.get(c.id) ?? 0) < c.maxInflight), model, avoid);
+    const room = all.filter((c) => c.maxInflight === null || (inflight.get(c.id) ?? 0) < c.maxInflight);
+    return pickChannel(room, model, avoid) ?? pickChannel(all, model, avoid);
   }
 
   /** Takes an enabled channel out of rotation; an operator's own disabling is left as it is. */

@@ -162,3 +162,34 @@ FROM tasks WHERE status IN ('SUCCESS', 'FAILURE')
 GROUP BY 1, 2, 3, 4
 ON CONFLICT (day, user_id, key_id, model) DO UPDATE
   SET succeeded = u.succeeded + excluded.succeeded, failed = u.failed + excluded.failed, seconds = u.seconds + excluded.seconds;
+
+-- A channel's max_inflight, exact however many workers send tasks at once: the claim that marks a
+-- task as being sent to a channel (tasks.submit_started_at set, src/worker/task-store.ts) is
+-- skipped (the UPDATE changes no row, and the worker tries again later, elsewhere) while the
+-- channel has as many tasks under way as it may. The channel row is locked for the check, so
+-- concurrent claims on one capped channel take turns, and each counts with a fresh snapshot
+-- that sees the claims committed before it. Channels without a limit are not locked.
+CREATE FUNCTION claim_within_channel_limit() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  cap integer;
+  busy integer;
+BEGIN
+  SELECT max_inflight INTO cap FROM channels WHERE id = NEW.channel_id;
+  IF cap IS NULL THEN
+    RETURN NEW;
+  END IF;
+  SELECT max_inflight INTO cap FROM channels WHERE id = NEW.channel_id FOR NO KEY UPDATE;
+  SELECT count(*) INTO busy FROM tasks
+   WHERE channel_id = NEW.channel_id AND id <> NEW.id
+     AND (status IN ('QUEUED', 'IN_PROGRESS') OR (status = 'NOT_START' AND submit_started_at IS NOT NULL));
+  IF cap IS NOT NULL AND busy >= cap THEN
+    RETURN NULL;
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER tasks_channel_limit BEFORE UPDATE OF submit_started_at ON tasks
+  FOR EACH ROW
+  WHEN (OLD.submit_started_at IS NULL AND NEW.submit_started_at IS NOT NULL AND NEW.channel_id IS NOT NULL)
+  EXECUTE FUNCTION claim_within_channel_limit();

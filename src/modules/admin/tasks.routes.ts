@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { RouteError } from '../../http/route-docs.ts';
+import type { JobQueue } from '../../jobs/job-queue.ts';
 import { AppError } from '../../lib/errors.ts';
 import { endTask } from '../../lifecycle/end-task.ts';
 import { toDeliveryView } from '../../webhooks/deliveries.repository.ts';
@@ -81,8 +82,9 @@ export function taskRoutes(app: FastifyInstance, { db, ending, mutate }: AdminCo
     },
     handler: async (request, reply) => {
       // The end's webhook is queued once the transaction has committed, so its job finds the task final.
-      const webhooks: string[] = [];
-      const queues = { webhooks: { enqueue: async (taskId: string) => void webhooks.push(taskId) } };
+      type Enqueue = Parameters<JobQueue['enqueue']>;
+      const webhooks: Enqueue[] = [];
+      const queues = { webhooks: { enqueue: async (...job: Enqueue) => void webhooks.push(job) } };
       const result = await mutate(mutationRequest(request), {
         action: 'task.fail',
         targetType: 'task',
@@ -96,7 +98,7 @@ export function taskRoutes(app: FastifyInstance, { db, ending, mutate }: AdminCo
           return { targetId: task.taskId, before: toAdminTaskView(task), after, response: { ...after, refunded: Number(outcome.refunded) } };
         },
       });
-      for (const taskId of webhooks) await ending.queues.webhooks.enqueue(taskId).catch(() => {});
+      for (const job of webhooks) await ending.queues.webhooks.enqueue(...job).catch(() => {});
       return sendMutation(reply, result);
     },
   });
