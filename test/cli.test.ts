@@ -106,6 +106,7 @@ describe('vgw', () => {
     expect(usage.data).toEqual([expect.objectContaining({ bucket: 'wan2.7-t2v', tasks: 1, failed: 1, quota_net: 0 })]);
     expect((await vgw(['usage', '--by', 'day'])).stdout).toMatch(/│ bucket\s+│ tasks/);
     expect((await json(['audit', '--action', 'task.fail'])).data[0].target_id).toBe(taskId);
+    expect(await json(['webhooks', '--task', taskId])).toEqual({ data: [], next_cursor: null });
     const system = await vgw(['system']);
     expect(system.code).toBe(0);
     expect(system.stdout).toMatch(/│ tasks\s+│/);

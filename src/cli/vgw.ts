@@ -229,6 +229,19 @@ paging(
   ]);
 });
 
+paging(program.command('webhooks').description('webhook delivery attempts').option('--task <task_id>')).action(async (o: Row) =>
+  showPage(await client().request('GET', 'admin/webhooks', { query: { task_id: o.task, limit: o.limit, cursor: o.cursor } as Query }), [
+    'id',
+    'created_at',
+    'task_id',
+    'event',
+    'attempt',
+    'status_code',
+    'delivered',
+    'error',
+  ]),
+);
+
 program
   .command('usage')
   .description('usage per day, model, user or key')
