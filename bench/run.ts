@@ -1,16 +1,17 @@
 // `npm run bench`: the gateway's submit and query throughput next to baselines measured in the same
-// run, how long a submitted task waits for its upstream call, and the worker's throughput, on
-// databases and a Redis namespace of its own that are removed at the end. docs/benchmarks.md
-// explains every figure.
+// run, how long a submitted task waits for its upstream call, the worker's throughput, and the
+// operator's usage report over a million log rows, on databases and a Redis namespace of its own
+// that are removed at the end. docs/benchmarks.md explains every figure.
 //
 //   BENCH_DURATION_S (10)  BENCH_WARMUP_S (3)  BENCH_CONNECTIONS (50)  BENCH_USERS (1000)
 //   BENCH_POOL_SIZE (10)   BENCH_BATCHES_IN_FLIGHT (4)   BENCH_WORKER_TASKS (4000)
 //   BENCH_LATENCY_TASKS (200)  BENCH_LATENCY_GAP_MS (50)  BENCH_LATENCY_LOAD_RPS (200)  BENCH_LATENCY_LOAD_S (5)
-//   BENCH_WAITERS (5000)  BENCH_SUITES (all: baselines,gateway,latency,waiters,worker)
+//   BENCH_WAITERS (5000)  BENCH_SUITES (all: baselines,gateway,latency,waiters,worker,admin)
 //   BENCH_PROFILE (0; 1 runs the gateway under the CPU profiler and summarises where its time went)
 //   DATABASE_URL / REDIS_URL: the servers to use (the database name is ignored)
 //
 // Progress goes to stderr; stdout gets a table and, as its last line, one JSON object.
+import { adminSuite } from './admin/suite.ts';
 import { baselineSuite } from './baselines/suite.ts';
 import { loadBenchConfig } from './config.ts';
 import { gatewaySuite } from './gateway/suite.ts';
@@ -26,7 +27,8 @@ import type { Suite } from './lib/suite.ts';
 // Baselines first, then the gateway: each write measurement runs on a PostgreSQL that has just
 // absorbed the previous one's writes, so neither gets a fresher server than the other.
 // The latency and waiter suites run before the worker's, on a machine not yet busy with its 4,000 tasks.
-const ALL_SUITES: Suite[] = [baselineSuite, gatewaySuite, latencySuite, waitersSuite, workerSuite];
+// The admin suite comes last: its million log rows are written on a database of its own.
+const ALL_SUITES: Suite[] = [baselineSuite, gatewaySuite, latencySuite, waitersSuite, workerSuite, adminSuite];
 // BENCH_SUITES=worker (or a comma list of suite names) runs only those; the ratios need baselines and gateway together.
 const chosen = (process.env.BENCH_SUITES ?? '').split(',').filter(Boolean);
 const SUITES = chosen.length ? ALL_SUITES.filter((suite) => chosen.includes(suite.name)) : ALL_SUITES;
@@ -51,6 +53,10 @@ const GOALS: Goal[] = [
   { field: 'submit_p99_ms', atMost: 15 },
   { field: 'submit_to_upstream_p50_ms', atMost: 50 },
 ];
+
+// Issue 9, "Operators run the whole gateway from its API and a CLI": the usage report over a
+// million log rows.
+const ADMIN_GOALS: Goal[] = [{ field: 'admin_usage_ms', atMost: 200 }];
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -83,6 +89,7 @@ async function main(): Promise<void> {
   const fields = summary(measurements, RATIOS, { ...facts, ...settings });
   console.log(formatTable(measurements, RATIOS));
   console.log(['', formatGoals('goals of issue 11', GOALS, fields)].join('\n'));
+  console.log(['', formatGoals('goals of issue 9', ADMIN_GOALS, fields)].join('\n'));
   if (notes.length) console.log(['', ...notes].join('\n'));
   console.log(JSON.stringify({ ...fields, goals_met: goalsMet(GOALS, fields), goals: GOALS.length, elapsed_s: Math.round((Date.now() - started) / 1000) }));
 }

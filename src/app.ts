@@ -18,6 +18,7 @@ import { loggerOptions } from './lib/logger.ts';
 import { adminRoutes } from './modules/admin/admin.routes.ts';
 import { recordKeysLastUsed } from './modules/admin/keys.repository.ts';
 import { makeAuthenticate } from './modules/auth/authenticate.ts';
+import { RpmLimiter } from './modules/limits/rpm-limiter.ts';
 import { KeyCache } from './modules/auth/key-cache.ts';
 import { type KeyIdentity, loadKeyIdentity } from './modules/auth/key-identity.ts';
 import { LastUsedTracker } from './modules/auth/last-used.ts';
@@ -61,7 +62,7 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export async function buildApp({ config, db, listener, redis, bus, queues, storage, metrics }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, listener, redis, bus, queues, storage, metrics, secrets }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.LOG_LEVEL, 'api'),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -69,6 +70,8 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     // Every answer, the framework's own included, comes in the shape of the API it belongs to.
     frameworkErrors,
     clientErrorHandler,
+    // request.ip: the connection's address, or behind these proxies the client X-Forwarded-For names.
+    trustProxy: config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false,
   });
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT) traceRequests(app);
   app.setValidatorCompiler(storableInputCompiler(validatorCompiler));
@@ -114,15 +117,9 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   const events = new TaskEvents(listener);
   // Cancels reach DashScope from here: the client waits for its answer.
-  const channels = new ChannelDirectory(db, bus, CHANNEL_CACHE_MS);
-  const ending = {
-    db,
-    channel: (id: number) => channels.get(id),
-    upstream: new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS, metrics }),
-    queues,
-    metrics,
-    log: app.log,
-  };
+  const channels = new ChannelDirectory(db, bus, CHANNEL_CACHE_MS, secrets);
+  const upstream = new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS, metrics });
+  const ending = { db, channel: (id: number) => channels.get(id), upstream, queues, metrics, log: app.log };
   const tasks = createTaskService({
     db,
     charges,
@@ -137,7 +134,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   const routes: TaskRoutesOptions = {
     tasks,
-    authenticate: makeAuthenticate(keyCache, lastUsed),
+    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, config.REDIS_PREFIX, app.log)),
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
     multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),
@@ -161,7 +158,22 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   await app.register(quoteRoutes, routes);
   await app.register(modelRoutes, { offers: createModelOffers(catalog), authenticate: routes.authenticate });
   await app.register(billingRoutes, { billing: createBillingService(db), authenticate: routes.authenticate });
-  await app.register(adminRoutes, { db, bus, adminToken: config.ADMIN_TOKEN, allowPrivateCallbackHosts: allowPrivateHosts });
+  // An operator's force-fail asks the upstream to cancel inside its transaction: the call must end
+  // well before PostgreSQL ends a transaction left idle.
+  const adminUpstream = new DashScopeClient({ timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, Math.floor(config.DATABASE_STATEMENT_TIMEOUT_MS / 2)), metrics });
+  await app.register(adminRoutes, {
+    db,
+    bus,
+    redis,
+    redisPrefix: config.REDIS_PREFIX,
+    adminToken: config.ADMIN_TOKEN,
+    authFailuresPerMinute: config.ADMIN_AUTH_FAILURES_PER_MINUTE,
+    secrets,
+    queues,
+    ending: { ...ending, upstream: adminUpstream },
+    upstream: adminUpstream,
+    allowPrivateCallbackHosts: allowPrivateHosts,
+  });
   // S3 hands out its own presigned links; local files are served here.
   if (storage instanceof LocalStorage) await app.register(fileRoutes, { storage });
   return app;

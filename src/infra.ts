@@ -12,6 +12,8 @@ import { PgListener } from './db/listener.ts';
 import { loggerOptions } from './lib/logger.ts';
 import { createBlockingRedis, createRedis, whenReady } from './lib/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { SecretBox } from './lib/secret-box.ts';
+import { sealChannelKeys } from './modules/admin/channels.repository.ts';
 import { createStorage } from './storage/create-storage.ts';
 import type { GatewayStorage } from './storage/gateway-storage.ts';
 
@@ -28,6 +30,8 @@ export interface Connections {
   storage: GatewayStorage;
   /** The process's Prometheus registry and figures, served at /metrics. */
   metrics: Metrics;
+  /** Encrypts and decrypts upstream API keys at rest (ENCRYPTION_KEY). */
+  secrets: SecretBox;
 }
 
 export interface Infra extends Connections {
@@ -53,6 +57,14 @@ export async function createInfra(config: Config, role: string, shared: { metric
     webhooks: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.webhooks),
   };
   const storage = await createStorage(config, database.db);
+  const secrets = new SecretBox(config.ENCRYPTION_KEY, config.ENCRYPTION_KEY_PREVIOUS);
+  const log = pino(loggerOptions(config.LOG_LEVEL, role));
+  if (secrets.enabled) {
+    const sealed = await sealChannelKeys(database.db, secrets);
+    if (sealed > 0) log.info(`encrypted ${sealed} channel API key(s) under ENCRYPTION_KEY`);
+  } else {
+    log.warn('ENCRYPTION_KEY is not set: upstream API keys are stored unencrypted; set it (openssl rand -base64 32) to encrypt them');
+  }
   return {
     db: database.db,
     listener,
@@ -61,6 +73,7 @@ export async function createInfra(config: Config, role: string, shared: { metric
     queues,
     storage,
     metrics: shared.metrics ?? createMetrics(),
+    secrets,
     async close() {
       for (const queue of Object.values(queues)) await queue.close();
       await storage.close();

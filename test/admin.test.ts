@@ -129,7 +129,7 @@ describe('keys', () => {
     expect((await admin('POST', '/admin/keys', { user_id: user.id, expires_at: 'tomorrow' })).status).toBe(400);
   });
 
-  it('gives every key its own webhook secret, shown in the key view', async () => {
+  it('gives every key its own webhook secret, shown when the key is created and never in later views', async () => {
     const user = await createUser(ctx.http);
     const a = await admin('POST', '/admin/keys', { user_id: user.id });
     const b = await admin('POST', '/admin/keys', { user_id: user.id });
@@ -138,7 +138,9 @@ describe('keys', () => {
     const row = await keyRow(ctx.db, a.body.id);
     expect(row.webhookSecret).toBe(a.body.webhook_secret);
     const patched = await admin('PATCH', `/admin/keys/${a.body.id}`, { name: 'renamed' });
-    expect(patched.body).toMatchObject({ name: 'renamed', webhook_secret: a.body.webhook_secret, callback_url: null });
+    expect(patched.body).toMatchObject({ name: 'renamed', callback_url: null });
+    expect(patched.body).not.toHaveProperty('webhook_secret');
+    expect((await admin('GET', `/admin/keys/${a.body.id}`)).body).not.toHaveProperty('webhook_secret');
   });
 
   it('rotates the webhook secret on request, and only then', async () => {
@@ -146,7 +148,8 @@ describe('keys', () => {
     const created = await admin('POST', '/admin/keys', { user_id: user.id });
     const kept = await admin('PATCH', `/admin/keys/${created.body.id}`, { rotate_webhook_secret: false });
     expect(kept.status).toBe(200);
-    expect(kept.body.webhook_secret).toBe(created.body.webhook_secret);
+    expect(kept.body).not.toHaveProperty('webhook_secret');
+    expect((await keyRow(ctx.db, created.body.id)).webhookSecret).toBe(created.body.webhook_secret);
     const rotated = await admin('PATCH', `/admin/keys/${created.body.id}`, { rotate_webhook_secret: true });
     expect(rotated.status).toBe(200);
     expect(rotated.body.webhook_secret).toMatch(/^whsec_/);
@@ -246,7 +249,7 @@ describe('channels', () => {
       name: 'dashscope-bj',
       type: 17,
       base_url: 'https://dashscope.aliyuncs.com',
-      api_key: 'sk-0...cdef',
+      api_key: 'sk-…cdef',
       models: ['wan2.7-t2v'],
       model_mapping: {},
       priority: 10,

@@ -36,6 +36,9 @@ const identity = (keyHash: string, userId = 1): KeyIdentity => ({
   models: [],
   callbackUrl: null,
   webhookEvents: [],
+  rpmLimit: null,
+  allowedIps: [],
+  allowsIp: () => true,
 });
 
 function countingLoader(rows: Map<string, KeyIdentity>) {

@@ -33,6 +33,24 @@ export const envSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[\w.-]+$/).default('vgw'),
   /** Bearer token for /admin; the admin API refuses every request while it is empty. */
   ADMIN_TOKEN: z.string().default(''),
+  /** Failed admin authentications one client address may make per minute before it gets 429. */
+  ADMIN_AUTH_FAILURES_PER_MINUTE: positiveInt.default(10),
+  /**
+   * Encrypts upstream API keys at rest (AES-256-GCM; at least 32 characters, e.g. `openssl rand
+   * -base64 32`); existing keys are encrypted at the next start. Empty: stored as given (start-up warns).
+   */
+  ENCRYPTION_KEY: z.union([z.string().min(32, 'ENCRYPTION_KEY must be at least 32 characters (e.g. openssl rand -base64 32)'), z.literal('')]).default(''),
+  /** The previous ENCRYPTION_KEY during a rotation: values it sealed are read, and sealed again under the new one at start. */
+  ENCRYPTION_KEY_PREVIOUS: z.string().default(''),
+  /**
+   * Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client's
+   * address; empty: the connection's own address is the client's.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((text) => text.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], { error: 'TRUSTED_PROXIES must list IP addresses or CIDR ranges, comma-separated' }))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt.default(10 * 1024 * 1024),
   /**
@@ -103,6 +121,9 @@ export const envSchema = z.object({
   /** Upstream request budgets per channel, for channels that do not set their own. */
   CHANNEL_SUBMIT_QPS: positiveInt.default(5),
   CHANNEL_QUERY_QPS: positiveInt.default(20),
+  /** An auto-disabled channel is re-tested after this long, then twice as long each time up to CHANNEL_RETEST_MAX_S. */
+  CHANNEL_RETEST_MIN_S: positiveInt.default(60),
+  CHANNEL_RETEST_MAX_S: positiveInt.default(3_600),
   /** A task not finished this long after submit fails and is refunded. */
   TASK_TIMEOUT_S: positiveInt.default(3_600),
   /** Per-model exceptions to TASK_TIMEOUT_S, as "model=seconds" pairs separated by commas. */

@@ -9,3 +9,5 @@ export type UpstreamBody = Record<string, unknown>;
 export type ModelMapping = Record<string, string>;
 /** Resolution tier -> price multiplier, as numbers or decimal strings. */
 export type ResolutionRatios = Record<string, number | string>;
+/** A record as the admin API shows it (secrets redacted), or a stored admin response. */
+export type AuditRecord = Record<string, unknown>;

@@ -17,7 +17,7 @@ if (!config.SIM_PUBLIC_URL) {
 }
 const infra = await createInfra(config, 'setup');
 try {
-  await upsertNamedChannel(infra.db, SIMULATOR_CHANNEL, { baseUrl: config.SIM_PUBLIC_URL, apiKey: config.SIM_API_KEY });
+  await upsertNamedChannel(infra.db, SIMULATOR_CHANNEL, { baseUrl: config.SIM_PUBLIC_URL, apiKey: config.SIM_API_KEY }, infra.secrets);
   await infra.bus.publish({ kind: 'channels' });
   log.info({ base_url: config.SIM_PUBLIC_URL }, `channel "${SIMULATOR_CHANNEL}" points at the simulator`);
 } finally {

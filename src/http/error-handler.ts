@@ -85,6 +85,7 @@ export function registerErrorHandlers(app: FastifyInstance, limits: BodyLimits):
       if (request.method === 'POST') reply.header('x-should-retry', 'false');
     } else {
       request.log.info({ code: appError.code, message: appError.message }, 'request rejected');
+      if (appError.retryAfterS !== null) reply.header('retry-after', String(appError.retryAfterS));
       // The OpenAI SDKs retry a 409; this gateway's conflicts (a task already running or ended)
       // cannot be resolved by asking again.
       if (appError.status === 409) reply.header('x-should-retry', 'false');

@@ -64,7 +64,11 @@ export async function registerOpenApi(app: FastifyInstance, { baseUrl, pollInter
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'A client API key, `sk-...`, made by the operator with `POST /admin/keys`.' },
-          adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN the server was started with.' },
+          adminToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The ADMIN_TOKEN the server was started with (scope write), or an admin token made with `POST /admin/tokens` (scope read: GET only; write: everything).',
+          },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN the server was started with, when it sets one.' },
         },
       },

@@ -119,9 +119,20 @@ const documentedUrl = (url: string): string => url.replace(/\/\*$/, '/{path}');
  * @fastify/swagger's transform: the zod schemas become JSON Schemas (fastify-type-provider-zod),
  * then `errors` and `responseHeaders` become responses. `onErrorCodes` hears every documented code.
  */
+/**
+ * What every route behind an API key can also answer, from the key's own limits (the
+ * authenticate hook): its allowed_ips and its rpm_limit. Added wherever a route lists
+ * invalid_api_key, so no client route can leave them out.
+ */
+const KEY_LIMIT_ERRORS: RouteError[] = ['ip_not_allowed', 'rate_limited'];
+
+const withKeyLimits = (errors: readonly RouteError[]): readonly RouteError[] =>
+  errors.includes('invalid_api_key') ? [...errors, ...KEY_LIMIT_ERRORS] : errors;
+
 export function makeRouteDocumenter(onErrorCodes: (codes: ErrorCode[]) => void): typeof jsonSchemaTransform {
   return (document) => {
-    const { errors = [], responseHeaders = {}, ...schema } = (document.schema ?? {}) as FastifySchema;
+    const { errors: declared = [], responseHeaders = {}, ...schema } = (document.schema ?? {}) as FastifySchema;
+    const errors = withKeyLimits(declared);
     const transformed = jsonSchemaTransform({ ...document, schema });
     if (transformed.schema.hide) return transformed;
     const response: Record<string, Record<string, unknown>> = { ...(transformed.schema.response as Record<string, Record<string, unknown>> | undefined) };

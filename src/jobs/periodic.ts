@@ -35,6 +35,9 @@ export class PeriodicJobs {
   private readonly jobs: Job[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly runs = new Set<Promise<unknown>>();
+  /** The look under way, if any: close() waits for it, so no job starts after it returns. */
+  private ticking: Promise<void> | undefined;
+  private closed = false;
 
   constructor(db: Db, log: FastifyBaseLogger) {
     this.db = db;
@@ -48,17 +51,27 @@ export class PeriodicJobs {
 
   async start(): Promise<void> {
     for (const job of this.jobs) await register.affected(this.db, { name: job.name });
-    this.timer = setInterval(() => void this.tick(), TICK_MS);
-    void this.tick();
+    this.timer = setInterval(() => this.look(), TICK_MS);
+    this.look();
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
+    await this.ticking;
     await Promise.allSettled([...this.runs]);
+  }
+
+  private look(): void {
+    if (this.ticking || this.closed) return;
+    this.ticking = this.tick().finally(() => {
+      this.ticking = undefined;
+    });
   }
 
   private async tick(): Promise<void> {
     for (const job of this.jobs) {
+      if (this.closed) return;
       if (job.running) continue;
       try {
         if (!(await claimTurn.first(this.db, { name: job.name, intervalMs: job.intervalMs }))) continue;
@@ -66,6 +79,8 @@ export class PeriodicJobs {
         this.log.warn({ err, job: job.name }, 'could not schedule a periodic job; will try again');
         continue;
       }
+      // Closed while claiming: the turn passes to the next worker's look.
+      if (this.closed) return;
       job.running = true;
       const run = job
         .run()

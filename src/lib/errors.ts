@@ -31,7 +31,7 @@ export const errorCodes = {
     status: 401,
     openaiType: 'authentication_error',
     meaning: 'The admin token is missing or wrong.',
-    example: { message: 'missing or wrong admin token: send "Authorization: Bearer <ADMIN_TOKEN>"', param: null },
+    example: { message: 'missing or wrong admin token: send "Authorization: Bearer <ADMIN_TOKEN>" or a token from POST /admin/tokens', param: null },
   },
   metrics_unauthorized: {
     status: 401,
@@ -56,6 +56,18 @@ export const errorCodes = {
     openaiType: 'permission_error',
     meaning: 'The admin API is off: the server was started without ADMIN_TOKEN.',
     example: { message: 'the admin API is disabled: set ADMIN_TOKEN to enable it', param: null },
+  },
+  admin_read_only: {
+    status: 403,
+    openaiType: 'permission_error',
+    meaning: 'The admin token has the read scope; changes need a token with the write scope.',
+    example: { message: 'this admin token (ops-dashboard) may only read; changes need a token with scope write', param: null },
+  },
+  ip_not_allowed: {
+    status: 403,
+    openaiType: 'permission_error',
+    meaning: "The request comes from an address outside the API key's allowed_ips.",
+    example: { message: 'this API key may not be used from 203.0.113.9; its allowed_ips are 10.0.0.0/8', param: null },
   },
   link_expired: {
     status: 403,
@@ -96,6 +108,12 @@ export const errorCodes = {
     openaiType: 'rate_limit_error',
     meaning: "The API key already has as many unfinished tasks as its max_inflight allows; retry once one has finished. Nothing was charged.",
     example: { message: 'this API key has as many unfinished tasks as it may have at once (max_inflight); wait for one to finish', param: null },
+  },
+  rate_limited: {
+    status: 429,
+    openaiType: 'rate_limit_error',
+    meaning: "Too many requests: the API key's rpm_limit (requests per minute) is reached, or too many failed admin authentications came from this address. Retry after the Retry-After header's seconds.",
+    example: { message: 'this API key may make 60 requests per minute (rpm_limit); retry in 12 s', param: null },
   },
   request_timeout: {
     status: 408,
@@ -141,12 +159,15 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   /** The request field at fault, when there is one (OpenAI's `param`). */
   readonly param: string | null;
+  /** Seconds the client should wait before asking again (the Retry-After header), when that helps. */
+  readonly retryAfterS: number | null;
 
-  constructor(code: ErrorCode, message: string, param: string | null = null) {
+  constructor(code: ErrorCode, message: string, param: string | null = null, retryAfterS: number | null = null) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.param = param;
+    this.retryAfterS = retryAfterS;
   }
 
   get status(): number {

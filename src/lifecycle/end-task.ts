@@ -10,7 +10,7 @@
 // and it cancels the upstream task it just created.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
-import type { Queues } from '../jobs/job-queue.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
 import { AppError } from '../lib/errors.ts';
 import { findTask, type TaskRow } from '../modules/tasks/tasks.repository.ts';
 import type { UpstreamChannel, UpstreamClient } from '../upstream/types.ts';
@@ -23,7 +23,7 @@ export interface EndTaskDeps {
   channel: (id: number) => Promise<UpstreamChannel | undefined>;
   upstream: Pick<UpstreamClient, 'cancel'>;
   /** Where the end's webhook is queued (best effort: the reconciler finds it otherwise). */
-  queues: Pick<Queues, 'webhooks'>;
+  queues: { webhooks: Pick<JobQueue, 'enqueue'> };
   metrics: Metrics;
   log: FastifyBaseLogger;
 }

@@ -2,6 +2,7 @@
 // rotation when DashScope refuses it.
 import type { CacheBus } from '../lib/cache-bus.ts';
 import type { Db } from '../db/database.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
 import { SharedSnapshot } from '../lib/shared-snapshot.ts';
 import type { UpstreamChannel } from '../upstream/types.ts';
 
@@ -15,6 +16,8 @@ export interface Channel extends UpstreamChannel {
   enabled: boolean;
   submitQps: number | null;
   queryQps: number | null;
+  /** Unfinished tasks it may have upstream at once; null: no limit. */
+  maxInflight: number | null;
 }
 
 export const servesModel = (channel: Channel, model: string): boolean =>
@@ -49,9 +52,9 @@ export class ChannelDirectory {
   private readonly snapshot: SharedSnapshot<Channel[]>;
   private readonly db: Db;
 
-  constructor(db: Db, bus: CacheBus, ttlMs: number) {
+  constructor(db: Db, bus: CacheBus, ttlMs: number, secrets: SecretBox) {
     this.db = db;
-    this.snapshot = new SharedSnapshot(() => loadChannels(db), bus, ['channels'], ttlMs);
+    this.snapshot = new SharedSnapshot(() => loadChannels(db, secrets), bus, ['channels'], ttlMs);
   }
 
   all(): Promise<Channel[]> {
@@ -62,8 +65,19 @@ export class ChannelDirectory {
     return (await this.all()).find((c) => c.id === id);
   }
 
+  /**
+   * A channel for `model`, preferring those below their max_inflight. When every one is at it, one
+   * of them anyway: the claim of the submit is then refused in PostgreSQL (the trigger of migration
+   * admin_operations, which makes the limit exact across workers) and the task looks again a
+   * second later, rather than at the next look for a channel.
+   */
   async pick(model: string, avoid: number | null): Promise<Channel | null> {
-    return pickChannel(await this.all(), model, avoid);
+    const all = await this.all();
+    const capped = all.filter((c) => c.maxInflight !== null && c.enabled && servesModel(c, model));
+    if (capped.length === 0) return pickChannel(all, model, avoid);
+    const inflight = await inflightByChannel(this.db, capped.map((c) => c.id));
+    const room = all.filter((c) => c.maxInflight === null || (inflight.get(c.id) ?? 0) < c.maxInflight);
+    return pickChannel(room, model, avoid) ?? pickChannel(all, model, avoid);
   }
 
   /** Takes an enabled channel out of rotation; an operator's own disabling is left as it is. */
@@ -73,13 +87,25 @@ export class ChannelDirectory {
   }
 }
 
-async function loadChannels(db: Db): Promise<Channel[]> {
+/** Tasks under way on each of these channels: sent (or being sent) upstream and not final. */
+async function inflightByChannel(db: Db, ids: number[]): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select((eb) => ['channelId', eb.fn.countAll<string>().as('n')])
+    .where('channelId', '=', eb => eb.fn.any(eb.val(ids)))
+    .where((eb) => eb.or([eb('status', 'in', ['QUEUED', 'IN_PROGRESS']), eb.and([eb('status', '=', 'NOT_START'), eb('submitStartedAt', 'is not', null)])]))
+    .groupBy('channelId')
+    .execute();
+  return new Map(rows.map((r) => [r.channelId ?? 0, Number(r.n)]));
+}
+
+async function loadChannels(db: Db, secrets: SecretBox): Promise<Channel[]> {
   const rows = await db.selectFrom('channels').selectAll().orderBy('id').execute();
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
     baseUrl: r.baseUrl,
-    apiKey: r.apiKey,
+    apiKey: secrets.open(r.apiKey),
     models: r.models,
     modelMapping: r.modelMapping,
     priority: r.priority,
@@ -87,5 +113,6 @@ async function loadChannels(db: Db): Promise<Channel[]> {
     enabled: r.status === 'enabled',
     submitQps: r.submitQps,
     queryQps: r.queryQps,
+    maxInflight: r.maxInflight,
   }));
 }

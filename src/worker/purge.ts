@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { Db } from '../db/database.ts';
+import { purgeAdminKeys } from '../modules/admin/admin-idempotency.repository.ts';
 import { purgeIdempotencyKeys } from '../modules/tasks/tasks.repository.ts';
 import type { GatewayStorage } from '../storage/gateway-storage.ts';
 import { purgeDeliveries } from '../webhooks/deliveries.repository.ts';
@@ -25,6 +26,7 @@ export interface PurgeDeps {
 export interface PurgeReport {
   uploads: number;
   idempotencyKeys: number;
+  adminIdempotencyKeys: number;
   webhookDeliveries: number;
 }
 
@@ -35,10 +37,14 @@ export async function purge({ db, storage, config, settings, log }: PurgeDeps): 
   const report = {
     uploads: await purgeExpiredUploads(storage, new Date(Date.now() - longestTimeoutS * 1000 - PURGE_INTERVAL_MS)),
     idempotencyKeys: await purgeIdempotencyKeys(db),
+    adminIdempotencyKeys: await purgeAdminKeys(db),
     webhookDeliveries: await purgeDeliveries(db, new Date(Date.now() - config.WEBHOOK_RETENTION_DAYS * DAY_MS)),
   };
-  if (report.uploads || report.idempotencyKeys || report.webhookDeliveries) {
-    log.info({ uploads: report.uploads, idempotency_keys: report.idempotencyKeys, webhook_deliveries: report.webhookDeliveries }, 'purged what is no longer kept');
+  if (report.uploads || report.idempotencyKeys || report.adminIdempotencyKeys || report.webhookDeliveries) {
+    log.info(
+      { uploads: report.uploads, idempotency_keys: report.idempotencyKeys, admin_idempotency_keys: report.adminIdempotencyKeys, webhook_deliveries: report.webhookDeliveries },
+      'purged what is no longer kept',
+    );
   }
   return report;
 }

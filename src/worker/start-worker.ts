@@ -19,6 +19,7 @@ import { DashScopeClient } from '../upstream/dashscope-client.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
 import { createWebhookProcessor } from '../webhooks/webhook-processor.ts';
 import type { AdvanceDeps } from './advance-task.ts';
+import { HEAL_INTERVAL_MS, retestChannels } from './channel-healer.ts';
 import { ChannelDirectory } from './channels.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -47,7 +48,7 @@ const CHANNEL_CACHE_MS = 30_000;
 const RESULT_COPY_CONCURRENCY = 4;
 const REDIS_EPOCH_CHECK_MS = 1_000;
 
-export async function startWorker({ config, db, listener, redis, bus, queues, storage, metrics, log, upstream }: WorkerDeps): Promise<RunningWorker> {
+export async function startWorker({ config, db, listener, redis, bus, queues, storage, metrics, secrets, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
   // Progress writes commit without waiting for the disk (see AdvanceDeps.progressDb).
   const progress = openDatabase({ ...databaseOptions(config), synchronousCommit: false });
@@ -56,7 +57,7 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
     progressDb: progress.db,
     storage,
     queues,
-    channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS),
+    channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS, secrets),
     limiter: new RateLimiter(redis, config.REDIS_PREFIX),
     upstream: upstream ?? new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS, metrics }),
     settings,
@@ -98,7 +99,13 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
   const runPurge = () => purge({ db, storage, config, settings, log });
   const periodic = new PeriodicJobs(db, log);
   if (consumes.has('maintenance')) {
-    await periodic.every('reconcile', config.RECONCILE_INTERVAL_MS, reconcileNow).every('purge', PURGE_INTERVAL_MS, runPurge).start();
+    const heal = () =>
+      retestChannels({ db, bus, secrets, upstream: deps.upstream, log, minDelayS: config.CHANNEL_RETEST_MIN_S, maxDelayS: config.CHANNEL_RETEST_MAX_S });
+    await periodic
+      .every('reconcile', config.RECONCILE_INTERVAL_MS, reconcileNow)
+      .every('purge', PURGE_INTERVAL_MS, runPurge)
+      .every('channel-retest', HEAL_INTERVAL_MS, heal)
+      .start();
   }
 
   const dispatcher = new Dispatcher({ db, queue: queues.tasks, listener, log });

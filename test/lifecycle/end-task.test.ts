@@ -16,7 +16,7 @@ let deps: EndTaskDeps;
 beforeAll(async () => {
   // Tasks stay PENDING upstream for 2 s, long enough to be cancelled there.
   ctx = await createGatewayContext({ simulator: { pendingMs: 2_000 } });
-  const channels = new ChannelDirectory(ctx.db, ctx.bus, 60_000);
+  const channels = new ChannelDirectory(ctx.db, ctx.bus, 60_000, ctx.secrets);
   deps = { db: ctx.db, channel: (id) => channels.get(id), upstream: new DashScopeClient({ timeoutMs: 5_000, metrics: ctx.metrics }), queues: ctx.queues, metrics: ctx.metrics, log: pino({ level: 'silent' }) };
 });
 afterAll(async () => {

@@ -53,12 +53,22 @@ let finished: string;
 let running: string;
 /** A key of Alice's that may use wan2.7-t2v only. */
 let t2vOnlyKey: string;
+let t2vKeyId: number;
 /** A customer without quota. */
 let broke: Customer;
 /** A customer whose key may have no unfinished task at all (max_inflight 0). */
 let capped: Customer;
 /** A customer whose quota went on one finished video. */
 let spent: Customer & { video: string };
+/** A key fenced to 192.0.2.0/24 (the tests call from 127.0.0.1), and one allowed a request a minute. */
+let fenced: Customer;
+let throttled: Customer;
+/** A read-only admin token. */
+let readToken: string;
+/** The same gateway letting no failed admin authentication through: the next request is 429. */
+let guarded: { app: FastifyInstance; http: HttpClient };
+/** Records for the admin routes that change them. */
+let spareChannel: number;
 
 async function serve(app: FastifyInstance): Promise<HttpClient> {
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -75,7 +85,10 @@ async function waitForCopy(taskId: string): Promise<void> {
 
 beforeAll(async () => {
   // Private callback hosts: the finished video reports to a port on this machine that nobody answers.
-  ctx = await createGatewayContext({ env: { BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES), WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true' } });
+  // Many 401 drivers call from one address: only the guarded gateway below slows them down.
+  ctx = await createGatewayContext({
+    env: { BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES), WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true', ADMIN_AUTH_FAILURES_PER_MINUTE: '1000000' },
+  });
   doc = (await ctx.http('GET', '/openapi.json')).body;
   operations = new Map(
     Object.entries(doc.paths).flatMap(([path, methods]) =>
@@ -90,10 +103,18 @@ beforeAll(async () => {
   const unreadyApp = await buildApp({ ...ctx, config: ctx.config, db: gone.db });
   unready = { app: unreadyApp, http: await serve(unreadyApp), close: async () => (await unreadyApp.close(), await gone.close()) };
 
+  guarded = { app: await buildApp({ ...ctx, config: { ...ctx.config, ADMIN_AUTH_FAILURES_PER_MINUTE: 1 } }), http: undefined as never };
+  guarded.http = await serve(guarded.app);
+
   [alice, broke, capped] = await Promise.all([createCustomer(ctx.http, 1_000_000_000), createCustomer(ctx.http, 0), createCustomer(ctx.http, 1_000_000_000)]);
+  [fenced, throttled] = await Promise.all([createCustomer(ctx.http, 1_000_000), createCustomer(ctx.http, 1_000_000)]);
+  await ctx.http('PATCH', `/admin/keys/${fenced.keyId}`, { token: ADMIN_TOKEN, body: { allowed_ips: ['192.0.2.0/24'] } });
+  await ctx.http('PATCH', `/admin/keys/${throttled.keyId}`, { token: ADMIN_TOKEN, body: { rpm_limit: 1 } });
+  readToken = (await ctx.http('POST', '/admin/tokens', { token: ADMIN_TOKEN, body: { name: 'contract reader', scope: 'read' } })).body.token;
+  spareChannel = (await ctx.http('POST', '/admin/channels', { token: ADMIN_TOKEN, body: { name: 'spare', base_url: ctx.simulatorUrl, api_key: SIM_KEY, priority: -100 } })).body.id;
   await ctx.query('UPDATE api_keys SET max_inflight = 0 WHERE id = $1', [capped.keyId]);
   const lean = await createCustomer(ctx.http, 250_000);
-  t2vOnlyKey = (await createKey(ctx.http, alice.userId, { models: ['wan2.7-t2v'] })).key;
+  ({ key: t2vOnlyKey, id: t2vKeyId } = await createKey(ctx.http, alice.userId, { models: ['wan2.7-t2v'] }));
   [finished, running] = await Promise.all([
     submit(ctx, alice.key, { ...specExamples.t2v, callback_url: `http://127.0.0.1:${await freePort()}/hook` }),
     submit(ctx, alice.key, { ...specExamples.t2v, prompt: 'a very long take [sim:ms=600000]' }),
@@ -108,6 +129,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await adminless?.app.close();
   await metricsLocked?.app.close();
+  await guarded?.app.close();
   await unready?.close();
   await ctx?.close();
 });
@@ -121,6 +143,45 @@ const wrongAdmin = as('not-the-admin-token');
 const tooLarge = (token: string) => ({ token, body: { prompt: 'x'.repeat(BODY_LIMIT_BYTES) } });
 const notJson = (token: string) => ({ token, raw: 'prompt=a cat', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 const disabledAdmin = (method: string, path: string, options: RequestOptions = {}) => adminless.http(method, path, { token: ADMIN_TOKEN, ...options });
+
+let keySequence = 0;
+const freshKey = () => ({ 'idempotency-key': `contract-${Date.now()}-${++keySequence}` });
+/** A change made, then made again with the same Idempotency-Key: the replay says so. */
+const withReplay = async (method: string, path: string, options: RequestOptions = {}) => {
+  const headers = { ...options.headers, ...freshKey() };
+  return [await admin(method, path, { ...options, headers }), await admin(method, path, { ...options, headers })];
+};
+/** A change whose Idempotency-Key was used for another change first. */
+const reusedKey = async (method: string, path: string, options: RequestOptions = {}) => {
+  const headers = freshKey();
+  expect((await admin('PATCH', `/admin/users/${broke.userId}`, { body: { name: 'broke' }, headers })).status).toBe(200);
+  return admin(method, path, { ...options, headers: { ...options.headers, ...headers } });
+};
+/** The admin API off, and (for a change) a read-only token. */
+const adminForbidden = (method: string, path: string, options: RequestOptions = {}) => async () => {
+  const answers = [await disabledAdmin(method, path, options)];
+  if (method !== 'GET') answers.push(await as(readToken)(method, path, options));
+  return answers;
+};
+/** An address that failed to authenticate, asking again. */
+const throttledAdmin = (method: string, path: string, options: RequestOptions = {}) => async () => {
+  await guarded.http('GET', '/admin/me', { token: 'not-the-admin-token' });
+  return guarded.http(method, path, { token: ADMIN_TOKEN, ...options });
+};
+/** The answers every admin route gives besides its own: 401, 403, 429 (and for a change, 422). */
+const adminCommon = (method: string, path: string, options: RequestOptions = {}): Record<number, Driver> => {
+  const common: Record<number, Driver> = {
+    401: () => wrongAdmin(method, path, options),
+    403: adminForbidden(method, path, options),
+    429: throttledAdmin(method, path, options),
+  };
+  if (method !== 'GET') common[422] = () => reusedKey(method, path, options);
+  return common;
+};
+const bodyErrors = (method: string, path: string): Record<number, Driver> => ({
+  413: () => ctx.http(method, path, tooLarge(ADMIN_TOKEN)),
+  415: () => ctx.http(method, path, notJson(ADMIN_TOKEN)),
+});
 
 /** A file link the gateway signed, as a client finds it in the task record. */
 async function resultLink(): Promise<string> {
@@ -343,61 +404,94 @@ const drivers: Record<string, Record<number, Driver>> = {
     416: async () => stranger('GET', await resultLink(), { headers: { range: 'bytes=100000000-' } }),
   },
 
+  getAdminMe: { 200: () => admin('GET', '/admin/me'), ...adminCommon('GET', '/admin/me') },
+  listAdminTokens: { 200: () => admin('GET', '/admin/tokens'), ...adminCommon('GET', '/admin/tokens') },
+  createAdminToken: {
+    201: () => withReplay('POST', '/admin/tokens', { body: { name: 'ops', scope: 'write' } }),
+    400: () => admin('POST', '/admin/tokens', { body: { name: 'ops', scope: 'root' } }),
+    ...adminCommon('POST', '/admin/tokens', { body: { name: 'ops', scope: 'read' } }),
+    ...bodyErrors('POST', '/admin/tokens'),
+  },
+  deleteAdminToken: {
+    204: async () => withReplay('DELETE', `/admin/tokens/${(await admin('POST', '/admin/tokens', { body: { name: 'short-lived', scope: 'read' } })).body.id}`),
+    400: () => admin('DELETE', '/admin/tokens/0'),
+    404: () => admin('DELETE', '/admin/tokens/999999'),
+    ...adminCommon('DELETE', '/admin/tokens/999999'),
+  },
+
+  listUsers: {
+    200: () => admin('GET', '/admin/users?limit=2'),
+    400: () => admin('GET', '/admin/users?cursor=latest'),
+    ...adminCommon('GET', '/admin/users'),
+  },
   createUser: {
-    201: () => admin('POST', '/admin/users', { body: { name: 'acme', quota: 1_000_000 } }),
+    201: () => withReplay('POST', '/admin/users', { body: { name: 'acme', quota: 1_000_000, rpm_limit: 600 } }),
     400: () => admin('POST', '/admin/users', { body: { name: 'acme', group: 'gold' } }),
-    401: () => wrongAdmin('POST', '/admin/users', { body: { name: 'acme' } }),
-    403: () => disabledAdmin('POST', '/admin/users', { body: { name: 'acme' } }),
-    413: () => ctx.http('POST', '/admin/users', tooLarge(ADMIN_TOKEN)),
-    415: () => ctx.http('POST', '/admin/users', notJson(ADMIN_TOKEN)),
+    ...adminCommon('POST', '/admin/users', { body: { name: 'acme' } }),
+    ...bodyErrors('POST', '/admin/users'),
   },
   getUser: {
     200: () => admin('GET', `/admin/users/${alice.userId}`),
     400: () => admin('GET', '/admin/users/0'),
-    401: () => wrongAdmin('GET', `/admin/users/${alice.userId}`),
-    403: () => disabledAdmin('GET', `/admin/users/${alice.userId}`),
     404: () => admin('GET', '/admin/users/999999'),
+    ...adminCommon('GET', `/admin/users/${1}`),
   },
   updateUser: {
-    200: () => admin('PATCH', `/admin/users/${broke.userId}`, { body: { name: 'broke' } }),
+    200: () => withReplay('PATCH', `/admin/users/${broke.userId}`, { body: { name: 'broke', max_inflight: 100 } }),
     400: () => admin('PATCH', `/admin/users/${broke.userId}`, { body: { group: 'gold' } }),
-    401: () => wrongAdmin('PATCH', `/admin/users/${broke.userId}`, { body: { name: 'broke' } }),
-    403: () => disabledAdmin('PATCH', `/admin/users/${broke.userId}`, { body: { name: 'broke' } }),
     404: () => admin('PATCH', '/admin/users/999999', { body: { name: 'nobody' } }),
-    413: () => ctx.http('PATCH', `/admin/users/${broke.userId}`, tooLarge(ADMIN_TOKEN)),
-    415: () => ctx.http('PATCH', `/admin/users/${broke.userId}`, notJson(ADMIN_TOKEN)),
+    ...adminCommon('PATCH', '/admin/users/1', { body: { name: 'broke' } }),
+    ...bodyErrors('PATCH', '/admin/users/1'),
   },
   changeUserQuota: {
-    200: () => admin('POST', `/admin/users/${alice.userId}/quota`, { body: { delta: 500_000, note: 'invoice 17' } }),
+    200: () => withReplay('POST', `/admin/users/${alice.userId}/quota`, { body: { delta: 500_000, note: 'invoice 17' } }),
     400: () => admin('POST', `/admin/users/${broke.userId}/quota`, { body: { delta: -1 } }),
-    401: () => wrongAdmin('POST', `/admin/users/${alice.userId}/quota`, { body: { delta: 1 } }),
-    403: () => disabledAdmin('POST', `/admin/users/${alice.userId}/quota`, { body: { delta: 1 } }),
     404: () => admin('POST', '/admin/users/999999/quota', { body: { delta: 1 } }),
-    413: () => ctx.http('POST', `/admin/users/${alice.userId}/quota`, tooLarge(ADMIN_TOKEN)),
-    415: () => ctx.http('POST', `/admin/users/${alice.userId}/quota`, notJson(ADMIN_TOKEN)),
+    ...adminCommon('POST', '/admin/users/1/quota', { body: { delta: 1 } }),
+    ...bodyErrors('POST', '/admin/users/1/quota'),
+  },
+
+  listKeys: {
+    200: () => admin('GET', `/admin/keys?user_id=${alice.userId}&limit=2`),
+    400: () => admin('GET', '/admin/keys?cursor=latest'),
+    ...adminCommon('GET', '/admin/keys'),
+  },
+  getKey: {
+    200: () => admin('GET', `/admin/keys/${alice.keyId}`),
+    400: () => admin('GET', '/admin/keys/0'),
+    404: () => admin('GET', '/admin/keys/999999'),
+    ...adminCommon('GET', '/admin/keys/1'),
   },
   createKey: {
-    201: () => admin('POST', '/admin/keys', { body: { user_id: alice.userId, name: 'ci', models: ['wan2.7-t2v'], quota: 5_000_000 } }),
+    201: () => withReplay('POST', '/admin/keys', { body: { user_id: alice.userId, name: 'ci', models: ['wan2.7-t2v'], quota: 5_000_000, allowed_ips: ['10.0.0.0/8'] } }),
     400: () => admin('POST', '/admin/keys', { body: { user_id: 999999 } }),
-    401: () => wrongAdmin('POST', '/admin/keys', { body: { user_id: alice.userId } }),
-    403: () => disabledAdmin('POST', '/admin/keys', { body: { user_id: alice.userId } }),
-    413: () => ctx.http('POST', '/admin/keys', tooLarge(ADMIN_TOKEN)),
-    415: () => ctx.http('POST', '/admin/keys', notJson(ADMIN_TOKEN)),
+    ...adminCommon('POST', '/admin/keys', { body: { user_id: 1 } }),
+    ...bodyErrors('POST', '/admin/keys'),
   },
   updateKey: {
-    200: () => admin('PATCH', `/admin/keys/${alice.keyId}`, { body: { name: 'main' } }),
+    // Once without the webhook secret, once rotating it (shown then).
+    200: async () => [...(await withReplay('PATCH', `/admin/keys/${alice.keyId}`, { body: { name: 'main' } })), await admin('PATCH', `/admin/keys/${t2vKeyId}`, { body: { rotate_webhook_secret: true } })],
     400: () => admin('PATCH', `/admin/keys/${alice.keyId}`, { body: {} }),
-    401: () => wrongAdmin('PATCH', `/admin/keys/${alice.keyId}`, { body: { name: 'main' } }),
-    403: () => disabledAdmin('PATCH', `/admin/keys/${alice.keyId}`, { body: { name: 'main' } }),
     404: () => admin('PATCH', '/admin/keys/999999', { body: { name: 'none' } }),
-    413: () => ctx.http('PATCH', `/admin/keys/${alice.keyId}`, tooLarge(ADMIN_TOKEN)),
-    415: () => ctx.http('PATCH', `/admin/keys/${alice.keyId}`, notJson(ADMIN_TOKEN)),
+    409: async () => {
+      const key = await createKey(ctx.http, broke.userId);
+      expect((await admin('DELETE', `/admin/keys/${key.id}`)).status).toBe(204);
+      return admin('PATCH', `/admin/keys/${key.id}`, { body: { status: 'enabled' } });
+    },
+    ...adminCommon('PATCH', '/admin/keys/1', { body: { name: 'main' } }),
+    ...bodyErrors('PATCH', '/admin/keys/1'),
   },
+  revokeKey: {
+    204: async () => withReplay('DELETE', `/admin/keys/${(await createKey(ctx.http, broke.userId)).id}`),
+    400: () => admin('DELETE', '/admin/keys/0'),
+    404: () => admin('DELETE', '/admin/keys/999999'),
+    ...adminCommon('DELETE', '/admin/keys/999999'),
+  },
+
   listLogs: {
-    200: () => admin('GET', `/admin/logs?user_id=${alice.userId}&limit=5`),
+    200: async () => [await admin('GET', `/admin/logs?user_id=${alice.userId}&limit=5`), await admin('GET', `/admin/logs?user_id=${alice.userId}&format=csv`)],
     400: () => admin('GET', '/admin/logs?cursor=latest'),
-    401: () => wrongAdmin('GET', '/admin/logs'),
-    403: () => disabledAdmin('GET', '/admin/logs'),
+    ...adminCommon('GET', '/admin/logs'),
   },
   listWebhookDeliveries: {
     // The finished video's report, which found nobody listening.
@@ -406,19 +500,149 @@ const drivers: Record<string, Record<number, Driver>> = {
       return res.body.data?.length > 0 ? res : undefined;
     }, `a webhook attempt for ${finished}`),
     400: () => admin('GET', '/admin/webhooks?cursor=latest'),
-    401: () => wrongAdmin('GET', '/admin/webhooks'),
-    403: () => disabledAdmin('GET', '/admin/webhooks'),
+    ...adminCommon('GET', '/admin/webhooks'),
+  },
+  getUsage: {
+    200: async () => [await admin('GET', '/admin/usage?group_by=model'), await admin('GET', `/admin/usage?group_by=day&user_id=${alice.userId}`)],
+    400: () => admin('GET', '/admin/usage?group_by=week'),
+    ...adminCommon('GET', '/admin/usage'),
+  },
+  listAudit: {
+    200: () => admin('GET', '/admin/audit?limit=3'),
+    400: () => admin('GET', '/admin/audit?cursor=latest'),
+    ...adminCommon('GET', '/admin/audit'),
+  },
+  getSystem: { 200: () => admin('GET', '/admin/system'), ...adminCommon('GET', '/admin/system') },
+
+  listChannels: {
+    200: () => admin('GET', '/admin/channels?limit=1'),
+    400: () => admin('GET', '/admin/channels?cursor=latest'),
+    ...adminCommon('GET', '/admin/channels'),
+  },
+  getChannel: {
+    200: () => admin('GET', `/admin/channels/${spareChannel}`),
+    400: () => admin('GET', '/admin/channels/0'),
+    404: () => admin('GET', '/admin/channels/999999'),
+    ...adminCommon('GET', '/admin/channels/1'),
   },
   createChannel: {
     // A second account on the simulator, used only if the first fails.
-    201: () => admin('POST', '/admin/channels', { body: { name: 'bailian-bj', base_url: ctx.simulatorUrl, api_key: SIM_KEY, priority: -1 } }),
+    201: () => withReplay('POST', '/admin/channels', { body: { name: 'bailian-bj', base_url: ctx.simulatorUrl, api_key: SIM_KEY, priority: -1 } }),
     400: () => admin('POST', '/admin/channels', { body: { name: 'bailian-bj', base_url: 'ftp://example.com', api_key: 'sk-upstream' } }),
-    401: () => wrongAdmin('POST', '/admin/channels', { body: { name: 'x', base_url: ctx.simulatorUrl, api_key: 'k' } }),
-    403: () => disabledAdmin('POST', '/admin/channels', { body: { name: 'x', base_url: ctx.simulatorUrl, api_key: 'k' } }),
-    413: () => ctx.http('POST', '/admin/channels', tooLarge(ADMIN_TOKEN)),
-    415: () => ctx.http('POST', '/admin/channels', notJson(ADMIN_TOKEN)),
+    ...adminCommon('POST', '/admin/channels', { body: { name: 'x', base_url: 'https://example.com', api_key: 'k' } }),
+    ...bodyErrors('POST', '/admin/channels'),
+  },
+  updateChannel: {
+    200: () => withReplay('PATCH', `/admin/channels/${spareChannel}`, { body: { weight: 2, max_inflight: 10 } }),
+    400: () => admin('PATCH', `/admin/channels/${spareChannel}`, { body: {} }),
+    404: () => admin('PATCH', '/admin/channels/999999', { body: { weight: 2 } }),
+    ...adminCommon('PATCH', '/admin/channels/1', { body: { weight: 2 } }),
+    ...bodyErrors('PATCH', '/admin/channels/1'),
+  },
+  deleteChannel: {
+    204: async () => {
+      const created = await admin('POST', '/admin/channels', { body: { name: 'gone', base_url: 'https://example.com', api_key: 'sk-gone-000000' } });
+      return withReplay('DELETE', `/admin/channels/${created.body.id}`);
+    },
+    400: () => admin('DELETE', '/admin/channels/0'),
+    404: () => admin('DELETE', '/admin/channels/999999'),
+    409: async () => {
+      const row = (await ctx.query('SELECT channel_id FROM tasks WHERE task_id = $1', [running])).rows[0];
+      return admin('DELETE', `/admin/channels/${row.channel_id}`);
+    },
+    ...adminCommon('DELETE', '/admin/channels/999999'),
+  },
+  testChannel: {
+    200: async () => [await admin('POST', `/admin/channels/${spareChannel}/test`), await admin('POST', `/admin/channels/${(await admin('POST', '/admin/channels', { body: { name: 'no key', base_url: ctx.simulatorUrl, api_key: 'sk-not-the-key', priority: -200 } })).body.id}/test`)],
+    400: () => admin('POST', '/admin/channels/0/test'),
+    404: () => admin('POST', '/admin/channels/999999/test'),
+    401: () => wrongAdmin('POST', '/admin/channels/1/test'),
+    403: adminForbidden('POST', '/admin/channels/1/test'),
+    429: throttledAdmin('POST', '/admin/channels/1/test'),
+  },
+
+  listTasks: {
+    200: () => admin('GET', `/admin/tasks?user_id=${alice.userId}&limit=2`),
+    400: () => admin('GET', '/admin/tasks?status=DONE'),
+    ...adminCommon('GET', '/admin/tasks'),
+  },
+  getTask: {
+    200: async () => [await admin('GET', `/admin/tasks/${finished}`), await admin('GET', `/admin/tasks/${running}`)],
+    400: () => admin('GET', `/admin/tasks/task_${'x'.repeat(64)}`),
+    404: () => admin('GET', `/admin/tasks/${UNKNOWN_TASK}`),
+    ...adminCommon('GET', `/admin/tasks/${UNKNOWN_TASK}`),
+  },
+  failTask: {
+    200: async () => withReplay('POST', `/admin/tasks/${await submit(ctx, alice.key, { ...specExamples.t2v, prompt: '[sim:ms=60000] stuck' })}/fail`, { body: { reason: 'stuck' } }),
+    400: () => admin('POST', `/admin/tasks/${running}/fail`, { body: {} }),
+    404: () => admin('POST', `/admin/tasks/${UNKNOWN_TASK}/fail`, { body: { reason: 'stuck' } }),
+    409: () => admin('POST', `/admin/tasks/${finished}/fail`, { body: { reason: 'stuck' } }),
+    ...adminCommon('POST', `/admin/tasks/${UNKNOWN_TASK}/fail`, { body: { reason: 'stuck' } }),
+    ...bodyErrors('POST', `/admin/tasks/${UNKNOWN_TASK}/fail`),
+  },
+
+  listModelPrices: { 200: () => admin('GET', '/admin/models'), ...adminCommon('GET', '/admin/models') },
+  updateModelPrice: {
+    // The same price: a change that changes nothing for the other drivers.
+    200: () => withReplay('PATCH', '/admin/models/wan2.7-t2v', { body: { price: 0.1, resolution_ratios: { '720P': 1, '1080P': 1.5 } } }),
+    400: () => admin('PATCH', '/admin/models/wan2.7-t2v', { body: { price: -1 } }),
+    404: () => admin('PATCH', '/admin/models/wan9-t2v', { body: { price: 1 } }),
+    ...adminCommon('PATCH', '/admin/models/wan2.7-t2v', { body: { price: 0.1 } }),
+    ...bodyErrors('PATCH', '/admin/models/wan2.7-t2v'),
+  },
+  listGroups: { 200: () => admin('GET', '/admin/groups'), ...adminCommon('GET', '/admin/groups') },
+  createGroup: {
+    201: () => withReplay('POST', '/admin/groups', { body: { name: `vip-${Date.now()}`, ratio: 0.8 } }),
+    400: () => admin('POST', '/admin/groups', { body: { name: 'vip', ratio: 0 } }),
+    409: () => admin('POST', '/admin/groups', { body: { name: 'default', ratio: 1 } }),
+    ...adminCommon('POST', '/admin/groups', { body: { name: 'vip', ratio: 0.8 } }),
+    ...bodyErrors('POST', '/admin/groups'),
+  },
+  updateGroup: {
+    200: () => withReplay('PATCH', '/admin/groups/default', { body: { ratio: 1 } }),
+    400: () => admin('PATCH', '/admin/groups/default', { body: { ratio: -1 } }),
+    404: () => admin('PATCH', '/admin/groups/gold', { body: { ratio: 1 } }),
+    ...adminCommon('PATCH', '/admin/groups/default', { body: { ratio: 1 } }),
+    ...bodyErrors('PATCH', '/admin/groups/default'),
   },
 };
+
+/** Each client operation once, as a given key makes it: for the answers of the key's own limits. */
+const clientCalls: Record<string, (token: string) => Promise<HttpResponse>> = {
+  submitVideoGeneration: (t) => as(t)('POST', '/v1/video/generations', { body: specExamples.t2v }),
+  createVideo: (t) => as(t)('POST', '/v1/videos', { body: specExamples.t2v }),
+  getVideoGeneration: (t) => as(t)('GET', `/v1/video/generations/${finished}`),
+  streamVideoGeneration: (t) => as(t)('GET', `/v1/video/generations/${finished}/events`),
+  cancelVideoGeneration: (t) => as(t)('POST', `/v1/video/generations/${finished}/cancel`),
+  streamVideo: (t) => as(t)('GET', `/v1/videos/${finished}/events`),
+  cancelVideo: (t) => as(t)('POST', `/v1/videos/${finished}/cancel`),
+  listVideos: (t) => as(t)('GET', '/v1/videos'),
+  retrieveVideo: (t) => as(t)('GET', `/v1/videos/${finished}`),
+  deleteVideo: (t) => as(t)('DELETE', `/v1/videos/${finished}`),
+  downloadVideoContent: (t) => as(t)('GET', `/v1/videos/${finished}/content`),
+  remixVideo: (t) => as(t)('POST', `/v1/videos/${finished}/remix`, { body: { prompt: 'make it snow' } }),
+  quoteVideoGeneration: (t) => as(t)('POST', '/v1/video/quote', { body: specExamples.t2v }),
+  listModels: (t) => as(t)('GET', '/v1/models'),
+  retrieveModel: (t) => as(t)('GET', '/v1/models/wan2.7-t2v'),
+  getBillingSubscription: (t) => as(t)('GET', '/v1/dashboard/billing/subscription'),
+  getBillingUsage: (t) => as(t)('GET', '/v1/dashboard/billing/usage'),
+  getBillingSubscriptionUnversioned: (t) => as(t)('GET', '/dashboard/billing/subscription'),
+  getBillingUsageUnversioned: (t) => as(t)('GET', '/dashboard/billing/usage'),
+};
+
+// Every client route also answers for the key's allowed_ips (403) and rpm_limit (429).
+for (const [operationId, call] of Object.entries(clientCalls)) {
+  const statuses = drivers[operationId]!;
+  const add = (status: number, extra: Driver) => {
+    const existing = statuses[status];
+    statuses[status] = existing ? async () => [...[await existing()].flat(), ...[await extra()].flat()] : extra;
+  };
+  add(403, () => call(fenced.key));
+  add(429, async () => {
+    await as(throttled.key)('GET', '/v1/models');
+    return call(throttled.key);
+  });
+}
 
 // OpenAPI 3.1 Schema Objects are JSON Schema 2020-12 (plus OpenAPI's own `example` annotation).
 const ajv = new Ajv2020({ allErrors: true, strict: true });

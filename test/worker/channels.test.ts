@@ -13,6 +13,7 @@ const channel = (id: number, over: Partial<Channel> = {}): Channel => ({
   enabled: true,
   submitQps: null,
   queryQps: null,
+  maxInflight: null,
   ...over,
 });
 

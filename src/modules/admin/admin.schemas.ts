@@ -2,15 +2,16 @@
 import { z } from 'zod';
 import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
 import { WEBHOOK_EVENTS } from '../../webhooks/events.ts';
+import { isRange } from '../limits/ip-allowlist.ts';
 
 // The database's integer columns are 32-bit; a value beyond them is the client's mistake (a 400),
 // not something to find out from the database.
 const INT4_MAX = 2_147_483_647;
 const INT8_MAX = 9_223_372_036_854_775_807n;
-const int4 = z.int().min(-INT4_MAX - 1).max(INT4_MAX);
-const recordId = z.int().positive().max(INT4_MAX);
+export const int4 = z.int().min(-INT4_MAX - 1).max(INT4_MAX);
+export const recordId = z.int().positive().max(INT4_MAX);
 // 9999-12-31T23:59:59Z: later instants are not dates PostgreSQL (or anyone) can use.
-const LAST_UNIX_SECOND = 253_402_300_799;
+export const LAST_UNIX_SECOND = 253_402_300_799;
 
 export const idParams = z.object({ id: z.coerce.number().pipe(recordId).describe('Record id') });
 
@@ -19,6 +20,14 @@ const unixOrIso = z
   .union([z.int().positive().max(LAST_UNIX_SECOND), z.iso.datetime({ offset: true })])
   .describe('Unix seconds or an ISO 8601 date-time');
 
+// The limits a key has, and that its user gives keys without their own.
+const maxInflight = z.int().min(0).max(1_000_000).nullable().describe('Unfinished tasks at once; null for no limit');
+const rpmLimit = z.int().min(1).max(100_000).nullable().describe('Requests per minute on the client routes, shared by every instance; null for no limit');
+const allowedIps = z
+  .array(z.string().max(64).refine(isRange, 'allowed_ips holds IP addresses or CIDR ranges such as 10.0.0.0/8'))
+  .max(100)
+  .describe('Client addresses or CIDR ranges (e.g. 10.0.0.0/8, 2001:db8::/32) it may be used from; empty for anywhere');
+
 export const userSchema = z.object({
   id: z.int(),
   name: z.string(),
@@ -26,16 +35,24 @@ export const userSchema = z.object({
   quota: z.int().describe('Remaining quota (500,000 = 1 USD)'),
   used_quota: z.int().describe('Quota consumed so far, net of refunds'),
   status: z.enum(['enabled', 'disabled']),
+  max_inflight: maxInflight.describe("Default max_inflight of the user's keys; null for none"),
+  rpm_limit: rpmLimit.describe("Default rpm_limit of the user's keys; null for none"),
+  allowed_ips: allowedIps.describe("Default allowed_ips of the user's keys; empty for anywhere"),
   created_at: z.int(),
   updated_at: z.int(),
 }).meta({
-  examples: [{ id: 42, name: 'acme', group: 'default', quota: 9_750_000, used_quota: 250_000, status: 'enabled', created_at: 1764091234, updated_at: 1764091534 }],
+  examples: [
+    { id: 42, name: 'acme', group: 'default', quota: 9_750_000, used_quota: 250_000, status: 'enabled', max_inflight: 20, rpm_limit: null, allowed_ips: [], created_at: 1764091234, updated_at: 1764091534 },
+  ],
 });
 
 export const createUserBody = z.object({
   name: z.string().trim().min(1).max(128),
   group: z.string().trim().min(1).max(64).optional().describe('Pricing group; default "default"'),
   quota: quotaAmount.optional().describe('Initial quota, recorded as a top-up'),
+  max_inflight: maxInflight.optional(),
+  rpm_limit: rpmLimit.optional(),
+  allowed_ips: allowedIps.optional(),
 }).meta({ examples: [{ name: 'acme', group: 'default', quota: 10_000_000 }] });
 
 export const updateUserBody = z
@@ -43,8 +60,11 @@ export const updateUserBody = z
     name: z.string().trim().min(1).max(128).optional(),
     group: z.string().trim().min(1).max(64).optional(),
     status: z.enum(['enabled', 'disabled']).optional(),
+    max_inflight: maxInflight.optional(),
+    rpm_limit: rpmLimit.optional(),
+    allowed_ips: allowedIps.optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, group, status')
+  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, group, status, max_inflight, rpm_limit, allowed_ips')
   .meta({ examples: [{ status: 'disabled' }] });
 
 export const quotaChangeBody = z.object({
@@ -57,7 +77,7 @@ export const quotaChangeBody = z.object({
   note: z.string().max(500).optional(),
 }).meta({ examples: [{ delta: 5_000_000, note: 'invoice 2025-118' }] });
 
-const exampleKey = {
+export const exampleKey = {
   id: 7,
   user_id: 42,
   name: 'production',
@@ -67,38 +87,47 @@ const exampleKey = {
   models: ['wan2.7-t2v', 'wan2.7-i2v'],
   quota: 50_000_000,
   quota_used: 250_000,
+  max_inflight: 10,
+  inflight_tasks: 1,
+  rpm_limit: 600,
+  allowed_ips: ['203.0.113.0/24'],
   last_used_at: 1764091534,
   callback_url: 'https://example.com/hooks/video',
   webhook_events: ['task.succeeded', 'task.failed'],
-  webhook_secret: 'whsec_cjyftELzqBZgb+8w1uPjOtNup+SmctSL05+qAfSJk2Y=',
   created_at: 1764091234,
 } as const;
+const exampleSecret = 'whsec_cjyftELzqBZgb+8w1uPjOtNup+SmctSL05+qAfSJk2Y=';
 
 export const keySchema = z.object({
   id: z.int(),
   user_id: z.int(),
   name: z.string(),
   key_prefix: z.string().describe('The first characters of the key'),
-  status: z.enum(['enabled', 'disabled']),
+  status: z.enum(['enabled', 'disabled', 'revoked']).describe('revoked is final (DELETE /admin/keys/{id})'),
   expires_at: z.int().nullable().describe('Unix seconds; null for never'),
   models: z.array(z.string()).describe('Allowed models; empty for all'),
   quota: z.int().nullable().describe("The key's own spending limit; null for none"),
   quota_used: z.int(),
+  max_inflight: maxInflight.describe("Unfinished tasks at once; null: the user's default, or no limit"),
+  inflight_tasks: z.int().describe('Unfinished tasks now'),
+  rpm_limit: rpmLimit.describe("Requests per minute; null: the user's default, or no limit"),
+  allowed_ips: allowedIps.describe("Where it may be used from; empty: the user's list, or anywhere"),
   last_used_at: z.int().nullable(),
   callback_url: z.string().nullable().describe("Where the key's tasks report their end when a request names no callback_url; null for nowhere"),
   webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).describe("The events the key's tasks report when a request names no webhook_events"),
   webhook_secret: z
     .string()
     .nullable()
-    .describe("Signs the webhooks of this key's tasks (Standard Webhooks, whsec_...); the customer verifies them with it"),
+    .optional()
+    .describe("Signs the webhooks of this key's tasks (Standard Webhooks, whsec_...); shown only when the key is created and when the secret is rotated"),
   created_at: z.int(),
-}).meta({ examples: [exampleKey] });
+}).meta({ examples: [exampleKey, { ...exampleKey, webhook_secret: exampleSecret }] });
 
 export const createdKeySchema = keySchema
   .extend({
     key: z.string().describe('The API key; shown only in this response'),
   })
-  .meta({ examples: [{ ...exampleKey, quota_used: 0, last_used_at: null, key: 'sk-y2CcRHtrXxvvmCW5ZLJV36VHY4X1VVRWxpG4oJyUcJhJ9UIy' }] });
+  .meta({ examples: [{ ...exampleKey, quota_used: 0, inflight_tasks: 0, last_used_at: null, webhook_secret: exampleSecret, key: 'sk-y2CcRHtrXxvvmCW5ZLJV36VHY4X1VVRWxpG4oJyUcJhJ9UIy' }] });
 
 const callbackUrl = z
   .string()
@@ -118,6 +147,9 @@ export const createKeyBody = z.object({
   quota: quotaAmount.nullable().optional().describe("The key's own spending limit"),
   callback_url: callbackUrl.nullable().optional(),
   webhook_events: webhookEvents.optional(),
+  max_inflight: maxInflight.optional(),
+  rpm_limit: rpmLimit.optional(),
+  allowed_ips: allowedIps.optional(),
 }).meta({
   examples: [
     {
@@ -134,13 +166,16 @@ export const createKeyBody = z.object({
 export const updateKeyBody = z
   .object({
     name: z.string().trim().max(128).optional(),
-    status: z.enum(['enabled', 'disabled']).optional(),
+    status: z.enum(['enabled', 'disabled']).optional().describe('To revoke a key for good, DELETE it'),
     models: z.array(z.string().trim().min(1).max(128)).max(100).optional(),
     expires_at: unixOrIso.nullable().optional(),
     quota: quotaAmount.nullable().optional(),
     callback_url: callbackUrl.nullable().optional().describe('null removes it'),
     webhook_events: webhookEvents.optional(),
-    rotate_webhook_secret: z.boolean().optional().describe('true: replace the webhook secret; the old one stops working at once'),
+    rotate_webhook_secret: z.boolean().optional().describe('true: replace the webhook secret (the answer shows the new one); the old one stops working at once'),
+    max_inflight: maxInflight.optional(),
+    rpm_limit: rpmLimit.optional(),
+    allowed_ips: allowedIps.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
   .meta({ examples: [{ status: 'disabled' }] });
@@ -158,7 +193,7 @@ export const logSchema = z.object({
 });
 
 // The paging of the operator's newest-first lists (src/lib/newest-first.ts).
-const pageQuery = {
+export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z
     .string()
@@ -166,16 +201,23 @@ const pageQuery = {
     .optional(),
 };
 
-const newestFirstPage = <T extends z.ZodType>(item: T) =>
+export const newestFirstPage = <T extends z.ZodType>(item: T) =>
   z.object({
     data: z.array(item),
     next_cursor: z.string().nullable().describe('Pass as cursor for the next (older) page; null at the end'),
   });
 
+export const queryId = z.coerce.number().pipe(recordId);
+export const unixQuery = z.coerce.number().int().min(0).max(LAST_UNIX_SECOND).describe('Unix seconds');
+
 export const logsQuery = z.object({
-  user_id: z.coerce.number().pipe(recordId).optional(),
+  user_id: queryId.optional(),
   task_id: z.string().max(64).optional(),
   type: z.coerce.number().int().min(1).max(6).optional(),
+  model: z.string().max(128).optional(),
+  from: unixQuery.optional().describe('Unix seconds, inclusive'),
+  to: unixQuery.optional().describe('Unix seconds, exclusive'),
+  format: z.enum(['json', 'csv']).default('json').describe('csv: every matching row (not one page), streamed as text/csv with a header row'),
   ...pageQuery,
 });
 
@@ -263,8 +305,14 @@ export const channelSchema = z.object({
   model_mapping: z.record(z.string(), z.string()),
   priority: z.int(),
   weight: z.int(),
-  status: z.enum(['enabled', 'disabled', 'auto_disabled']),
+  status: z.enum(['enabled', 'disabled', 'auto_disabled']).describe('auto_disabled: the worker took it out of rotation after the upstream refused its key, and re-tests it'),
+  status_reason: z.string().describe('Why it is disabled: the last upstream error for auto_disabled'),
+  submit_qps: z.int().nullable().describe("Upstream submits per second; null: the worker's CHANNEL_SUBMIT_QPS"),
+  query_qps: z.int().nullable().describe("Upstream queries per second; null: the worker's CHANNEL_QUERY_QPS"),
+  max_inflight: z.int().nullable().describe('Unfinished tasks on it at once; null for no limit'),
+  retest_at: z.int().nullable().describe('When the worker next re-tests it (auto_disabled only)'),
   created_at: z.int(),
+  updated_at: z.int(),
 }).meta({
   examples: [
     {
@@ -272,13 +320,19 @@ export const channelSchema = z.object({
       name: 'bailian-bj',
       type: 17,
       base_url: 'https://dashscope.aliyuncs.com',
-      api_key: 'sk-4...9f2c',
+      api_key: 'sk-…9f2c',
       models: [],
       model_mapping: { 'wan2.7-t2v': 'wan2.7-t2v-2026-04-25' },
       priority: 10,
       weight: 1,
       status: 'enabled',
+      status_reason: '',
+      submit_qps: null,
+      query_qps: null,
+      max_inflight: 50,
+      retest_at: null,
       created_at: 1764091234,
+      updated_at: 1764091234,
     },
   ],
 });
@@ -291,6 +345,9 @@ export const createChannelBody = z.object({
   model_mapping: z.record(z.string(), z.string()).optional().describe('Gateway model -> upstream model'),
   priority: int4.optional(),
   weight: int4.min(0).optional(),
+  submit_qps: z.int().min(1).max(10_000).nullable().optional(),
+  query_qps: z.int().min(1).max(10_000).nullable().optional(),
+  max_inflight: z.int().min(1).max(1_000_000).nullable().optional(),
 }).meta({
   examples: [
     {
@@ -302,3 +359,9 @@ export const createChannelBody = z.object({
     },
   ],
 });
+
+export const updateChannelBody = createChannelBody
+  .partial()
+  .extend({ status: z.enum(['enabled', 'disabled']).optional().describe('enabled also re-enables an auto_disabled channel') })
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
+  .meta({ examples: [{ status: 'enabled' }, { max_inflight: 20, submit_qps: 2 }] });

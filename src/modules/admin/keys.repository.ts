@@ -1,15 +1,19 @@
 import { type Selectable, sql } from 'kysely';
-import type { Db } from '../../db/database.ts';
+import type { Db, Queryable } from '../../db/database.ts';
 import type { ApiKey } from '../../generated/kysely/database.ts';
 import { AppError, badRequest } from '../../lib/errors.ts';
 import { newApiKey, sha256Hex } from '../../lib/ids.ts';
+import { newestFirst, type PageRequest, toPage } from '../../lib/newest-first.ts';
 import { unixSeconds } from '../../lib/time.ts';
 import { newWebhookSecret } from '../../webhooks/signing.ts';
 import { DEFAULT_WEBHOOK_EVENTS, isWebhookEvent } from '../../webhooks/events.ts';
 
 const DISPLAY_PREFIX_LENGTH = 10;
 
-export function toKeyView(key: Selectable<ApiKey>) {
+export type KeyRow = Selectable<ApiKey>;
+
+/** A key as operators see it: never the key or its hash; the webhook secret only when asked (create, rotation). */
+export function toKeyView(key: KeyRow, options: { withWebhookSecret?: boolean } = {}) {
   return {
     id: key.id,
     user_id: key.userId,
@@ -20,10 +24,14 @@ export function toKeyView(key: Selectable<ApiKey>) {
     models: key.models,
     quota: key.quotaLimit === null ? null : Number(key.quotaLimit),
     quota_used: Number(key.quotaUsed),
+    max_inflight: key.maxInflight,
+    inflight_tasks: key.inflightTasks,
+    rpm_limit: key.rpmLimit,
+    allowed_ips: key.allowedIps ?? [],
     last_used_at: key.lastUsedAt ? unixSeconds(key.lastUsedAt) : null,
     callback_url: key.callbackUrl,
     webhook_events: (key.webhookEvents.length > 0 ? key.webhookEvents : DEFAULT_WEBHOOK_EVENTS).filter(isWebhookEvent),
-    webhook_secret: key.webhookSecret,
+    ...(options.withWebhookSecret ? { webhook_secret: key.webhookSecret } : {}),
     created_at: unixSeconds(key.createdAt),
   };
 }
@@ -42,6 +50,9 @@ export interface KeyInput {
   /** Already checked (checkCallbackUrl); null clears it. */
   callback_url?: string | null;
   webhook_events?: string[];
+  max_inflight?: number | null;
+  rpm_limit?: number | null;
+  allowed_ips?: string[];
 }
 
 export interface KeyChanges extends KeyInput {
@@ -49,7 +60,9 @@ export interface KeyChanges extends KeyInput {
   rotate_webhook_secret?: boolean;
 }
 
-export async function createKey(db: Db, userId: number, input: KeyInput): Promise<{ key: string; row: Selectable<ApiKey> }> {
+const keyNotFound = (id: number) => new AppError('not_found', `API key ${id} not found`);
+
+export async function createKey(db: Queryable, userId: number, input: KeyInput): Promise<{ key: string; row: KeyRow }> {
   const user = await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
   if (!user) throw badRequest(`user ${userId} does not exist`, 'user_id');
   const key = newApiKey();
@@ -65,6 +78,9 @@ export async function createKey(db: Db, userId: number, input: KeyInput): Promis
       quotaLimit: input.quota === undefined || input.quota === null ? null : BigInt(input.quota),
       callbackUrl: input.callback_url ?? null,
       webhookEvents: input.webhook_events ?? [],
+      maxInflight: input.max_inflight ?? null,
+      rpmLimit: input.rpm_limit ?? null,
+      allowedIps: input.allowed_ips ?? [],
       // Every key can sign webhooks from the start, so a callback_url given later, on the key
       // or on a single request, needs no further step.
       webhookSecret: newWebhookSecret(),
@@ -74,7 +90,30 @@ export async function createKey(db: Db, userId: number, input: KeyInput): Promis
   return { key, row };
 }
 
-export async function updateKey(db: Db, id: number, input: KeyChanges): Promise<Selectable<ApiKey>> {
+export async function getKey(db: Queryable, id: number, lock = false): Promise<KeyRow> {
+  let query = db.selectFrom('apiKeys').selectAll().where('id', '=', id);
+  if (lock) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row) throw keyNotFound(id);
+  return row;
+}
+
+export interface KeyFilter extends PageRequest {
+  user_id?: number;
+  status?: 'enabled' | 'disabled' | 'revoked';
+}
+
+export async function listKeys(db: Db, filter: KeyFilter) {
+  let query = db.selectFrom('apiKeys').selectAll();
+  if (filter.user_id !== undefined) query = query.where('userId', '=', filter.user_id);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  return toPage(await newestFirst(query, filter).execute(), filter.limit);
+}
+
+const revokedConflict = (id: number) => new AppError('conflict', `API key ${id} is revoked; a revocation cannot be undone: create a new key`);
+
+/** Changes a key; a revoked key takes no change at all. */
+export async function updateKey(db: Queryable, id: number, input: KeyChanges): Promise<KeyRow> {
   const row = await db
     .updateTable('apiKeys')
     .set({
@@ -85,13 +124,27 @@ export async function updateKey(db: Db, id: number, input: KeyChanges): Promise<
       quotaLimit: input.quota === undefined ? undefined : input.quota === null ? null : BigInt(input.quota),
       callbackUrl: input.callback_url,
       webhookEvents: input.webhook_events,
+      maxInflight: input.max_inflight,
+      rpmLimit: input.rpm_limit,
+      allowedIps: input.allowed_ips,
       webhookSecret: input.rotate_webhook_secret ? newWebhookSecret() : undefined,
       updatedAt: sql`now()`,
     })
     .where('id', '=', id)
+    .where('status', '!=', 'revoked')
     .returningAll()
     .executeTakeFirst();
-  if (!row) throw new AppError('not_found', `API key ${id} not found`);
+  if (!row) {
+    await getKey(db, id);
+    throw revokedConflict(id);
+  }
+  return row;
+}
+
+/** Revokes a key for good; revoking a revoked key again changes nothing. */
+export async function revokeKey(db: Queryable, id: number): Promise<KeyRow> {
+  const row = await db.updateTable('apiKeys').set({ status: 'revoked', updatedAt: sql`now()` }).where('id', '=', id).returningAll().executeTakeFirst();
+  if (!row) throw keyNotFound(id);
   return row;
 }
 

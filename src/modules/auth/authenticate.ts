@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/ids.ts';
+import type { RpmLimiter } from '../limits/rpm-limiter.ts';
 import type { KeyCache } from './key-cache.ts';
 import type { KeyIdentity } from './key-identity.ts';
 import type { LastUsedTracker } from './last-used.ts';
@@ -14,7 +15,7 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-export function makeAuthenticate(cache: KeyCache, lastUsed: LastUsedTracker) {
+export function makeAuthenticate(cache: KeyCache, lastUsed: LastUsedTracker, rpm: RpmLimiter) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (!token) throw new AppError('invalid_api_key', 'missing API key: send the header "Authorization: Bearer sk-..."');
@@ -25,6 +26,16 @@ export function makeAuthenticate(cache: KeyCache, lastUsed: LastUsedTracker) {
       throw new AppError('invalid_api_key', `this API key expired at ${new Date(identity.expiresAt).toISOString()}`);
     }
     if (!identity.userEnabled) throw new AppError('invalid_api_key', 'the account that owns this API key is disabled');
+    // request.ip is the connection's address, or X-Forwarded-For's behind a TRUSTED_PROXIES proxy.
+    if (!identity.allowsIp(request.ip)) {
+      throw new AppError('ip_not_allowed', `this API key may not be used from ${request.ip}; its allowed_ips are ${identity.allowedIps.join(', ')}`);
+    }
+    if (identity.rpmLimit !== null) {
+      const waitS = await rpm.admit(identity.keyId, identity.rpmLimit);
+      if (waitS !== null) {
+        throw new AppError('rate_limited', `this API key may make ${identity.rpmLimit} requests per minute (rpm_limit); retry in ${waitS} s`, null, waitS);
+      }
+    }
     request.auth = identity;
     lastUsed.touch(identity.keyId);
   };

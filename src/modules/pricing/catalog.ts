@@ -44,7 +44,8 @@ export class PriceCatalog {
 }
 
 async function load(db: Db): Promise<Catalog> {
-  const [prices, groups] = await Promise.all([db.selectFrom('modelPrices').selectAll().execute(), db.selectFrom('groups').selectAll().execute()]);
+  // A disabled model is not offered: submits name it as unknown, the model list leaves it out.
+  const [prices, groups] = await Promise.all([db.selectFrom('modelPrices').selectAll().where('enabled', '=', true).execute(), db.selectFrom('groups').selectAll().execute()]);
   return {
     prices: new Map(
       prices.map((p) => [

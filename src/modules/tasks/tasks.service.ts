@@ -78,7 +78,7 @@ export interface Submitted {
   replayed: boolean;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 const REFUSALS: Record<Exclude<Verdict, 'ok'>, () => AppError> = {
   quota: () => new AppError('insufficient_user_quota', 'insufficient user quota'),

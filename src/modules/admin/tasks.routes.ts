@@ -1,0 +1,107 @@
+// Tasks as operators see them, and ending one that is stuck: through the one way to end an
+// unfinished task (src/lifecycle/end-task.ts), inside the mutation's transaction, so the refund,
+// the task's final state and the audit row commit together, exactly once whatever races them.
+import { unixSeconds } from '../../lib/time.ts';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { RouteError } from '../../http/route-docs.ts';
+import type { JobQueue } from '../../jobs/job-queue.ts';
+import { AppError } from '../../lib/errors.ts';
+import { endTask } from '../../lifecycle/end-task.ts';
+import { toDeliveryView } from '../../webhooks/deliveries.repository.ts';
+import { mutationRequest, sendMutation } from './admin-mutation.ts';
+import type { AdminContext } from './admin.routes.ts';
+import { toLogView } from './logs.repository.ts';
+import { failedTaskSchema, failTaskBody, taskDetailSchema, taskIdParams, tasksPage, tasksQuery } from './operations.schemas.ts';
+import { ADMIN, ADMIN_ERRORS, BAD_CURSOR, BODY_ERRORS, CHANGE_ERRORS, IDEMPOTENCY_NOTE, REPLAYED } from './route-kit.ts';
+import { listTasks, requireTask, taskHistory, toAdminTaskView } from './tasks.repository.ts';
+
+const TASK_NOT_FOUND: RouteError = { code: 'not_found', example: 'task task_Hk3mQ9xTz2LwVb7NcR4pYd8sJf6aGe1U not found', param: 'task_id' };
+
+export function taskRoutes(app: FastifyInstance, { db, ending, mutate }: AdminContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/admin/tasks', {
+    schema: {
+      ...ADMIN,
+      operationId: 'listTasks',
+      summary: "Every user's tasks, newest first",
+      querystring: tasksQuery,
+      response: { 200: tasksPage },
+      errors: [BAD_CURSOR, ...ADMIN_ERRORS],
+    },
+    handler: async (request) => {
+      const { rows, nextCursor } = await listTasks(db, request.query);
+      return { data: rows.map(toAdminTaskView), next_cursor: nextCursor };
+    },
+  });
+
+  r.get('/admin/tasks/:task_id', {
+    schema: {
+      ...ADMIN,
+      operationId: 'getTask',
+      summary: "A task with everything: the normalized request, the price snapshot, its channel, the upstream's latest answer, its logs and webhook deliveries",
+      params: taskIdParams,
+      response: { 200: taskDetailSchema },
+      errors: [{ code: 'invalid_request', example: 'params task_id: Too big: expected string to have <=64 characters' }, ...ADMIN_ERRORS, TASK_NOT_FOUND],
+    },
+    handler: async (request) => {
+      const task = await requireTask(db, request.params.task_id);
+      const [{ logs, webhooks, deliveries }, channel] = await Promise.all([
+        taskHistory(db, task.taskId),
+        task.channelId === null ? null : db.selectFrom('channels').select(['id', 'name', 'status']).where('id', '=', task.channelId).executeTakeFirst(),
+      ]);
+      return {
+        ...toAdminTaskView(task),
+        request: task.request as unknown as Record<string, unknown>,
+        price_snapshot: task.priceSnapshot as unknown as Record<string, unknown>,
+        channel: channel ?? null,
+        upstream_response: task.data,
+        logs: logs.map(toLogView),
+        webhooks: webhooks.map((w) => ({ event: w.event, state: w.state, created_at: unixSeconds(w.createdAt) })),
+        webhook_deliveries: deliveries.map(toDeliveryView),
+      };
+    },
+  });
+
+  r.post('/admin/tasks/:task_id/fail', {
+    schema: {
+      ...ADMIN,
+      operationId: 'failTask',
+      summary: 'End an unfinished task as FAILURE with a full refund (cancelled upstream while still PENDING there); 409 when it has already ended',
+      description: `Exactly once, even while a worker is settling the same task: whichever ends it first wins, and the other changes nothing. ${IDEMPOTENCY_NOTE}`,
+      params: taskIdParams,
+      body: failTaskBody,
+      response: { 200: failedTaskSchema },
+      responseHeaders: { 200: REPLAYED },
+      errors: [
+        { code: 'invalid_request', example: 'reason: Too small: expected string to have >=1 characters' },
+        ...CHANGE_ERRORS,
+        TASK_NOT_FOUND,
+        { code: 'conflict', example: 'task task_Hk3mQ9xTz2LwVb7NcR4pYd8sJf6aGe1U has already ended (SUCCESS); there is nothing to fail', param: 'task_id' },
+        ...BODY_ERRORS,
+      ],
+    },
+    handler: async (request, reply) => {
+      // The end's webhook is queued once the transaction has committed, so its job finds the task final.
+      type Enqueue = Parameters<JobQueue['enqueue']>;
+      const webhooks: Enqueue[] = [];
+      const queues = { webhooks: { enqueue: async (...job: Enqueue) => void webhooks.push(job) } };
+      const result = await mutate(mutationRequest(request), {
+        action: 'task.fail',
+        targetType: 'task',
+        run: async (tx) => {
+          const task = await requireTask(tx, request.params.task_id);
+          const outcome = await endTask({ ...ending, queues, db: tx }, task, 'force', `Operator: ${request.body.reason}`);
+          if (!outcome.ended) {
+            throw new AppError('conflict', `task ${task.taskId} has already ended (${outcome.task.status}); there is nothing to fail`, 'task_id');
+          }
+          const after = toAdminTaskView(outcome.task);
+          return { targetId: task.taskId, before: toAdminTaskView(task), after, response: { ...after, refunded: Number(outcome.refunded) } };
+        },
+      });
+      for (const job of webhooks) await ending.queues.webhooks.enqueue(...job).catch(() => {});
+      return sendMutation(reply, result);
+    },
+  });
+}
