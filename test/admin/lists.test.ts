@@ -227,8 +227,25 @@ describe('the system at a glance', () => {
     expect(res.body.queues.tasks).toEqual({ waiting: expect.any(Number), active: expect.any(Number), delayed: expect.any(Number), failed: expect.any(Number) });
     expect(res.body.queues_error).toBeNull();
     expect(res.body.open_tasks.NOT_START).toBeGreaterThan(0);
-    expect(res.body).not.toHaveProperty('workers');
+    expect(res.body.workers).toEqual([]);
     expect(Array.isArray(res.body.channels)).toBe(true);
+  });
+
+  it('lists the workers whose heartbeat is recent, not those that stopped beating', async () => {
+    const beat = (id: string, secondsAgo: number) =>
+      ctx.query(
+        `INSERT INTO worker_heartbeats (worker_id, host, pid, queues, version, started_at, last_seen)
+         VALUES ($1, 'host-a', 42, '{tasks,results}', '0.1.0', now() - interval '1 hour', now() - make_interval(secs => $2))`,
+        [id, secondsAgo],
+      );
+    await beat('alive-1', 1);
+    await beat('gone-1', 120);
+    try {
+      const { workers } = (await admin('GET', '/admin/system')).body;
+      expect(workers).toEqual([{ id: 'alive-1', host: 'host-a', pid: 42, queues: ['tasks', 'results'], version: '0.1.0', started_at: expect.any(Number), last_seen: expect.any(Number) }]);
+    } finally {
+      await ctx.query(`DELETE FROM worker_heartbeats WHERE worker_id IN ('alive-1', 'gone-1')`);
+    }
   });
 });
 

@@ -247,6 +247,9 @@ export const systemSchema = z
     queues_error: z.string().nullable(),
     channels: z.array(z.object({ id: z.int(), name: z.string(), status: z.string(), last_error: z.string(), retest_at: z.int().nullable() })),
     open_tasks: z.object({ NOT_START: z.int(), QUEUED: z.int(), IN_PROGRESS: z.int() }),
+    workers: z
+      .array(z.object({ id: z.string(), host: z.string(), pid: z.int(), queues: z.array(z.string()), version: z.string(), started_at: z.int(), last_seen: z.int() }))
+      .describe('Worker processes alive: those whose heartbeat (every 5 s) is under 15 s old'),
   })
   .meta({
     examples: [
@@ -255,6 +258,7 @@ export const systemSchema = z
         queues_error: null,
         channels: [{ id: 3, name: 'bailian-bj', status: 'auto_disabled', last_error: 'Arrearage: Access denied, please make sure your account is in good standing.', retest_at: 1764091594 }],
         open_tasks: { NOT_START: 4, QUEUED: 120, IN_PROGRESS: 232 },
+        workers: [{ id: 'worker-1:4121:a3f9', host: 'worker-1', pid: 4121, queues: ['tasks', 'results', 'webhooks', 'maintenance'], version: '0.1.0', started_at: 1764090000, last_seen: 1764091590 }],
       },
     ],
   });
