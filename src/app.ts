@@ -12,6 +12,8 @@ import { addClusterGauges } from './observability/cluster-gauges.ts';
 import { traceRequests } from './observability/http-tracing.ts';
 import { metricsRoutes, observeRequests } from './observability/metrics.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import { consoleRoutes } from './console/console.routes.ts';
 import { storableInputCompiler } from './http/storable-input.ts';
 import type { Connections } from './infra.ts';
 import { loggerOptions } from './lib/logger.ts';
@@ -90,6 +92,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     pollIntervalMs: config.POLL_INTERVAL_MS,
     resultRetentionDays: config.RESULT_RETENTION_DAYS,
   });
+  await registerSecurityHeaders(app, publicBaseUrl(config));
 
   const keyCache = new KeyCache((hash) => loadKeyIdentity(db, hash), bus, KEY_CACHE);
   const lastUsed = new LastUsedTracker((entries) => recordKeysLastUsed(db, entries), app.log);
@@ -164,5 +167,6 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   await app.register(adminRoutes, { db, bus, adminToken: config.ADMIN_TOKEN, allowPrivateCallbackHosts: allowPrivateHosts });
   // S3 hands out its own presigned links; local files are served here.
   if (storage instanceof LocalStorage) await app.register(fileRoutes, { storage });
+  await app.register(consoleRoutes);
   return app;
 }
