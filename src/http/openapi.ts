@@ -30,6 +30,15 @@ const TAGS = [
     name: 'billing (new-api-compatible)',
     description: "The balance endpoints client tools built for new-api and one-api read: the limit and the usage, whose difference is the balance. Errors are OpenAI's `{error: {message, type, param, code}}`.",
   },
+  {
+    name: 'account',
+    description: "The caller's own account, as the web console shows it: balance and key, usage, quota logs. Errors are `{code, message, data: null}`.",
+  },
+  {
+    name: 'console session',
+    description:
+      'The web console signs a customer in by exchanging an API key for a short-lived HttpOnly, SameSite=Strict session cookie. Every client route accepts that cookie instead of the Bearer key; a change made with it must carry the session\'s `X-CSRF-Token` header and no foreign `Origin`.',
+  },
   { name: 'files', description: 'The signed links to videos and thumbnails that the API hands out (local storage).' },
   { name: 'admin', description: 'The operator API: users, quota, keys, logs, webhook deliveries, upstream channels.' },
   { name: 'health', description: 'Probes for load balancers and orchestrators.' },
@@ -66,6 +75,12 @@ export async function registerOpenApi(app: FastifyInstance, { baseUrl, pollInter
           apiKey: { type: 'http', scheme: 'bearer', description: 'A client API key, `sk-...`, made by the operator with `POST /admin/keys`.' },
           adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN the server was started with.' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN the server was started with, when it sets one.' },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'vgw_session',
+            description: 'The web console\'s session cookie (POST /v1/console/session); changes made with it also need the X-CSRF-Token header.',
+          },
         },
       },
     },

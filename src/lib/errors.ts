@@ -57,6 +57,12 @@ export const errorCodes = {
     meaning: 'The admin API is off: the server was started without ADMIN_TOKEN.',
     example: { message: 'the admin API is disabled: set ADMIN_TOKEN to enable it', param: null },
   },
+  csrf_failed: {
+    status: 403,
+    openaiType: 'permission_error',
+    meaning: "A change authenticated by the web console's session cookie came without the session's X-CSRF-Token header, or from another origin: only the console itself may make it. API clients send their key as a Bearer token instead.",
+    example: { message: 'this change came with the console session cookie but without its X-CSRF-Token header; send the csrf_token of POST /v1/console/session', param: null },
+  },
   link_expired: {
     status: 403,
     openaiType: 'permission_error',
