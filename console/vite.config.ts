@@ -33,5 +33,6 @@ export default defineConfig({
   root: import.meta.dirname,
   base: '/console/',
   plugins: [react(), precompress(outDir)],
-  build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false },
+  // The charts' chunk (Recharts and D3, ~420 KB before compression) is loaded only with a chart.
+  build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 450 },
 });

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { allowInlineStyles } from './security-headers.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode } from '../lib/errors.ts';
@@ -104,6 +105,7 @@ export async function registerOpenApi(app: FastifyInstance, { baseUrl, pollInter
       favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: FAVICON_SVG }],
     },
     uiConfig: { persistAuthorization: true, displayRequestDuration: true },
+    transformStaticCSP: allowInlineStyles,
   });
   app.get('/openapi.json', {
     schema: {

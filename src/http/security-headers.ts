@@ -35,3 +35,9 @@ export async function registerSecurityHeaders(app: FastifyInstance, baseUrl: str
     referrerPolicy: { policy: 'same-origin' },
   });
 }
+
+/**
+ * Swagger UI (/docs) sets inline styles as it renders; its pages alone get 'unsafe-inline' for
+ * styles (never for scripts). Given to @fastify/swagger-ui as transformStaticCSP.
+ */
+export const allowInlineStyles = (policy: string): string => policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");

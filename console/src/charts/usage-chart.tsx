@@ -24,7 +24,7 @@ export default function UsageChart({ rows }: { rows: UsageRow[] }) {
         </ResponsiveContainer>
       </div>
       <Table caption="Usage" head={['', 'Tasks', 'Charged', 'Refunded', 'Net']}>
-        {rows.map((row) => (
+        {rows.filter((row) => row.tasks > 0 || row.refunded_quota > 0).map((row) => (
           <tr key={row.group}>
             <th scope="row">{row.group}</th>
             <td className="num">{row.tasks}</td>

@@ -8,7 +8,7 @@ export const LOG_TYPES: Record<number, string> = { 1: 'top-up', 2: 'charge', 3: 
 export function LogTable({ logs, showUser }: { logs: LogEntry[]; showUser?: boolean }) {
   const head = ['When', 'Type', ...(showUser ? ['User'] : []), 'Task', 'Model', 'Quota', 'Note'];
   return (
-    <Table caption="Quota movements" head={head}>
+    <Table caption="Log entries" head={head}>
       {logs.map((log) => (
         <tr key={log.id}>
           <td>{dateTime(log.created_at)}</td>

@@ -19,7 +19,7 @@ export function Tasks() {
       <h1>Tasks</h1>
       <Section title="Your videos" actions={<Link href="/playground" className="button">New video</Link>}>
         <ErrorNote error={list.error} />
-        <Table caption="Your videos" head={['Task', 'Model', 'Status', 'Progress', 'Created']}>
+        <Table caption="Videos" head={['Task', 'Model', 'Status', 'Progress', 'Created']}>
           {videos.map((v) => (
             <tr key={v.id}>
               <td className="mono">
