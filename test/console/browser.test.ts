@@ -22,6 +22,9 @@ declare const navigator: any;
 type HTMLVideoElement = any;
 type HTMLInputElement = any;
 
+// A 1×1 PNG: the first frame the playground uploads.
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
+
 const SHOTS = path.resolve(import.meta.dirname, '../../test-results/console');
 
 if (!CHROMIUM) console.error(`skipping the browser tests: ${NO_CHROMIUM}`);
@@ -202,14 +205,37 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
     });
   }, 90_000);
 
+  it('makes an i2v video from a first-frame file picked in the playground, priced before the submit', async () => {
+    await step(customer, 'playground-i2v', async () => {
+      await customer.getByRole('link', { name: 'Playground' }).click();
+      await customer.getByLabel('Model').selectOption('wan2.7-i2v');
+      await customer.getByLabel('Prompt', { exact: true }).fill('The cat looks up at the sky');
+      await customer.getByLabel('First frame (image file)').setInputFiles({ name: 'frame.png', mimeType: 'image/png', buffer: PNG });
+      await customer.getByRole('img', { name: 'The first frame picked' }).waitFor();
+      await expect.poll(() => customer.getByTestId('quote').textContent(), { timeout: 10_000 }).toContain('$0.50');
+      const result = customer.getByRole('region', { name: 'Result' }).locator('a.mono');
+      const previous = await result.textContent();
+      await customer.getByRole('button', { name: 'Generate' }).click();
+      await expect.poll(() => result.textContent(), { timeout: 10_000 }).not.toBe(previous);
+      await expect.poll(() => customer.getByTestId('video-status').textContent(), { timeout: 30_000 }).toContain('completed');
+      const id = (await result.textContent())!.trim();
+      const task = await ctx.query('SELECT model, request FROM tasks WHERE task_id = $1', [id]);
+      expect(task.rows[0].model).toBe('wan2.7-i2v');
+      // The file itself went up with the create (multipart), and the gateway keeps it.
+      expect(task.rows[0].request.media).toEqual([{ type: 'first_frame', url: expect.stringMatching(/^upload:\/\/uploads\/.+\.png$/) }]);
+      await shot(customer, 'customer-playground-i2v');
+    });
+  }, 90_000);
+
   it('the charge shows in the customer usage, tasks and logs, and in the operator logs', async () => {
     await step(customer, 'customer-usage', async () => {
       await customer.getByRole('link', { name: 'Overview' }).click();
-      await expect.poll(() => customer.getByTestId('balance').textContent()).toBe('$19.50');
+      await expect.poll(() => customer.getByTestId('balance').textContent()).toBe('$19.00');
       const today = new Date().toISOString().slice(0, 10);
-      await expect.poll(() => customer.getByTestId(`usage-net-${today}`).textContent(), { timeout: 10_000 }).toBe('$0.50');
+      await expect.poll(() => customer.getByTestId(`usage-net-${today}`).textContent(), { timeout: 10_000 }).toBe('$1.00');
       await customer.getByLabel('Group by').selectOption('model');
       await expect.poll(() => customer.getByTestId('usage-net-wan2.7-t2v').textContent(), { timeout: 10_000 }).toBe('$0.50');
+      await expect.poll(() => customer.getByTestId('usage-net-wan2.7-i2v').textContent(), { timeout: 10_000 }).toBe('$0.50');
       await expect.poll(() => customer.locator('.recharts-bar-rectangle').count()).toBeGreaterThan(0);
       await expectLabelledControls(customer);
       await shot(customer, 'customer-overview');
@@ -290,7 +316,7 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
       await page.getByLabel('API key').fill(customerKey);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL('**/console/overview');
-      await expect.poll(() => page.getByTestId('balance').textContent()).toBe('$19.50');
+      await expect.poll(() => page.getByTestId('balance').textContent()).toBe('$19.00');
       for (const [pathname, name] of [
         ['/console/overview', 'phone-overview'],
         ['/console/playground', 'phone-playground'],
