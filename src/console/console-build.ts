@@ -11,7 +11,16 @@ interface Log {
 export async function buildConsole(): Promise<void> {
   // Vite is a build tool (a dev dependency): loaded only when there is something to build.
   const { build } = await import('vite');
-  await build({ configFile: path.join(CONSOLE_DIR, 'vite.config.ts'), logLevel: 'warn' });
+  // Vite and its React plugin make a development build (React's checks, dev JSX) under any other
+  // NODE_ENV, such as the "test" vitest sets before its global setup builds the console.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: path.join(CONSOLE_DIR, 'vite.config.ts'), logLevel: 'warn', mode: 'production' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }
 
 /** Builds the console if it needs it; true when it did. */

@@ -54,6 +54,8 @@ describe('serving /console', () => {
     const gzipped = scripts.reduce((sum, a) => sum + gzipSync(readFileSync(path.join(CONSOLE_DIST, a)), { level: 9 }).length, 0);
     expect(scripts.length).toBeGreaterThan(0);
     expect(gzipped).toBeLessThanOrEqual(300 * 1024);
+    // React's production build (the build here ran under vitest's NODE_ENV=test): no development JSX.
+    for (const script of scripts) expect(readFileSync(path.join(CONSOLE_DIST, script), 'utf8')).not.toContain('jsxDEV');
   });
 });
 
