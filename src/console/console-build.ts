@@ -27,7 +27,7 @@ export async function buildConsole(): Promise<void> {
 export async function ensureConsoleBuilt(log: Log): Promise<boolean> {
   const reason = staleReason();
   if (reason === null) return false;
-  log.info(`building the web console (${reason}): Vite, about half a minute`);
+  log.info(`building the web console (${reason}): Vite, a few seconds`);
   const started = Date.now();
   await buildConsole();
   log.info(`web console built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
