@@ -3,9 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
 import type { RouteError } from '../../http/route-docs.ts';
-import { logSchema, logsQuery } from '../admin/admin.schemas.ts';
+import { logsPage, logsQuery } from '../admin/admin.schemas.ts';
 import type { MeService } from './me.service.ts';
 
 export interface MeRoutesOptions {
@@ -94,29 +93,6 @@ const usageSchema = z
   });
 
 const meLogsQuery = logsQuery.omit({ user_id: true });
-const meLogsPage = z
-  .object({ data: z.array(logSchema), next_cursor: z.string().nullable().describe('Pass as cursor for the next (older) page; null at the end') })
-  .meta({
-    examples: [
-      {
-        data: [
-          {
-            id: '1207',
-            type: 2,
-            user_id: 42,
-            key_id: 7,
-            task_id: EXAMPLE_TASK_ID,
-            model: 'wan2.7-t2v',
-            quota: 250_000,
-            content: 'textGenerate: 5 s at 720P (×1), 0.1/s, group default (×1)',
-            created_at: 1764091534,
-          },
-        ],
-        next_cursor: null,
-      },
-    ],
-  });
-
 const BAD_QUERY: RouteError = { code: 'invalid_request', example: 'querystring group_by: Invalid option: expected one of "day"|"model"' };
 
 export async function meRoutes(app: FastifyInstance, { me, authenticate }: MeRoutesOptions): Promise<void> {
@@ -157,7 +133,7 @@ export async function meRoutes(app: FastifyInstance, { me, authenticate }: MeRou
       description: "The user's logs, whichever of their keys made them.",
       security,
       querystring: meLogsQuery,
-      response: { 200: meLogsPage },
+      response: { 200: logsPage },
       errors: [{ code: 'invalid_request', example: 'querystring cursor: cursor must be the next_cursor of a previous page' }, 'invalid_api_key', 'unavailable'],
     },
     handler: async (request) => me.logs(request.auth, request.query),
