@@ -66,10 +66,13 @@ export function createConsoleSessions({ db, keys, ttlS, publicOrigin }: ConsoleS
     }
   }
 
-  async function resolve(token: string): Promise<{ identity: KeyIdentity; expiresAt: Date }> {
+  /** The session of the request's cookie, or a 401 when it has none or it has ended. */
+  async function current(request: FastifyRequest): Promise<{ token: string; identity: KeyIdentity; expiresAt: Date }> {
+    const token = cookieOf(request);
+    if (!token) throw new AppError('invalid_api_key', 'no console session: sign in with your API key (POST /v1/console/session)');
     const session = await findLiveSession(db, sha256Hex(token));
     if (!session) throw expired();
-    return { identity: checkedIdentity(await keys.get(session.keyHash)), expiresAt: session.expiresAt };
+    return { token, identity: checkedIdentity(await keys.get(session.keyHash)), expiresAt: session.expiresAt };
   }
 
   return {
@@ -86,16 +89,11 @@ export function createConsoleSessions({ db, keys, ttlS, publicOrigin }: ConsoleS
       return { token, csrfToken: csrfTokenOf(token), expiresAt, identity };
     },
 
-    /** The session of the request's cookie, or a 401 when it has none or it has ended. */
-    async current(request: FastifyRequest): Promise<{ token: string; identity: KeyIdentity; expiresAt: Date }> {
-      const token = cookieOf(request);
-      if (!token) throw new AppError('invalid_api_key', 'no console session: sign in with your API key (POST /v1/console/session)');
-      return { token, ...(await resolve(token)) };
-    },
+    current,
 
     /** The identity behind a cookie-authenticated request; a change must pass the CSRF checks. */
     async authenticate(request: FastifyRequest): Promise<KeyIdentity> {
-      const { token, identity } = await this.current(request);
+      const { token, identity } = await current(request);
       if (!SAFE_METHODS.has(request.method)) {
         assertSameOrigin(request);
         const sent = request.headers[CSRF_HEADER];
