@@ -8,6 +8,9 @@ COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 RUN npm ci --no-audit --no-fund
+# The web console, built with Vite (a dev dependency) into console/dist, which the API serves.
+COPY console ./console
+RUN npx vite build --config console/vite.config.ts
 
 FROM node:24.21.0-bookworm-slim
 WORKDIR /app
@@ -19,6 +22,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY prisma ./prisma
 COPY src ./src
 COPY --from=build /app/src/generated ./src/generated
+COPY --from=build /app/console/dist ./console/dist
 USER node
 # The API's PORT, and a worker's METRICS_PORT (/healthz, /readyz).
 EXPOSE 3000 9464

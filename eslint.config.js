@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'coverage/', 'data/'] },
+  { ignores: ['node_modules/', 'src/generated/', 'coverage/', 'data/', 'console/dist/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -12,6 +12,13 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': ['error', { allow: ['error'] }],
       eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    // The web console runs in the browser.
+    files: ['console/src/**'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', sessionStorage: 'readonly', EventSource: 'readonly', FormData: 'readonly', FileReader: 'readonly', File: 'readonly', URLSearchParams: 'readonly' },
     },
   },
   {

@@ -1,6 +1,7 @@
 // The API process's composition root: entry points and tests build the app the same way.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -12,6 +13,8 @@ import { addClusterGauges } from './observability/cluster-gauges.ts';
 import { traceRequests } from './observability/http-tracing.ts';
 import { metricsRoutes, observeRequests } from './observability/metrics.routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import { consoleRoutes } from './console/console.routes.ts';
 import { storableInputCompiler } from './http/storable-input.ts';
 import type { Connections } from './infra.ts';
 import { loggerOptions } from './lib/logger.ts';
@@ -19,6 +22,10 @@ import { adminRoutes } from './modules/admin/admin.routes.ts';
 import { recordKeysLastUsed } from './modules/admin/keys.repository.ts';
 import { makeAuthenticate } from './modules/auth/authenticate.ts';
 import { RpmLimiter } from './modules/limits/rpm-limiter.ts';
+import { consoleSessionRoutes } from './modules/auth/console-sessions.routes.ts';
+import { createConsoleSessions } from './modules/auth/console-sessions.service.ts';
+import { createMeService } from './modules/me/me.service.ts';
+import { meRoutes } from './modules/me/me.routes.ts';
 import { KeyCache } from './modules/auth/key-cache.ts';
 import { type KeyIdentity, loadKeyIdentity } from './modules/auth/key-identity.ts';
 import { LastUsedTracker } from './modules/auth/last-used.ts';
@@ -88,13 +95,18 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   discardUnreadBodies(app, config.BODY_DISCARD_LIMIT_BYTES);
   // Creates only: multipart bodies are read by the route's own hook (multipart-body.ts).
   await app.register(multipart);
+  // The web console's session cookie (src/modules/auth/console-sessions.service.ts).
+  await app.register(cookie);
   await registerOpenApi(app, {
     baseUrl: publicBaseUrl(config),
     pollIntervalMs: config.POLL_INTERVAL_MS,
     resultRetentionDays: config.RESULT_RETENTION_DAYS,
   });
+  await registerSecurityHeaders(app, publicBaseUrl(config));
 
   const keyCache = new KeyCache((hash) => loadKeyIdentity(db, hash), bus, KEY_CACHE);
+  const baseUrl = publicBaseUrl(config);
+  const sessions = createConsoleSessions({ db, keys: keyCache, ttlS: config.CONSOLE_SESSION_TTL_S, publicOrigin: new URL(baseUrl).origin });
   const lastUsed = new LastUsedTracker((entries) => recordKeysLastUsed(db, entries), app.log);
   lastUsed.start(LAST_USED_FLUSH_MS);
   app.addHook('onClose', () => lastUsed.stop());
@@ -134,7 +146,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   const routes: TaskRoutesOptions = {
     tasks,
-    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, config.REDIS_PREFIX, app.log)),
+    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, config.REDIS_PREFIX, app.log), sessions),
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
     multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),
@@ -157,7 +169,10 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   await app.register(videoRoutes, routes);
   await app.register(quoteRoutes, routes);
   await app.register(modelRoutes, { offers: createModelOffers(catalog), authenticate: routes.authenticate });
-  await app.register(billingRoutes, { billing: createBillingService(db), authenticate: routes.authenticate });
+  const billing = createBillingService(db);
+  await app.register(billingRoutes, { billing, authenticate: routes.authenticate });
+  await app.register(consoleSessionRoutes, { sessions, secureCookie: baseUrl.startsWith('https:') });
+  await app.register(meRoutes, { me: createMeService(db, billing), authenticate: routes.authenticate });
   // An operator's force-fail asks the upstream to cancel inside its transaction: the call must end
   // well before PostgreSQL ends a transaction left idle.
   const adminUpstream = new DashScopeClient({ timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, Math.floor(config.DATABASE_STATEMENT_TIMEOUT_MS / 2)), metrics });
@@ -176,5 +191,6 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   // S3 hands out its own presigned links; local files are served here.
   if (storage instanceof LocalStorage) await app.register(fileRoutes, { storage });
+  await app.register(consoleRoutes);
   return app;
 }

@@ -21,6 +21,7 @@ const FAMILIES: Record<string, (name: string) => boolean> = {
   Prisma: (name) => name === 'prisma' || name.startsWith('@prisma/'),
   'AWS SDK': (name) => name.startsWith('@aws-sdk/'),
   testcontainers: (name) => name === 'testcontainers' || name.startsWith('@testcontainers/'),
+  React: (name) => name === 'react' || name === 'react-dom',
 };
 // Its own release line (a build of the engines, not a Prisma version), bumped with the others.
 const OWN_VERSIONING = new Set(['@prisma/schema-engine-wasm']);
@@ -55,7 +56,7 @@ describe('dependencies', () => {
   });
 
   it('are each used by the code, its configuration or its scripts', () => {
-    const files = execFileSync('git', ['ls-files', '-z', 'src', 'test', 'bench', 'scripts', 'examples', 'prisma', '*.config.*', 'tsconfig.json'], { cwd: root })
+    const files = execFileSync('git', ['ls-files', '-z', 'src', 'test', 'bench', 'scripts', 'examples', 'prisma', 'console', '*.config.*', 'tsconfig.json'], { cwd: root })
       .toString()
       .split('\0')
       .filter((file) => file && existsSync(path.join(root, file)) && !file.endsWith('.mp4'));

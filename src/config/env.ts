@@ -64,6 +64,8 @@ export const envSchema = z.object({
   TASK_CACHE_ENTRIES: positiveInt.default(20_000),
   /** The longest `Prefer: wait=N` a request may hold its answer for, in seconds. */
   WAIT_MAX_S: positiveInt.default(60),
+  /** How long a web console session (an API key exchanged for a cookie) lasts, in seconds. */
+  CONSOLE_SESSION_TTL_S: positiveInt.max(86_400).default(3_600),
   /** How clients reach this gateway, for the links it hands out; default http://localhost:PORT. */
   PUBLIC_BASE_URL: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
 

@@ -7,7 +7,9 @@ import { prepareDatabaseAt } from '../db/prepare-database.ts';
 import { createInfra } from '../infra.ts';
 import { startTracing } from '../observability/tracing.ts';
 import { loggerOptions } from '../lib/logger.ts';
+import { publicBaseUrl } from '../storage/create-storage.ts';
 import { startWorker } from '../worker/start-worker.ts';
+import { ensureConsoleBuilt } from '../console/console-build.ts';
 import { announceApi } from './announce.ts';
 import { startLocalUpstreamIfNeeded } from './local-upstream.ts';
 import { onShutdown } from './shutdown.ts';
@@ -21,6 +23,8 @@ await startUp('start', async () => {
   // Before anything else connects: the database may not exist yet, and storage reads its settings.
   const applied = await prepareDatabaseAt(databaseOptions(config));
   if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
+  // Before the API is built: it serves whatever build it finds.
+  await ensureConsoleBuilt(log);
   const infra = await createInfra(config, 'api');
   const upstream = await startLocalUpstreamIfNeeded(config, infra.db, log);
   // The worker gets connections of its own, as in a deployment with separate processes: fifty jobs
@@ -32,6 +36,7 @@ await startUp('start', async () => {
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');
   await app.listen({ port: config.PORT, host: config.HOST });
   announceApi(app, config, log);
+  log.info(`web console at ${publicBaseUrl({ PUBLIC_BASE_URL: config.PUBLIC_BASE_URL, PORT: config.PORT })}/console/`);
   onShutdown(log, async () => {
     await app.close();
     await worker.close();

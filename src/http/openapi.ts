@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { allowInlineStyles } from './security-headers.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode } from '../lib/errors.ts';
@@ -29,6 +30,15 @@ const TAGS = [
   {
     name: 'billing (new-api-compatible)',
     description: "The balance endpoints client tools built for new-api and one-api read: the limit and the usage, whose difference is the balance. Errors are OpenAI's `{error: {message, type, param, code}}`.",
+  },
+  {
+    name: 'account',
+    description: "The caller's own account, as the web console shows it: balance and key, usage, quota logs. Errors are `{code, message, data: null}`.",
+  },
+  {
+    name: 'console session',
+    description:
+      'The web console signs a customer in by exchanging an API key for a short-lived HttpOnly, SameSite=Strict session cookie. Every client route accepts that cookie instead of the Bearer key; a change made with it must carry the session\'s `X-CSRF-Token` header and no foreign `Origin`.',
   },
   { name: 'files', description: 'The signed links to videos and thumbnails that the API hands out (local storage).' },
   { name: 'admin', description: 'The operator API: users, quota, keys, logs, webhook deliveries, upstream channels.' },
@@ -70,6 +80,12 @@ export async function registerOpenApi(app: FastifyInstance, { baseUrl, pollInter
             description: 'The ADMIN_TOKEN the server was started with (scope write), or an admin token made with `POST /admin/tokens` (scope read: GET only; write: everything).',
           },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN the server was started with, when it sets one.' },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'vgw_session',
+            description: 'The web console\'s session cookie (POST /v1/console/session); changes made with it also need the X-CSRF-Token header.',
+          },
         },
       },
     },
@@ -93,6 +109,7 @@ export async function registerOpenApi(app: FastifyInstance, { baseUrl, pollInter
       favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: FAVICON_SVG }],
     },
     uiConfig: { persistAuthorization: true, displayRequestDuration: true },
+    transformStaticCSP: allowInlineStyles,
   });
   app.get('/openapi.json', {
     schema: {

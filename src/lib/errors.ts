@@ -69,6 +69,12 @@ export const errorCodes = {
     meaning: "The request comes from an address outside the API key's allowed_ips.",
     example: { message: 'this API key may not be used from 203.0.113.9; its allowed_ips are 10.0.0.0/8', param: null },
   },
+  csrf_failed: {
+    status: 403,
+    openaiType: 'permission_error',
+    meaning: "A change authenticated by the web console's session cookie came without the session's X-CSRF-Token header, or from another origin: only the console itself may make it. API clients send their key as a Bearer token instead.",
+    example: { message: 'this change came with the console session cookie but without its X-CSRF-Token header; send the csrf_token of POST /v1/console/session', param: null },
+  },
   link_expired: {
     status: 403,
     openaiType: 'permission_error',

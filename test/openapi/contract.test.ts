@@ -182,6 +182,14 @@ const bodyErrors = (method: string, path: string): Record<number, Driver> => ({
   413: () => ctx.http(method, path, tooLarge(ADMIN_TOKEN)),
   415: () => ctx.http(method, path, notJson(ADMIN_TOKEN)),
 });
+/** A web console session of alice's key: its cookie header and CSRF token. */
+async function aliceSession(): Promise<{ cookie: string; csrf: string }> {
+  const res = await stranger('POST', '/v1/console/session', { body: { key: alice.key } });
+  expect(res.status).toBe(201);
+  return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: res.body.csrf_token };
+}
+/** A session cookie for the gateway whose PostgreSQL is gone: it cannot even look the session up. */
+const UNREADY_COOKIE = { cookie: 'vgw_session=any-session-token' };
 
 /** A file link the gateway signed, as a client finds it in the task record. */
 async function resultLink(): Promise<string> {
@@ -371,6 +379,46 @@ const drivers: Record<string, Record<number, Driver>> = {
     413: () => ctx.http('POST', '/v1/video/quote', tooLarge(alice.key)),
     415: () => ctx.http('POST', '/v1/video/quote', notJson(alice.key)),
     503: () => unready.http('POST', '/v1/video/quote', { token: alice.key, body: specExamples.t2v }),
+  },
+  createConsoleSession: {
+    201: () => stranger('POST', '/v1/console/session', { body: { key: alice.key } }),
+    400: () => stranger('POST', '/v1/console/session', { body: {} }),
+    401: () => stranger('POST', '/v1/console/session', { body: { key: 'sk-not-a-key' } }),
+    403: () => stranger('POST', '/v1/console/session', { body: { key: alice.key }, headers: { origin: 'https://evil.example' } }),
+    413: () => ctx.http('POST', '/v1/console/session', { body: { key: 'x'.repeat(BODY_LIMIT_BYTES) } }),
+    415: () => ctx.http('POST', '/v1/console/session', { raw: 'key=sk-abc', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    503: () => unready.http('POST', '/v1/console/session', { body: { key: alice.key } }),
+  },
+  getConsoleSession: {
+    200: async () => stranger('GET', '/v1/console/session', { headers: { cookie: (await aliceSession()).cookie } }),
+    401: () => stranger('GET', '/v1/console/session'),
+    503: () => unready.http('GET', '/v1/console/session', { headers: UNREADY_COOKIE }),
+  },
+  deleteConsoleSession: {
+    204: async () => {
+      const { cookie, csrf } = await aliceSession();
+      return stranger('DELETE', '/v1/console/session', { headers: { cookie, 'x-csrf-token': csrf } });
+    },
+    401: () => stranger('DELETE', '/v1/console/session'),
+    403: async () => stranger('DELETE', '/v1/console/session', { headers: { cookie: (await aliceSession()).cookie } }),
+    503: () => unready.http('DELETE', '/v1/console/session', { headers: UNREADY_COOKIE }),
+  },
+  getAccount: {
+    200: async () => [await asAlice('GET', '/v1/me'), await as(spent.key)('GET', '/v1/me'), await stranger('GET', '/v1/me', { headers: { cookie: (await aliceSession()).cookie } })],
+    401: () => stranger('GET', '/v1/me'),
+    503: () => unready.http('GET', '/v1/me', { token: alice.key }),
+  },
+  getAccountUsage: {
+    200: async () => [await asAlice('GET', '/v1/me/usage'), await asAlice('GET', '/v1/me/usage?group_by=model&days=7')],
+    400: () => asAlice('GET', '/v1/me/usage?group_by=week'),
+    401: () => stranger('GET', '/v1/me/usage'),
+    503: () => unready.http('GET', '/v1/me/usage', { token: alice.key }),
+  },
+  listAccountLogs: {
+    200: async () => [await asAlice('GET', '/v1/me/logs?limit=1'), await asAlice('GET', '/v1/me/logs?type=2')],
+    400: () => asAlice('GET', '/v1/me/logs?cursor=abc'),
+    401: () => stranger('GET', '/v1/me/logs'),
+    503: () => unready.http('GET', '/v1/me/logs', { token: alice.key }),
   },
   listModels: {
     200: () => asAlice('GET', '/v1/models'),
@@ -628,6 +676,9 @@ const clientCalls: Record<string, (token: string) => Promise<HttpResponse>> = {
   getBillingUsage: (t) => as(t)('GET', '/v1/dashboard/billing/usage'),
   getBillingSubscriptionUnversioned: (t) => as(t)('GET', '/dashboard/billing/subscription'),
   getBillingUsageUnversioned: (t) => as(t)('GET', '/dashboard/billing/usage'),
+  getAccount: (t) => as(t)('GET', '/v1/me'),
+  getAccountUsage: (t) => as(t)('GET', '/v1/me/usage'),
+  listAccountLogs: (t) => as(t)('GET', '/v1/me/logs'),
 };
 
 // Every client route also answers for the key's allowed_ips (403) and rpm_limit (429).

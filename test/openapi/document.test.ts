@@ -53,21 +53,26 @@ describe('the OpenAPI document', () => {
     expect(doc.info).toMatchObject({ title: PRODUCT_NAME, license: { name: 'MIT', identifier: 'MIT' } });
   });
 
-  it('declares the client key, the admin token and the metrics token as separate bearer schemes, and who needs which', async () => {
+  it('declares the client key, the admin token and the metrics token as separate bearer schemes, the console cookie, and who needs which', async () => {
     expect(doc.components.securitySchemes).toEqual({
       apiKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       adminToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       metricsToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      consoleSession: expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'vgw_session' }),
     });
-    const security = Object.fromEntries(operations().map(({ route, operation }) => [route, operation.security]));
-    for (const [route, required] of Object.entries(security)) {
-      if (route.startsWith('/v1/') || route.startsWith('/dashboard/')) expect(required, route).toEqual([{ apiKey: [] }]);
+    const security = Object.fromEntries(operations().map(({ method, route, operation }) => [`${method} ${route}`, operation.security]));
+    for (const [operation, required] of Object.entries(security)) {
+      const route = operation.split(' ')[1]!;
+      if (operation === 'post /v1/console/session') expect(required, operation).toEqual([]);
+      else if (route === '/v1/console/session') expect(required, operation).toEqual([{ consoleSession: [] }]);
+      else if (route.startsWith('/v1/me')) expect(required, operation).toEqual([{ apiKey: [] }, { consoleSession: [] }]);
+      else if (route.startsWith('/v1/') || route.startsWith('/dashboard/')) expect(required, route).toEqual([{ apiKey: [] }]);
       else if (route.startsWith('/admin/')) expect(required, route).toEqual([{ adminToken: [] }]);
       // Public unless the server sets METRICS_TOKEN.
       else if (route === '/metrics') expect(required, route).toEqual([{}, { metricsToken: [] }]);
       else expect(required, route).toEqual([]);
     }
-    expect(Object.keys(security)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/openapi.json', '/files/{path}']));
+    expect(Object.keys(security)).toEqual(expect.arrayContaining(['get /healthz', 'get /readyz', 'get /openapi.json', 'get /files/{path}']));
   });
 
   it("opens with a guide to authentication, billing, statuses, polling and errors, in this server's terms", () => {

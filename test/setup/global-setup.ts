@@ -11,6 +11,7 @@ import { applyMigrations } from '../../src/db/schema-engine.ts';
 import { seedDefaults } from '../../src/db/seed.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { openDatabase } from '../../src/db/database.ts';
+import { ensureConsoleBuilt } from '../../src/console/console-build.ts';
 import { withDatabase } from './database-url.ts';
 
 declare module 'vitest' {
@@ -48,6 +49,8 @@ async function redisAnswers(url: string): Promise<boolean> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Every test gateway serves the web console from its build, as `npm start` does.
+  await ensureConsoleBuilt({ info: (message) => console.error(`[console] ${message}`) });
   const stops: (() => Promise<unknown>)[] = [];
   // The services `npm start` uses without configuration, so that `npm test` needs none either.
   const defaults = loadConfig({}, '/nonexistent/.env');

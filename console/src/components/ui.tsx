@@ -1,0 +1,104 @@
+// The few building blocks every page uses: labelled fields, error notes, buttons, tables, pagers.
+// Plain HTML elements, so keyboard use and screen readers work as the browser makes them.
+import { type ReactNode, useId, useState } from 'react';
+import { ApiError } from '../api/http.ts';
+
+export function Field({ label, hint, children }: { label: string; hint?: string; children: (id: string) => ReactNode }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+      {hint ? <small>{hint}</small> : null}
+    </div>
+  );
+}
+
+export function ErrorNote({ error }: { error: unknown }) {
+  if (!error) return null;
+  const text = error instanceof ApiError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error);
+  return (
+    <p className="error" role="alert">
+      {text}
+    </p>
+  );
+}
+
+export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  return (
+    <section className="card" aria-label={title}>
+      <header className="card-head">
+        <h2>{title}</h2>
+        {actions}
+      </header>
+      {children}
+    </section>
+  );
+}
+
+/** A table that scrolls sideways on a narrow screen instead of widening the page. */
+export function Table({ caption, head, children }: { caption: string; head: string[]; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={caption} tabIndex={0}>
+      <table>
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {head.map((h) => (
+              <th key={h} scope="col">
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Newest-first paging by cursor: the cursors of the pages seen so far make "previous" work. */
+export function useCursorPages() {
+  const [stack, setStack] = useState<(string | null)[]>([null]);
+  const cursor = stack.at(-1) ?? null;
+  return {
+    cursor,
+    page: stack.length,
+    next: (nextCursor: string | null) => nextCursor && setStack((s) => [...s, nextCursor]),
+    previous: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
+    reset: () => setStack([null]),
+  };
+}
+
+export function Pager({ pages, nextCursor, label }: { pages: ReturnType<typeof useCursorPages>; nextCursor: string | null | undefined; label: string }) {
+  return (
+    <nav className="pager" aria-label={`${label} pages`}>
+      <button type="button" onClick={pages.previous} disabled={pages.page === 1}>
+        Newer
+      </button>
+      <span>Page {pages.page}</span>
+      <button type="button" onClick={() => pages.next(nextCursor ?? null)} disabled={!nextCursor}>
+        Older
+      </button>
+    </nav>
+  );
+}
+
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      onClick={async () => {
+        await navigator.clipboard.writeText(text);
+        setCopied(true);
+      }}
+    >
+      {copied ? 'Copied' : label}
+    </button>
+  );
+}
+
+export function Status({ value }: { value: string }) {
+  return <span className={`status status-${value.toLowerCase()}`}>{value.replace('_', ' ')}</span>;
+}

@@ -1,0 +1,43 @@
+// Security headers on every answer (helmet), with one Content-Security-Policy that fits the web
+// console (its own scripts and styles only), Swagger UI at /docs and the JSON API alike.
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+
+/** `baseUrl`: PUBLIC_BASE_URL (or http://localhost:PORT); HSTS only makes sense when it is https. */
+export async function registerSecurityHeaders(app: FastifyInstance, baseUrl: string): Promise<void> {
+  // Swagger UI publishes the hashes of any inline script or style it needs (none today).
+  const swagger = (app as FastifyInstance & { swaggerCSP?: { script: string[]; style: string[] } }).swaggerCSP ?? { script: [], style: [] };
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", ...swagger.script],
+        styleSrc: ["'self'", ...swagger.style],
+        // data: for Swagger UI's logo and icons, and the playground's preview of a picked first frame.
+        // Videos and thumbnails come from this origin (GET /v1/videos/{id}/content relays or serves them).
+        imgSrc: ["'self'", 'data:'],
+        mediaSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Result videos and thumbnails (/files/*, /v1/videos/{id}/content) are meant to be embedded by
+    // customers' own sites; a same-origin resource policy would break their <video> tags.
+    crossOriginResourcePolicy: false,
+    // Nothing here needs cross-origin isolation, and requiring it would block S3-hosted videos.
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: baseUrl.startsWith('https:') ? { maxAge: 15_552_000, includeSubDomains: false } : false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+}
+
+/**
+ * Swagger UI (/docs) sets inline styles as it renders; its pages alone get 'unsafe-inline' for
+ * styles (never for scripts). Given to @fastify/swagger-ui as transformStaticCSP.
+ */
+export const allowInlineStyles = (policy: string): string => policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");

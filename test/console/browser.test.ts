@@ -1,0 +1,346 @@
+// The web console end to end in a real headless Chromium (playwright-core), against the whole
+// gateway and its DashScope simulator: an operator makes a customer, the customer signs in and
+// makes a video in the playground, each sees the charge; a customer cannot open another's task;
+// a page of another origin cannot make changes with the customer's cookie. A screenshot of every
+// page (and of any failure) goes to test-results/console/.
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, NO_CHROMIUM } from '../helpers/chromium.ts';
+import { ADMIN_TOKEN } from '../helpers/context.ts';
+import { createCustomer } from '../helpers/factories.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { createGatewayContext, type GatewayContext, SIM_KEY } from '../helpers/gateway.ts';
+
+// What the functions run inside the page see (the tests are typed for Node, not the DOM).
+declare const document: any;
+declare const sessionStorage: any;
+declare const localStorage: any;
+declare const navigator: any;
+type HTMLVideoElement = any;
+type HTMLInputElement = any;
+
+// A 1×1 PNG: the first frame the playground uploads.
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
+
+const SHOTS = path.resolve(import.meta.dirname, '../../test-results/console');
+
+if (!CHROMIUM) console.error(`skipping the browser tests: ${NO_CHROMIUM}`);
+
+describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
+  let ctx: GatewayContext;
+  let browser: Browser;
+  let context: BrowserContext;
+  let attacker: Server;
+  let attackerUrl: string;
+  /** The console's origin: localhost (the gateway's PUBLIC_BASE_URL says 127.0.0.1; both are this host). */
+  let origin: string;
+  const cspViolations: string[] = [];
+
+  // What the steps hand on to each other.
+  let userId = 0;
+  let customerKey = '';
+  let taskId = '';
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    ctx = await createGatewayContext();
+    origin = ctx.baseUrl.replace('127.0.0.1', 'localhost');
+    // Another origin on the same site (same host, another port): SameSite=Strict cookies go along.
+    const port = await freePort();
+    attackerUrl = `http://localhost:${port}`;
+    attacker = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><title>attacker</title>
+<form id="f" method="POST" action="${origin}/v1/videos" enctype="multipart/form-data">
+  <input name="model" value="wan2.7-t2v"><input name="prompt" value="paid for by the victim">
+</form><script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(port, '127.0.0.1', resolve));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => attacker?.close(resolve));
+    await ctx?.close();
+  });
+
+  /** A new tab that records Content-Security-Policy violations (there must be none). */
+  async function newPage(ctxt = context): Promise<Page> {
+    const page = await ctxt.newPage();
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(`${page.url()}: ${message.text()}`);
+    });
+    return page;
+  }
+
+  /** Runs a step; on failure saves what the page looked like. */
+  async function step(page: Page, name: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      await page.screenshot({ path: path.join(SHOTS, `failure-${name}.png`), fullPage: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  /** Every form control on the page has a label a keyboard or screen-reader user can find it by. */
+  async function expectLabelledControls(page: Page): Promise<void> {
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, textarea, button')]
+        .filter((el) => {
+          const control = el as HTMLInputElement;
+          const name = control.labels?.length ? control.labels[0]!.textContent : (el.getAttribute('aria-label') ?? el.textContent);
+          return !name?.trim();
+        })
+        .map((el) => el.outerHTML.slice(0, 120)),
+    );
+    expect(unlabelled).toEqual([]);
+  }
+
+  let operator: Page;
+  let customer: Page;
+
+  it('an operator signs in, creates a user, tops them up, creates a key and copies it', async () => {
+    operator = await newPage();
+    await step(operator, 'operator', async () => {
+      await operator.goto(`${origin}/console/admin`);
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-sign-in');
+      await operator.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await operator.getByRole('button', { name: 'Sign in' }).click();
+      await operator.waitForURL('**/console/admin/users');
+      // The token stays in this tab's sessionStorage, never in localStorage.
+      expect(await operator.evaluate(() => [sessionStorage.length, localStorage.length])).toEqual([1, 0]);
+
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-users');
+      await operator.getByLabel('Name', { exact: true }).fill('Browser Customer <b>bold</b>');
+      await operator.getByRole('button', { name: 'Create user' }).click();
+      await operator.waitForURL(/\/console\/admin\/users\/\d+$/);
+      userId = Number(operator.url().split('/').at(-1));
+      // Rendered as text, not markup.
+      await expect.poll(() => operator.getByTestId('user-name').textContent()).toBe('Browser Customer <b>bold</b>');
+
+      await operator.getByLabel('Amount (quota)').fill('10000000');
+      await operator.getByLabel('Note').fill('browser test');
+      await operator.getByRole('button', { name: 'Top up' }).click();
+      await expect.poll(() => operator.getByTestId('user-balance').textContent()).toContain('$20.00');
+
+      await operator.getByLabel('Key name').fill('browser');
+      await operator.getByRole('button', { name: 'Create key' }).click();
+      const shown = (await operator.getByTestId('new-key').textContent())!.trim();
+      expect(shown).toMatch(/^sk-\w{48}$/);
+      await operator.getByRole('button', { name: 'Copy key' }).click();
+      await expect.poll(() => operator.getByRole('button', { name: 'Copied' }).count()).toBe(1);
+      customerKey = await operator.evaluate(() => navigator.clipboard.readText());
+      expect(customerKey).toBe(shown);
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-user');
+
+      await operator.getByRole('link', { name: 'Channels' }).click();
+      await operator.getByLabel('Name', { exact: true }).fill('second simulator');
+      await operator.getByLabel('Base URL').fill(ctx.simulatorUrl);
+      await operator.getByLabel('DashScope API key').fill(SIM_KEY);
+      await operator.getByRole('button', { name: 'Add channel' }).click();
+      await expect.poll(() => operator.getByRole('region', { name: 'Channels added in this tab' }).textContent()).toContain('second simulator');
+      expect(await operator.getByRole('region', { name: 'Channels added in this tab' }).textContent()).not.toContain(SIM_KEY);
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-channels');
+    });
+  }, 90_000);
+
+  it('the customer signs in with that key, sees the balance, and makes a t2v video in the playground that plays', async () => {
+    customer = await newPage();
+    await step(customer, 'customer', async () => {
+      await customer.goto(`${origin}/console/`);
+      await shot(customer, 'home');
+      await customer.getByRole('link', { name: 'Customer sign-in' }).click();
+      await expectLabelledControls(customer);
+      await shot(customer, 'customer-sign-in');
+      await customer.getByLabel('API key').fill(customerKey);
+      await customer.getByRole('button', { name: 'Sign in' }).click();
+      await customer.waitForURL('**/console/overview');
+      await expect.poll(() => customer.getByTestId('balance').textContent()).toBe('$20.00');
+      // The key is not kept by the browser: only the HttpOnly cookie, which scripts cannot read.
+      const stored = await customer.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+      expect(stored).not.toContain(customerKey);
+      expect(stored).not.toContain('vgw_session');
+      const cookie = (await context.cookies(origin)).find((c) => c.name === 'vgw_session');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+
+      await customer.getByRole('link', { name: 'Playground' }).click();
+      await customer.getByLabel('Model').selectOption('wan2.7-t2v');
+      await customer.getByLabel('Prompt', { exact: true }).fill('A small cat running under moonlight <script>alert(1)</script>');
+      await customer.getByLabel('Resolution').selectOption('720P');
+      await customer.getByLabel('Duration (s)').fill('5');
+      await customer.getByLabel('Ratio', { exact: true }).selectOption('16:9');
+      await customer.getByLabel('Seed').fill('42');
+      await customer.getByLabel('Negative prompt').fill('blurry');
+      // The server's quote, before anything is charged.
+      await expect.poll(() => customer.getByTestId('quote').textContent(), { timeout: 10_000 }).toContain('$0.50');
+      await expectLabelledControls(customer);
+      await shot(customer, 'customer-playground');
+      await customer.getByRole('button', { name: 'Generate' }).click();
+
+      const video = customer.getByTestId('result-video');
+      await video.waitFor({ timeout: 30_000 });
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => ({ ready: v.readyState >= 2, duration: v.duration > 0, error: v.error?.message ?? null })), { timeout: 20_000 })
+        .toEqual({ ready: true, duration: true, error: null });
+      await video.evaluate((v: HTMLVideoElement) => v.play());
+      await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(0);
+      taskId = (await customer.getByRole('region', { name: 'Result' }).locator('a.mono').textContent())!.trim();
+      expect(taskId).toMatch(/^task_\w{32}$/);
+      const download = customer.getByRole('link', { name: 'Download MP4' });
+      expect(await download.getAttribute('download')).toBe(`${taskId}.mp4`);
+      await shot(customer, 'customer-playground-result');
+    });
+  }, 90_000);
+
+  it('makes an i2v video from a first-frame file picked in the playground, priced before the submit', async () => {
+    await step(customer, 'playground-i2v', async () => {
+      await customer.getByRole('link', { name: 'Playground' }).click();
+      await customer.getByLabel('Model').selectOption('wan2.7-i2v');
+      await customer.getByLabel('Prompt', { exact: true }).fill('The cat looks up at the sky');
+      await customer.getByLabel('First frame (image file)').setInputFiles({ name: 'frame.png', mimeType: 'image/png', buffer: PNG });
+      await customer.getByRole('img', { name: 'The first frame picked' }).waitFor();
+      await expect.poll(() => customer.getByTestId('quote').textContent(), { timeout: 10_000 }).toContain('$0.50');
+      const result = customer.getByRole('region', { name: 'Result' }).locator('a.mono');
+      const previous = await result.textContent();
+      await customer.getByRole('button', { name: 'Generate' }).click();
+      await expect.poll(() => result.textContent(), { timeout: 10_000 }).not.toBe(previous);
+      await expect.poll(() => customer.getByTestId('video-status').textContent(), { timeout: 30_000 }).toContain('completed');
+      const id = (await result.textContent())!.trim();
+      const task = await ctx.query('SELECT model, request FROM tasks WHERE task_id = $1', [id]);
+      expect(task.rows[0].model).toBe('wan2.7-i2v');
+      // The file itself went up with the create (multipart), and the gateway keeps it.
+      expect(task.rows[0].request.media).toEqual([{ type: 'first_frame', url: expect.stringMatching(/^upload:\/\/uploads\/.+\.png$/) }]);
+      await shot(customer, 'customer-playground-i2v');
+    });
+  }, 90_000);
+
+  it('the charge shows in the customer usage, tasks and logs, and in the operator logs', async () => {
+    await step(customer, 'customer-usage', async () => {
+      await customer.getByRole('link', { name: 'Overview' }).click();
+      await expect.poll(() => customer.getByTestId('balance').textContent()).toBe('$19.00');
+      const today = new Date().toISOString().slice(0, 10);
+      await expect.poll(() => customer.getByTestId(`usage-net-${today}`).textContent(), { timeout: 10_000 }).toBe('$1.00');
+      await customer.getByLabel('Group by').selectOption('model');
+      await expect.poll(() => customer.getByTestId('usage-net-wan2.7-t2v').textContent(), { timeout: 10_000 }).toBe('$0.50');
+      await expect.poll(() => customer.getByTestId('usage-net-wan2.7-i2v').textContent(), { timeout: 10_000 }).toBe('$0.50');
+      await expect.poll(() => customer.locator('.recharts-bar-rectangle').count()).toBeGreaterThan(0);
+      await expectLabelledControls(customer);
+      await shot(customer, 'customer-overview');
+
+      await customer.getByRole('link', { name: 'Tasks' }).click();
+      await expect.poll(() => customer.getByRole('region', { name: 'Videos', exact: true }).textContent()).toContain(taskId);
+      await shot(customer, 'customer-tasks');
+      await customer.getByRole('link', { name: taskId }).click();
+      await expect.poll(() => customer.getByTestId('video-status').textContent()).toContain('completed');
+      // The prompt as the customer typed it, as text.
+      expect(await customer.getByText('<script>alert(1)</script>', { exact: false }).count()).toBe(1);
+      await shot(customer, 'customer-task');
+
+      await customer.getByRole('link', { name: 'Logs' }).click();
+      await expect.poll(() => customer.getByRole('region', { name: 'Log entries' }).textContent()).toContain(taskId);
+      expect(await customer.getByRole('region', { name: 'Log entries' }).textContent()).toContain('charge');
+      await shot(customer, 'customer-logs');
+    });
+
+    await step(operator, 'operator-logs', async () => {
+      await operator.getByRole('link', { name: 'Quota logs' }).click();
+      await operator.getByLabel('User id').fill(String(userId));
+      await operator.getByLabel('Type').selectOption({ label: 'charge' });
+      await operator.getByRole('button', { name: 'Apply' }).click();
+      const table = operator.getByRole('region', { name: 'Log entries' });
+      await expect.poll(() => table.textContent()).toContain(taskId);
+      expect(await table.textContent()).toContain('250,000 ($0.50)');
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-logs');
+      await operator.getByRole('link', { name: 'Webhooks' }).click();
+      await expect.poll(() => operator.getByRole('region', { name: 'Webhook delivery attempts' }).count()).toBe(1);
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-webhooks');
+    });
+  }, 90_000);
+
+  it("a customer cannot open another customer's task", async () => {
+    const other = await createCustomer(ctx.http, 1_000_000);
+    const otherContext = await browser.newContext();
+    const page = await newPage(otherContext);
+    await step(page, 'other-customer', async () => {
+      await page.goto(`${origin}/console/sign-in`);
+      await page.getByLabel('API key').fill(other.key);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL('**/console/overview');
+      await page.goto(`${origin}/console/tasks/${taskId}`);
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain(`task ${taskId} not found`);
+      expect(await page.getByTestId('result-video').count()).toBe(0);
+      const content = await page.evaluate(async (id) => (await fetch(`/v1/videos/${id}/content`)).status, taskId);
+      expect(content).toBe(404);
+      await shot(page, 'other-customer-task-refused');
+    });
+    await otherContext.close();
+  }, 90_000);
+
+  it('refuses a change posted with the customer cookie by a page of another origin on the same host', async () => {
+    const before = await ctx.query('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [userId]);
+    const page = await newPage();
+    await step(page, 'csrf', async () => {
+      // The attacker's page submits a form to the gateway at once; the browser sends the cookie.
+      const answer = page.waitForResponse((res) => res.url() === `${origin}/v1/videos`);
+      await page.goto(attackerUrl);
+      const response = await answer;
+      expect((await response.request().allHeaders()).cookie).toContain('vgw_session=');
+      expect(response.status()).toBe(403);
+      expect((await response.json()).error.code).toBe('csrf_failed');
+      await shot(page, 'csrf-refused');
+    });
+    const after = await ctx.query('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [userId]);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  }, 90_000);
+
+  it('is usable at 375 px wide', async () => {
+    const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await newPage(phone);
+    await step(page, 'phone', async () => {
+      await page.goto(`${origin}/console/sign-in`);
+      await page.getByLabel('API key').fill(customerKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL('**/console/overview');
+      await expect.poll(() => page.getByTestId('balance').textContent()).toBe('$19.00');
+      for (const [pathname, name] of [
+        ['/console/overview', 'phone-overview'],
+        ['/console/playground', 'phone-playground'],
+        ['/console/tasks', 'phone-tasks'],
+      ] as const) {
+        await page.goto(`${origin}${pathname}`);
+        await page.getByRole('heading', { level: 1 }).waitFor();
+        await page.waitForLoadState('networkidle');
+        // Nothing wider than the screen: tables scroll inside their own box.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), pathname).toBeLessThanOrEqual(375);
+        await shot(page, name);
+      }
+    });
+    await phone.close();
+  }, 90_000);
+
+  it('serves Swagger UI at /docs under the same Content-Security-Policy, and no page broke it', async () => {
+    const page = await newPage();
+    await step(page, 'docs', async () => {
+      await page.goto(`${origin}/docs`);
+      await page.locator('.opblock').first().waitFor({ timeout: 15_000 });
+      expect(await page.locator('.opblock').count()).toBeGreaterThan(20);
+      await shot(page, 'docs');
+    });
+    expect(cspViolations).toEqual([]);
+  }, 90_000);
+});

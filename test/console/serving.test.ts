@@ -1,0 +1,81 @@
+// The web console as the API serves it: caching, compression, the app's own paths, and the
+// security headers on it, on the JSON API and on the API reference.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_DIST, CONSOLE_INDEX } from '../../src/console/console-files.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(async () => ctx?.close());
+
+const assetsOf = (html: string) => [...html.matchAll(/(?:src|href)="\/console\/(assets\/[^"]+)"/g)].map((m) => m[1]!);
+
+describe('serving /console', () => {
+  it('sends index.html to be revalidated every time, and hashed assets to be kept for a year, compressed', async () => {
+    const index = await fetch(`${ctx.baseUrl}/console/`, { headers: { 'accept-encoding': 'br, gzip' } });
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const html = await index.text();
+    const assets = assetsOf(html);
+    expect(assets.some((a) => a.endsWith('.js'))).toBe(true);
+    for (const asset of assets) {
+      const res = await fetch(`${ctx.baseUrl}/console/${asset}`, { headers: { 'accept-encoding': 'br' } });
+      expect(res.status, asset).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('content-encoding')).toBe('br');
+      expect(res.headers.get('vary')).toMatch(/accept-encoding/i);
+      // fetch decodes the brotli body: the bytes are the file's.
+      expect(await res.text()).toBe(readFileSync(path.join(CONSOLE_DIST, asset), 'utf8'));
+    }
+  });
+
+  it('answers the app for its own pages (deep links), a redirect for /console and a 404 for a missing asset', async () => {
+    const deep = await fetch(`${ctx.baseUrl}/console/tasks/task_abc`);
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toBe(readFileSync(CONSOLE_INDEX, 'utf8'));
+    const bare = await fetch(`${ctx.baseUrl}/console`, { redirect: 'manual' });
+    expect(bare.status).toBe(302);
+    expect(bare.headers.get('location')).toBe('/console/');
+    const missing = await ctx.http('GET', '/console/assets/nope-123.js');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ code: 'not_found', message: 'no such console file: /console/assets/nope-123.js', data: null });
+  });
+
+  it('keeps the first load within 300 KB of compressed JavaScript', () => {
+    const html = readFileSync(CONSOLE_INDEX, 'utf8');
+    // What index.html loads at once: its entry script and the modules it preloads; charts and the playground come later.
+    const scripts = assetsOf(html).filter((a) => a.endsWith('.js'));
+    const gzipped = scripts.reduce((sum, a) => sum + gzipSync(readFileSync(path.join(CONSOLE_DIST, a)), { level: 9 }).length, 0);
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(gzipped).toBeLessThanOrEqual(300 * 1024);
+    // React's production build (the build here ran under vitest's NODE_ENV=test): no development JSX.
+    for (const script of scripts) expect(readFileSync(path.join(CONSOLE_DIST, script), 'utf8')).not.toContain('jsxDEV');
+  });
+});
+
+describe('security headers', () => {
+  it('puts a strict Content-Security-Policy and the usual headers on the console, the JSON API and /docs (inline styles there only)', async () => {
+    for (const pathname of ['/console/', '/healthz', '/v1/models', '/docs/']) {
+      const res = await fetch(`${ctx.baseUrl}${pathname}`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp, pathname).toContain("default-src 'self'");
+      expect(csp).toMatch(/script-src 'self'(;|$)/);
+      // Swagger UI styles itself inline; nothing else may, and no page may run inline scripts.
+      expect(csp).toMatch(pathname === '/docs/' ? /style-src 'self' 'unsafe-inline'(;|$)/ : /style-src 'self'(;|$)/);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("object-src 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('same-origin');
+      // Results are embedded by customers' own sites: no same-origin resource policy.
+      expect(res.headers.get('cross-origin-resource-policy')).toBeNull();
+      // Plain http here: no HSTS.
+      expect(res.headers.get('strict-transport-security')).toBeNull();
+    }
+  });
+});

@@ -1,0 +1,180 @@
+// The web console's customer session: an API key exchanged for a cookie, accepted by the client
+// routes, with the CSRF rules for changes made with it; and the customer's own account routes.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN } from '../helpers/context.ts';
+import { createCustomer, type Customer, specExamples } from '../helpers/factories.ts';
+import { createGatewayContext, type GatewayContext, submit, waitForFinal } from '../helpers/gateway.ts';
+
+let ctx: GatewayContext;
+let alice: Customer;
+let bob: Customer;
+
+beforeAll(async () => {
+  ctx = await createGatewayContext();
+  alice = await createCustomer(ctx.http, 10_000_000);
+  bob = await createCustomer(ctx.http, 5_000_000);
+});
+afterAll(async () => ctx?.close());
+
+interface Session {
+  cookie: string;
+  csrf: string;
+  setCookie: string;
+  body: any;
+}
+
+async function signIn(key: string, headers: Record<string, string> = {}): Promise<Session> {
+  const res = await ctx.http('POST', '/v1/console/session', { body: { key }, headers });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const setCookie = res.headers.get('set-cookie') ?? '';
+  return { cookie: setCookie.split(';')[0]!, csrf: res.body.csrf_token, setCookie, body: res.body };
+}
+
+const withCookie = (session: Session, extra: Record<string, string> = {}) => ({ headers: { cookie: session.cookie, ...extra } });
+
+describe('signing in', () => {
+  it('sets an HttpOnly, SameSite=Strict session cookie for the configured time, and stores only its hash', async () => {
+    const session = await signIn(alice.key);
+    expect(session.setCookie).toMatch(/^vgw_session=[\w-]{43}; Max-Age=3600; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(session.body).toMatchObject({ object: 'console.session', user_id: alice.userId, key_id: alice.keyId });
+    expect(session.body.expires_at - Date.now() / 1000).toBeGreaterThan(3590);
+    const token = session.cookie.split('=')[1]!;
+    const rows = await ctx.query('SELECT token_hash FROM console_sessions WHERE key_id = $1', [alice.keyId]);
+    expect(rows.rows.map((r) => r.token_hash)).toContain(createHash('sha256').update(token).digest('hex'));
+    expect(JSON.stringify(rows.rows)).not.toContain(token);
+    // The CSRF token is not the stored hash either.
+    expect(rows.rows.map((r) => r.token_hash)).not.toContain(session.csrf);
+  });
+
+  it('refuses a wrong or disabled key, and a sign-in posted by a page of another origin', async () => {
+    const wrong = await ctx.http('POST', '/v1/console/session', { body: { key: 'sk-nope' } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+    const foreign = await ctx.http('POST', '/v1/console/session', { body: { key: alice.key }, headers: { origin: 'http://evil.example' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.code).toBe('csrf_failed');
+    const sameOrigin = await ctx.http('POST', '/v1/console/session', { body: { key: alice.key }, headers: { origin: ctx.baseUrl } });
+    expect(sameOrigin.status).toBe(201);
+  });
+});
+
+describe('the session cookie on client routes', () => {
+  it('reads with the cookie alone, as the key it was opened with', async () => {
+    const session = await signIn(alice.key);
+    const me = await ctx.http('GET', '/v1/me', withCookie(session));
+    expect(me.status).toBe(200);
+    expect(me.body.user.id).toBe(alice.userId);
+    expect((await ctx.http('GET', '/v1/videos', withCookie(session))).status).toBe(200);
+    const again = await ctx.http('GET', '/v1/console/session', withCookie(session));
+    expect(again.body.csrf_token).toBe(session.csrf);
+  });
+
+  it('refuses a change made with the cookie but without the CSRF token, or with a wrong one, or from another origin', async () => {
+    const session = await signIn(alice.key);
+    const before = await ctx.query('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [alice.userId]);
+    const bare = await ctx.http('POST', '/v1/videos', { body: specExamples.t2v, ...withCookie(session) });
+    expect(bare.status).toBe(403);
+    expect(bare.body.error.code).toBe('csrf_failed');
+    const wrong = await ctx.http('POST', '/v1/video/generations', { body: specExamples.t2v, ...withCookie(session, { 'x-csrf-token': `${session.csrf}x` }) });
+    expect(wrong.status).toBe(403);
+    expect(wrong.body.code).toBe('csrf_failed');
+    const foreign = await ctx.http('POST', '/v1/videos', { body: specExamples.t2v, ...withCookie(session, { 'x-csrf-token': session.csrf, origin: 'http://127.0.0.1:1' }) });
+    expect(foreign.status).toBe(403);
+    // What a cross-origin form can send: multipart, the cookie, no header of its own.
+    const form = new FormData();
+    form.set('model', 'wan2.7-t2v');
+    form.set('prompt', 'a cat');
+    const multipart = await fetch(`${ctx.baseUrl}/v1/videos`, { method: 'POST', body: form, headers: { cookie: session.cookie, origin: 'http://localhost:1' } });
+    expect(multipart.status).toBe(403);
+    const after = await ctx.query('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [alice.userId]);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+
+    const quote = await ctx.http('POST', '/v1/video/quote', { body: specExamples.t2v, ...withCookie(session, { 'x-csrf-token': session.csrf, origin: ctx.baseUrl }) });
+    expect(quote.status).toBe(200);
+    expect(quote.body.quota).toBe(250_000);
+  });
+
+  it('submits with the cookie and the token, charged to the key, and lets the customer see only their own tasks', async () => {
+    const session = await signIn(alice.key);
+    const created = await ctx.http('POST', '/v1/videos', { body: specExamples.t2v, ...withCookie(session, { 'x-csrf-token': session.csrf }) });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const task = await waitForFinal(ctx, alice.key, created.body.id);
+    expect(task.status).toBe('SUCCESS');
+    const content = await fetch(`${ctx.baseUrl}/v1/videos/${created.body.id}/content`, { headers: { cookie: session.cookie } });
+    expect(content.status).toBe(200);
+    expect(content.headers.get('content-type')).toBe('video/mp4');
+
+    const bobs = await signIn(bob.key);
+    const other = await ctx.http('GET', `/v1/videos/${created.body.id}`, withCookie(bobs));
+    expect(other.status).toBe(404);
+    const otherContent = await ctx.http('GET', `/v1/videos/${created.body.id}/content`, withCookie(bobs));
+    expect(otherContent.status).toBe(404);
+  });
+
+  it('ends at sign-out, at expiry, and when the key is revoked', async () => {
+    const session = await signIn(alice.key);
+    expect((await ctx.http('DELETE', '/v1/console/session', withCookie(session))).status).toBe(403);
+    const out = await ctx.http('DELETE', '/v1/console/session', withCookie(session, { 'x-csrf-token': session.csrf }));
+    expect(out.status).toBe(204);
+    expect(out.headers.get('set-cookie')).toMatch(/^vgw_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect((await ctx.http('GET', '/v1/me', withCookie(session))).status).toBe(401);
+
+    const old = await signIn(alice.key);
+    await ctx.query(`UPDATE console_sessions SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, [
+      createHash('sha256').update(old.cookie.split('=')[1]!).digest('hex'),
+    ]);
+    const expired = await ctx.http('GET', '/v1/me', withCookie(old));
+    expect(expired.status).toBe(401);
+    expect(expired.body.message).toMatch(/expired or was signed out/);
+
+    const customer = await createCustomer(ctx.http, 1_000_000);
+    const revoked = await signIn(customer.key);
+    expect((await ctx.http('GET', '/v1/me', withCookie(revoked))).status).toBe(200);
+    expect((await ctx.http('PATCH', `/admin/keys/${customer.keyId}`, { token: ADMIN_TOKEN, body: { status: 'disabled' } })).status).toBe(200);
+    const refused = await ctx.http('GET', '/v1/me', withCookie(revoked));
+    expect(refused.status).toBe(401);
+    expect(refused.body.message).toBe('this API key has been disabled');
+  });
+
+  it('lets a Bearer key through without a CSRF token, whatever cookie comes with it', async () => {
+    const res = await ctx.http('POST', '/v1/video/quote', { token: alice.key, body: specExamples.t2v, headers: { cookie: 'vgw_session=garbage' } });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('the customer account routes', () => {
+  it('answer the balance, usage and logs of the caller only', async () => {
+    const carol = await createCustomer(ctx.http, 3_000_000);
+    const task = await submit(ctx, carol.key, specExamples.t2v);
+    expect((await waitForFinal(ctx, carol.key, task)).status).toBe('SUCCESS');
+    // A failure, refunded in full.
+    const failed = await submit(ctx, carol.key, { ...specExamples.t2v, prompt: 'a cat [sim:fail=DataInspectionFailed]' });
+    expect((await waitForFinal(ctx, carol.key, failed)).status).toBe('FAILURE');
+
+    const me = await ctx.http('GET', '/v1/me', { token: carol.key });
+    expect(me.body).toMatchObject({
+      object: 'account',
+      user: { id: carol.userId, status: 'enabled', group: 'default' },
+      key: { id: carol.keyId, status: 'enabled', quota_limit: null },
+      balance: { quota: 2_750_000, used_quota: 250_000, remaining: 2_750_000, spent: 250_000 },
+    });
+
+    const byModel = await ctx.http('GET', '/v1/me/usage?group_by=model', { token: carol.key });
+    expect(byModel.body.data).toEqual([{ group: 'wan2.7-t2v', tasks: 2, charged_quota: 500_000, refunded_quota: 250_000, net_quota: 250_000 }]);
+    const byDay = await ctx.http('GET', '/v1/me/usage?group_by=day&days=7', { token: carol.key });
+    expect(byDay.body.data).toHaveLength(7);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(byDay.body.data.at(-1)).toEqual({ group: today, tasks: 2, charged_quota: 500_000, refunded_quota: 250_000, net_quota: 250_000 });
+    expect(byDay.body.data.slice(0, 6).every((d: any) => d.tasks === 0)).toBe(true);
+
+    const logs = await ctx.http('GET', '/v1/me/logs?limit=2', { token: carol.key });
+    expect(logs.body.data.map((l: any) => l.type)).toEqual([6, 2]);
+    expect(logs.body.next_cursor).not.toBeNull();
+    const older = await ctx.http('GET', `/v1/me/logs?limit=10&cursor=${logs.body.next_cursor}`, { token: carol.key });
+    expect(older.body.data.map((l: any) => l.type)).toEqual([2, 1]);
+    expect(older.body.next_cursor).toBeNull();
+    const all = [...logs.body.data, ...older.body.data];
+    expect(all.every((l: any) => l.user_id === carol.userId)).toBe(true);
+  });
+});
