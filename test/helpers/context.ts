@@ -76,6 +76,10 @@ export async function createTestContext(overrides: Record<string, string> = {}):
   const main = await startApp(config, 'test', port);
   const peers: { close(): Promise<void> }[] = [];
   const fixtures = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  // The database is dropped with FORCE right after the pool ends, which may still be closing a
+  // connection: its error then is expected, not a failure of the test.
+  fixtures.on('connect', (client) => client.on('error', () => {}));
+  fixtures.on('error', () => {});
   const consumers = createBlockingRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:test-consumers`);
 
   return {
