@@ -92,7 +92,9 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     });
     if (claim.kind === 'none') return;
     if (claim.kind === 'wait') return waitInQueue(job, token, claim.delayMs);
-    const payload = webhookPayload(task, event, link, claim.occurredAt);
+    // The end happened when the record says the task finished (DashScope's own end time, when it gave one).
+    const ended = event === 'task.succeeded' || event === 'task.failed';
+    const payload = webhookPayload(task, event, link, ended && task.finishTime ? task.finishTime : claim.occurredAt);
     const body = JSON.stringify(payload);
 
     const started = performance.now();
