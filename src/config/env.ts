@@ -115,6 +115,12 @@ export const envSchema = z.object({
   WORKER_LOCK_MS: positiveInt.default(30_000),
   /** Timeout of one HTTP request to DashScope. */
   UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * On SIGTERM/SIGINT, how long a process may take to finish what it has in hand (requests,
+   * held answers, upstream calls) before it exits anyway. Longer than UPSTREAM_TIMEOUT_MS, so a
+   * worker stopped mid-submit always learns the upstream's answer and records it.
+   */
+  SHUTDOWN_DRAIN_MS: positiveInt.default(45_000),
   /** First status poll after an upstream submit, then every POLL_INTERVAL_MS (never under 5 s). */
   POLL_FIRST_DELAY_MS: positiveInt.default(5_000),
   POLL_INTERVAL_MS: positiveInt.default(12_000),
@@ -164,6 +170,13 @@ export const envSchema = z.object({
 }).superRefine((config, ctx) => {
   if (config.STORAGE_DRIVER === 's3' && !config.S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'S3_BUCKET is required when STORAGE_DRIVER is s3' });
+  }
+  if (config.SHUTDOWN_DRAIN_MS <= config.UPSTREAM_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SHUTDOWN_DRAIN_MS'],
+      message: `SHUTDOWN_DRAIN_MS (${config.SHUTDOWN_DRAIN_MS}) must be longer than UPSTREAM_TIMEOUT_MS (${config.UPSTREAM_TIMEOUT_MS}), or a worker stopped mid-submit would exit without the upstream's answer`,
+    });
   }
 });
 

@@ -20,7 +20,7 @@ await startUp('worker', async () => {
   const ops = await startOpsServer({ config, db: infra.db, redis: infra.redis, metrics: infra.metrics, log });
   const worker = await startWorker({ config, ...infra, log });
   log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
-  onShutdown(log, async () => {
+  onShutdown(log, config.SHUTDOWN_DRAIN_MS, async () => {
     // Health answers until the jobs in hand are done, so an orchestrator does not kill a draining worker.
     await worker.close();
     await ops.close();
