@@ -18,6 +18,7 @@ import { consoleRoutes } from './console/console.routes.ts';
 import { storableInputCompiler } from './http/storable-input.ts';
 import type { Connections } from './infra.ts';
 import { loggerOptions } from './lib/logger.ts';
+import { redisNamespace } from './lib/redis.ts';
 import { adminRoutes } from './modules/admin/admin.routes.ts';
 import { recordKeysLastUsed } from './modules/admin/keys.repository.ts';
 import { makeAuthenticate } from './modules/auth/authenticate.ts';
@@ -151,7 +152,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   const routes: TaskRoutesOptions = {
     tasks,
-    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, config.REDIS_PREFIX, app.log), sessions),
+    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, redisNamespace(config), app.log), sessions),
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
     multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),
@@ -185,7 +186,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     db,
     bus,
     redis,
-    redisPrefix: config.REDIS_PREFIX,
+    redisPrefix: redisNamespace(config),
     adminToken: config.ADMIN_TOKEN,
     authFailuresPerMinute: config.ADMIN_AUTH_FAILURES_PER_MINUTE,
     secrets,

@@ -29,7 +29,16 @@ export const envSchema = z.object({
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// URL' })
     .default('redis://127.0.0.1:6379'),
-  /** Namespace for every Redis key, queue and channel, so several gateways can share one Redis. */
+  /**
+   * A Redis Cluster instead of one server: some of its nodes as "host:port" pairs separated by
+   * commas (the client finds the rest). Credentials and TLS still come from REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^(?:[\w.-]+:\d{1,5}(?:,[\w.-]+:\d{1,5})*)?$/, 'REDIS_CLUSTER_NODES must look like "10.0.0.1:6379,10.0.0.2:6379"')
+    .default('')
+    .transform((text) => text.split(',').filter(Boolean).map((node) => ({ host: node.slice(0, node.lastIndexOf(':')), port: Number(node.slice(node.lastIndexOf(':') + 1)) }))),
+  /** Namespace for every Redis key, queue and channel, so several gateways can share one Redis (on a cluster, a hash tag: {vgw}). */
   REDIS_PREFIX: z.string().regex(/^[\w.-]+$/).default('vgw'),
   /** Bearer token for /admin; the admin API refuses every request while it is empty. */
   ADMIN_TOKEN: z.string().default(''),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis.ts';
 import { z } from 'zod';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
@@ -8,7 +8,7 @@ import { aliveWorkers, summarizeWorkers, type WorkersSummary } from '../worker/h
 
 export interface HealthRoutesOptions {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
