@@ -93,13 +93,14 @@ async function main(): Promise<number> {
     // A process that dies without being killed by the run is a finding: it is counted, its last
     // words logged, and it is started again.
     const crashes: string[] = [];
+    const killed = new WeakSet<GatewayProcess>();
     const launch = async (slots: (GatewayProcess | null)[], i: number, role: 'api' | 'worker'): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
         try {
           const started = await startGatewayProcess(role, env);
           slots[i] = started;
           void started.exited.then(async (code) => {
-            if (slots[i] !== started || stopping) return;
+            if (slots[i] !== started || killed.has(started) || stopping) return;
             crashes.push(`${role} ${i} exited with ${code}`);
             log(`${role} ${i} exited by itself (${code}); it said:\n${started.output().slice(-3_000)}`);
             slots[i] = null;
@@ -135,12 +136,17 @@ async function main(): Promise<number> {
       customers.push({ userId: user.id as number, key: key.key as string });
     }
 
+    // The victim stays listed for a moment after it dies, as a load balancer would keep sending to
+    // it until its health check fails: requests in flight are cut, new ones refused, and the
+    // clients retry elsewhere with the same Idempotency-Key.
     const killOne = async (slots: (GatewayProcess | null)[], role: 'api' | 'worker') => {
       const i = Math.floor(Math.random() * slots.length);
       const victim = slots[i];
-      slots[i] = null;
+      if (victim) killed.add(victim);
       await victim?.stop('SIGKILL');
-      await sleep(1_000);
+      await sleep(500);
+      slots[i] = null;
+      await sleep(500);
       await launch(slots, i, role);
     };
     const faults: Fault[] = [
