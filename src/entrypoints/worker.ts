@@ -1,5 +1,6 @@
 // `npm run worker`: the task worker alone. Any number may run against the same PostgreSQL and Redis;
 // each answers /healthz, /readyz and /metrics on METRICS_PORT.
+import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import { loadConfig } from '../config/env.ts';
 import { createInfra } from '../infra.ts';
@@ -9,6 +10,12 @@ import { startOpsServer } from '../worker/ops-server.ts';
 import { startWorker } from '../worker/start-worker.ts';
 import { onShutdown } from './shutdown.ts';
 import { checkServices, startUp } from './start-up.ts';
+
+// A worker's live data is small (its tasks wait in Redis, not in memory) but it makes a great deal
+// of short-lived garbage; by default V8 lets the heap grow to several times the live data before
+// collecting it, which took one worker to 400 MB with 10,000 tasks in flight. Sized for memory,
+// it collects earlier and stays under 300 MB (bench: worker_footprint_rss_peak_mb).
+setFlagsFromString('--optimize-for-size');
 
 await startUp('worker', async () => {
   const config = loadConfig();
