@@ -228,6 +228,7 @@ async function main(): Promise<number> {
       refunded_twice: audit.refundedTwice,
       upstream_created: upstreamCreated,
       upstream_owned_by_tasks: withUpstream,
+      upstream_lost_submits_adopted: extras.adopted,
       upstream_extras_recorded: extras.recorded,
       upstream_extras_not_cancelled: extras.unresolved,
       client_ok: tally.ok,

@@ -47,7 +47,7 @@ it('two APIs and two workers: every task ends once, books exact, one upstream ta
   expect(audit, JSON.stringify(audit)).toMatchObject({ tasks: 60, open: 0, chargedTwice: 0, refundedTwice: 0, taskQuotaWrong: 0, exact: true });
   // Each task reached the upstream once, from whichever worker took it; refused submits made none.
   expect(ctx.simulator.stats().tasksCreated - created).toBe(submitted.filter((s) => !s.rejected).length);
-  expect(await upstreamExtras(ctx.db)).toEqual({ recorded: 0, unresolved: 0 });
+  expect(await upstreamExtras(ctx.db)).toEqual({ adopted: 0, recorded: 0, unresolved: 0 });
   // Both APIs served the queries that the task events feed: each knows every task's end.
   for (const api of apis) {
     const { customer, taskId } = submitted[0]!;

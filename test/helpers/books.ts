@@ -75,8 +75,13 @@ export async function auditBooks(db: Db, start: Map<number, number>): Promise<Bo
   return { ...audit, exact: users.every((u) => u.exact) && users.length === userIds.length && audit.open === 0 && audit.chargedTwice + audit.refundedTwice + audit.taskQuotaWrong === 0 };
 }
 
-/** Extra upstream tasks (beyond one per gateway task) that were written down, and whether each was adopted or cancelled. */
-export async function upstreamExtras(db: Db): Promise<{ recorded: number; unresolved: number }> {
-  const rows = await db.selectFrom('upstreamOrphans').select('outcome').where('outcome', '!=', 'adopted').execute();
-  return { recorded: rows.length, unresolved: rows.filter((r) => r.outcome !== 'cancelled').length };
+/**
+ * Upstream tasks no submit's answer told the gateway about: `adopted` became their task's own (a
+ * lost submit found again); `recorded` are extras written down as duplicates, of which
+ * `unresolved` could not be cancelled.
+ */
+export async function upstreamExtras(db: Db): Promise<{ adopted: number; recorded: number; unresolved: number }> {
+  const rows = await db.selectFrom('upstreamOrphans').select('outcome').execute();
+  const extras = rows.filter((r) => r.outcome !== 'adopted');
+  return { adopted: rows.length - extras.length, recorded: extras.length, unresolved: extras.filter((r) => r.outcome !== 'cancelled').length };
 }
