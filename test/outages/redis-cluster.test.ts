@@ -1,6 +1,6 @@
 // The gateway on a Redis Cluster (REDIS_CLUSTER_NODES): three masters started from the
 // redis-server binary. BullMQ's multi-key scripts need every key of a queue in one hash slot, so
-// the namespace is a hash tag ({prefix}); the rate limiter's script, the cache bus's pub/sub and
+// the namespace is a hash tag ({prefix}); the rate limiters' scripts, the cache bus's pub/sub and
 // the marker that notices lost data work there too.
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,17 @@ describe('on a Redis Cluster', () => {
     expect((await ctx.http('PATCH', `/admin/keys/${key.id}`, { token: ADMIN_TOKEN, body: { status: 'disabled' } })).status).toBe(200);
     const started = Date.now();
     while ((await probe()).status !== 401) expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('counts a key\'s rpm_limit across instances in the cluster', async () => {
+    const limited = await createCustomer(ctx.http, START);
+    expect((await ctx.http('PATCH', `/admin/keys/${limited.keyId}`, { token: ADMIN_TOKEN, body: { rpm_limit: 2 } })).status).toBe(200);
+    const peer = await ctx.startPeer();
+    const statuses = [];
+    for (const http of [ctx.http, peer.http, ctx.http]) statuses.push((await http('GET', '/v1/videos', { token: limited.key })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const keys = await allKeys();
+    expect(keys).toContain(`{${ctx.config.REDIS_PREFIX}}:rpm:${limited.keyId}`);
   });
 
   it('finishes open tasks when the cluster loses its data', async () => {
