@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // Command-line tools and benchmarks report to the terminal.
-    files: ['scripts/**', 'bench/**', 'examples/**', 'src/db/migrate.ts', 'src/db/new-migration.ts'],
+    files: ['scripts/**', 'bench/**', 'chaos/**', 'examples/**', 'src/db/migrate.ts', 'src/db/new-migration.ts'],
     rules: { 'no-console': 'off' },
   },
 );

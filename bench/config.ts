@@ -10,12 +10,15 @@ export interface BenchConfig {
   gatewayDatabase: string;
   baselineDatabase: string;
   workerDatabase: string;
+  footprintDatabase: string;
   latencyDatabase: string;
   waitersDatabase: string;
   /** Task queries held open with `Prefer: wait` at once on one API process. */
   waiters: number;
   /** Tasks the worker measurement pushes through. */
   workerTasks: number;
+  /** Tasks the worker's footprint measurement keeps in flight at once. */
+  footprintTasks: number;
   /** Submits, one at a time, from which the idle submit-to-upstream latency is taken... */
   latencyTasks: number;
   /** ...and the milliseconds from the start of one to the start of the next. */
@@ -46,10 +49,12 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     gatewayDatabase: 'vgw_bench',
     baselineDatabase: 'vgw_bench_baseline',
     workerDatabase: 'vgw_bench_worker',
+    footprintDatabase: 'vgw_bench_footprint',
     latencyDatabase: 'vgw_bench_latency',
     waitersDatabase: 'vgw_bench_waiters',
     waiters: positiveInt(env, 'BENCH_WAITERS', 5_000),
     workerTasks: positiveInt(env, 'BENCH_WORKER_TASKS', 4_000),
+    footprintTasks: positiveInt(env, 'BENCH_FOOTPRINT_TASKS', 10_000),
     latencyTasks: positiveInt(env, 'BENCH_LATENCY_TASKS', 200),
     latencyGapMs: positiveInt(env, 'BENCH_LATENCY_GAP_MS', 50),
     latencyLoadRps: positiveInt(env, 'BENCH_LATENCY_LOAD_RPS', 200),

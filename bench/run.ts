@@ -4,7 +4,7 @@
 // that are removed at the end. docs/benchmarks.md explains every figure.
 //
 //   BENCH_DURATION_S (10)  BENCH_WARMUP_S (3)  BENCH_CONNECTIONS (50)  BENCH_USERS (1000)
-//   BENCH_POOL_SIZE (10)   BENCH_BATCHES_IN_FLIGHT (4)   BENCH_WORKER_TASKS (4000)
+//   BENCH_POOL_SIZE (10)   BENCH_BATCHES_IN_FLIGHT (4)   BENCH_WORKER_TASKS (4000)   BENCH_FOOTPRINT_TASKS (10000)
 //   BENCH_LATENCY_TASKS (200)  BENCH_LATENCY_GAP_MS (50)  BENCH_LATENCY_LOAD_RPS (200)  BENCH_LATENCY_LOAD_S (5)
 //   BENCH_WAITERS (5000)  BENCH_SUITES (all: baselines,gateway,latency,waiters,worker,admin)
 //   BENCH_PROFILE (0; 1 runs the gateway under the CPU profiler and summarises where its time went)
@@ -57,6 +57,11 @@ const GOALS: Goal[] = [
 // Issue 9, "Operators run the whole gateway from its API and a CLI": the usage report over a
 // million log rows.
 const ADMIN_GOALS: Goal[] = [{ field: 'admin_usage_ms', atMost: 200 }];
+// Issue 10: one worker tracks 10,000 tasks in flight under 300 MB.
+const FOOTPRINT_GOALS: Goal[] = [
+  { field: 'worker_footprint_inflight', atLeast: 10_000 },
+  { field: 'worker_footprint_rss_peak_mb', atMost: 300 },
+];
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -90,8 +95,9 @@ async function main(): Promise<void> {
   console.log(formatTable(measurements, RATIOS));
   console.log(['', formatGoals('goals of issue 11', GOALS, fields)].join('\n'));
   console.log(['', formatGoals('goals of issue 9', ADMIN_GOALS, fields)].join('\n'));
+  console.log(['', formatGoals('goals of issue 10 (worker footprint)', FOOTPRINT_GOALS, fields)].join('\n'));
   if (notes.length) console.log(['', ...notes].join('\n'));
-  console.log(JSON.stringify({ ...fields, goals_met: goalsMet(GOALS, fields), goals: GOALS.length, elapsed_s: Math.round((Date.now() - started) / 1000) }));
+  console.log(JSON.stringify({ ...fields, goals_met: goalsMet(GOALS, fields), goals: GOALS.length, footprint_goals_met: goalsMet(FOOTPRINT_GOALS, fields), elapsed_s: Math.round((Date.now() - started) / 1000) }));
 }
 
 main().catch((err: unknown) => {

@@ -18,6 +18,7 @@ import { consoleRoutes } from './console/console.routes.ts';
 import { storableInputCompiler } from './http/storable-input.ts';
 import type { Connections } from './infra.ts';
 import { loggerOptions } from './lib/logger.ts';
+import { redisNamespace } from './lib/redis.ts';
 import { adminRoutes } from './modules/admin/admin.routes.ts';
 import { recordKeysLastUsed } from './modules/admin/keys.repository.ts';
 import { makeAuthenticate } from './modules/auth/authenticate.ts';
@@ -47,6 +48,7 @@ import { createResultLinks } from './storage/result-links.ts';
 import { assertCallbackUrl } from './webhooks/callback-url.ts';
 import { DispatchBell } from './jobs/dispatch-bell.ts';
 import { ChargeBatcher } from './modules/tasks/charge-batcher.ts';
+import { OpenStreams } from './modules/tasks/event-stream.ts';
 import { TaskCache } from './modules/tasks/task-cache.ts';
 import { TaskEvents } from './modules/tasks/task-events.ts';
 import { DashScopeClient } from './upstream/dashscope-client.ts';
@@ -79,6 +81,10 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     clientErrorHandler,
     // request.ip: the connection's address, or behind these proxies the client X-Forwarded-For names.
     trustProxy: config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false,
+    // While the server drains (SIGTERM), a request that still arrives on an open connection is
+    // served (with Connection: close) rather than refused with the framework's own 503, which has
+    // neither the API's error shape nor a Retry-After.
+    return503OnClosing: false,
   });
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT) traceRequests(app);
   app.setValidatorCompiler(storableInputCompiler(validatorCompiler));
@@ -146,13 +152,13 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   const routes: TaskRoutesOptions = {
     tasks,
-    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, config.REDIS_PREFIX, app.log), sessions),
+    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, redisNamespace(config), app.log), sessions),
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
     multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),
     pollAfterMs: config.POLL_INTERVAL_MS,
     events,
-    openStreams: new Set(),
+    openStreams: new OpenStreams(),
     waitMaxS: config.WAIT_MAX_S,
     resultMaxBytes: config.RESULT_MAX_BYTES,
   };
@@ -160,7 +166,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   // is not held up by them: waiting requests get their task as it is, streams close.
   app.addHook('preClose', async () => {
     tasks.releaseWaiters();
-    for (const close of [...routes.openStreams]) close();
+    routes.openStreams.closeAll();
   });
 
   await app.register(healthRoutes, { db, redis });
@@ -180,7 +186,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     db,
     bus,
     redis,
-    redisPrefix: config.REDIS_PREFIX,
+    redisPrefix: redisNamespace(config),
     adminToken: config.ADMIN_TOKEN,
     authFailuresPerMinute: config.ADMIN_AUTH_FAILURES_PER_MINUTE,
     secrets,

@@ -1,7 +1,6 @@
 // Connections shared by every process: PostgreSQL (a pool, and one connection that listens for
 // changes), Redis (commands, and a subscriber for cache invalidation), the job queues and storage.
 // Closed in reverse order of dependency.
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { type Config, databaseOptions } from './config/env.ts';
 import { QUEUES } from './jobs/contracts.ts';
@@ -10,7 +9,7 @@ import { CacheBus } from './lib/cache-bus.ts';
 import { type Db, openDatabase } from './db/database.ts';
 import { PgListener } from './db/listener.ts';
 import { loggerOptions } from './lib/logger.ts';
-import { createBlockingRedis, createRedis, whenReady } from './lib/redis.ts';
+import { createBlockingRedis, createRedis, type RedisClient, redisNamespace, redisTarget, whenReady } from './lib/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { sealChannelKeys } from './modules/admin/channels.repository.ts';
@@ -23,7 +22,7 @@ export interface Connections {
   /** Changes in PostgreSQL as they are committed: new tasks to queue, task status changes. */
   listener: PgListener;
   /** Commands that fail fast while Redis is unreachable. */
-  redis: Redis;
+  redis: RedisClient;
   bus: CacheBus;
   queues: Queues;
   /** The gateway's own files: copies of results, thumbnails, uploaded images. */
@@ -45,16 +44,17 @@ export async function createInfra(config: Config, role: string, shared: { metric
   const database = openDatabase(databaseOptions(config));
   const listener = new PgListener({ url: config.DATABASE_URL, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log: pino(loggerOptions(config.LOG_LEVEL, `${role}:listener`)) });
   await listener.start();
-  const redis = createRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}`);
+  const namespace = redisNamespace(config);
+  const redis = createRedis(redisTarget(config), `${config.REDIS_PREFIX}:${role}`);
   await whenReady(redis, REDIS_READY_MS);
   // Subscriptions are not on any request's path: this one waits through outages and resubscribes.
-  const subscriber = createBlockingRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:${role}:invalidations`);
-  const bus = new CacheBus(subscriber, redis, `${config.REDIS_PREFIX}:invalidate`);
+  const subscriber = createBlockingRedis(redisTarget(config), `${config.REDIS_PREFIX}:${role}:invalidations`);
+  const bus = new CacheBus(subscriber, redis, `${namespace}:invalidate`);
   await bus.start();
   const queues: Queues = {
-    tasks: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.tasks),
-    results: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.results),
-    webhooks: new JobQueue(redis, config.REDIS_PREFIX, QUEUES.webhooks),
+    tasks: new JobQueue(redis, namespace, QUEUES.tasks),
+    results: new JobQueue(redis, namespace, QUEUES.results),
+    webhooks: new JobQueue(redis, namespace, QUEUES.webhooks),
   };
   const storage = await createStorage(config, database.db);
   const secrets = new SecretBox(config.ENCRYPTION_KEY, config.ENCRYPTION_KEY_PREVIOUS);

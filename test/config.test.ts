@@ -40,6 +40,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'videos' }, '/nonexistent/.env').S3_BUCKET).toBe('videos');
   });
 
+  it('keeps the shutdown drain longer than an upstream call', () => {
+    expect(loadConfig({}, '/nonexistent/.env')).toMatchObject({ UPSTREAM_TIMEOUT_MS: 30_000, SHUTDOWN_DRAIN_MS: 45_000 });
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_MS: '30000' }, '/nonexistent/.env')).toThrow(/SHUTDOWN_DRAIN_MS: SHUTDOWN_DRAIN_MS \(30000\) must be longer than UPSTREAM_TIMEOUT_MS \(30000\)/);
+    expect(loadConfig({ SHUTDOWN_DRAIN_MS: '6000', UPSTREAM_TIMEOUT_MS: '5000' }, '/nonexistent/.env').SHUTDOWN_DRAIN_MS).toBe(6_000);
+  });
+
   it('is frozen', () => {
     const config = loadConfig({}, '/nonexistent/.env');
     expect(Object.isFrozen(config)).toBe(true);

@@ -31,7 +31,7 @@ describe('health', () => {
     try {
       const res = await app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toEqual({ status: 'not_ready', postgres: 'unreachable', redis: 'ok', workers: null });
+      expect(res.json()).toEqual({ status: 'not_ready', postgres: 'down', redis: 'ok', workers: null });
     } finally {
       await app.close();
       await gone.close();

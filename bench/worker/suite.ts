@@ -1,7 +1,6 @@
 // The worker's side: how fast one worker process carries tasks from submit to their final state
 // against the simulator at fast timings, how many tasks it tracks in flight and with how much
 // memory, and whether it ever went over the upstream's request limits (the simulator counts).
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { formatProfileSummary, readCpuProfile, summarizeProfile } from '../lib/c
 import { log } from '../lib/log.ts';
 import { withClient } from '../lib/postgres.ts';
 import type { Suite } from '../lib/suite.ts';
+import { measureFootprint, rssMb } from './footprint.ts';
 import { SIM, startWorkerStack, submitTask } from './stack.ts';
 
 const SUBMITTERS = 50;
@@ -24,11 +24,6 @@ interface KindStats {
   peakPerSecond: number;
   limit: number;
 }
-
-const rssMb = (pid: number): number => {
-  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return kb ? Number(kb) / 1024 : 0;
-};
 
 export const workerSuite: Suite = {
   name: 'worker',
@@ -77,6 +72,8 @@ export const workerSuite: Suite = {
     await worker.stop();
     await simulator.stop();
 
+    const footprint = await measureFootprint(config, cleanup);
+
     const settledPerS = workerTasks / elapsedS;
     const withinLimits = stats.submit.throttled === 0 && stats.query.throttled === 0 && stats.submit.peakPerSecond <= stats.submit.limit && stats.query.peakPerSecond <= stats.query.limit;
     return {
@@ -95,11 +92,13 @@ export const workerSuite: Suite = {
         upstream_query_limit: stats.query.limit,
         upstream_throttled: stats.submit.throttled + stats.query.throttled,
         upstream_within_limits: withinLimits ? 1 : 0,
+        ...footprint.facts,
       },
       notes: [
         `worker: ${workerTasks} tasks (${SIM.SIM_RUNNING_MS} ms upstream running time) from first submit to all settled in ${elapsedS.toFixed(1)} s with one worker: ${settledPerS.toFixed(1)} tasks/s, ${failed} failed`,
         `worker: up to ${peakOpen} tasks in flight at once; worker RSS ${idleRss.toFixed(0)} MB idle, ${peakRss.toFixed(0)} MB at peak`,
         ...(profileDir ? await workerProfileNotes(profileDir) : []),
+        ...footprint.notes,
         `upstream: ${stats.submit.requests} submits (peak ${stats.submit.peakPerSecond}/s, limit ${stats.submit.limit}), ${stats.query.requests} queries (peak ${stats.query.peakPerSecond}/s, limit ${stats.query.limit}), throttled ${stats.submit.throttled + stats.query.throttled}: ${withinLimits ? 'never over the limits' : 'OVER THE LIMITS'}`,
       ],
     };

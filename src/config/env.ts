@@ -29,7 +29,16 @@ export const envSchema = z.object({
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// URL' })
     .default('redis://127.0.0.1:6379'),
-  /** Namespace for every Redis key, queue and channel, so several gateways can share one Redis. */
+  /**
+   * A Redis Cluster instead of one server: some of its nodes as "host:port" pairs separated by
+   * commas (the client finds the rest). Credentials and TLS still come from REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^(?:[\w.-]+:\d{1,5}(?:,[\w.-]+:\d{1,5})*)?$/, 'REDIS_CLUSTER_NODES must look like "10.0.0.1:6379,10.0.0.2:6379"')
+    .default('')
+    .transform((text) => text.split(',').filter(Boolean).map((node) => ({ host: node.slice(0, node.lastIndexOf(':')), port: Number(node.slice(node.lastIndexOf(':') + 1)) }))),
+  /** Namespace for every Redis key, queue and channel, so several gateways can share one Redis (on a cluster, a hash tag: {vgw}). */
   REDIS_PREFIX: z.string().regex(/^[\w.-]+$/).default('vgw'),
   /** Bearer token for /admin; the admin API refuses every request while it is empty. */
   ADMIN_TOKEN: z.string().default(''),
@@ -115,6 +124,12 @@ export const envSchema = z.object({
   WORKER_LOCK_MS: positiveInt.default(30_000),
   /** Timeout of one HTTP request to DashScope. */
   UPSTREAM_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * On SIGTERM/SIGINT, how long a process may take to finish what it has in hand (requests,
+   * held answers, upstream calls) before it exits anyway. Longer than UPSTREAM_TIMEOUT_MS, so a
+   * worker stopped mid-submit always learns the upstream's answer and records it.
+   */
+  SHUTDOWN_DRAIN_MS: positiveInt.default(45_000),
   /** First status poll after an upstream submit, then every POLL_INTERVAL_MS (never under 5 s). */
   POLL_FIRST_DELAY_MS: positiveInt.default(5_000),
   POLL_INTERVAL_MS: positiveInt.default(12_000),
@@ -164,6 +179,13 @@ export const envSchema = z.object({
 }).superRefine((config, ctx) => {
   if (config.STORAGE_DRIVER === 's3' && !config.S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'S3_BUCKET is required when STORAGE_DRIVER is s3' });
+  }
+  if (config.SHUTDOWN_DRAIN_MS <= config.UPSTREAM_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SHUTDOWN_DRAIN_MS'],
+      message: `SHUTDOWN_DRAIN_MS (${config.SHUTDOWN_DRAIN_MS}) must be longer than UPSTREAM_TIMEOUT_MS (${config.UPSTREAM_TIMEOUT_MS}), or a worker stopped mid-submit would exit without the upstream's answer`,
+    });
   }
 });
 

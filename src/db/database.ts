@@ -41,6 +41,15 @@ const types = {
 
 /** Sends the SQL of prepared queries as named statements, so each connection plans it once. */
 class PreparingClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // A connection cut while checked out of the pool (a database restart, a terminated backend)
+    // is emitted as 'error', and the pool listens only while the client is idle: unheard, it
+    // ended the process. The query or transaction using it fails with the same error, and the
+    // pool discards the client when it comes back.
+    this.on('error', () => {});
+  }
+
   // pg's query() has many overloads; only a bare SQL string that a prepared query registered is rewritten.
   override query(...args: unknown[]): never {
     const [text, values] = args;

@@ -15,7 +15,7 @@ await startUp('api', async () => {
   const app = await buildApp({ config, ...infra });
   await app.listen({ port: config.PORT, host: config.HOST });
   announceApi(app, config, app.log);
-  onShutdown(app.log, async () => {
+  onShutdown(app.log, config.SHUTDOWN_DRAIN_MS, async () => {
     await app.close();
     await infra.close();
     await tracing?.shutdown();

@@ -8,4 +8,4 @@ import { onShutdown } from './shutdown.ts';
 const config = loadConfig();
 const { app } = await buildSimulator(simulatorOptionsFromConfig(config));
 await app.listen({ port: config.SIM_PORT, host: config.SIM_HOST });
-onShutdown(app.log, () => app.close());
+onShutdown(app.log, config.SHUTDOWN_DRAIN_MS, () => app.close());

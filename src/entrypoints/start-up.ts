@@ -2,9 +2,10 @@
 // and when something keeps the process from starting, say which setting to check and what to
 // try, then exit non-zero. Without this, an unreachable PostgreSQL ended in a raw stack trace that
 // never named DATABASE_URL, and an unreachable Redis left the process reconnecting forever.
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { type Config, ConfigError } from '../config/env.ts';
+import { credentialsOf, type RedisTarget, redisTarget } from '../lib/redis.ts';
 
 /** Each check gives up after this long, so a process that cannot start says so within seconds. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -63,9 +64,15 @@ async function checkPostgres(databaseUrl: string, createsDatabase: boolean): Pro
   }
 }
 
-async function checkRedis(redisUrl: string): Promise<void> {
-  const shown = shownUrl(redisUrl);
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+async function checkRedis(target: RedisTarget): Promise<void> {
+  const cluster = target.clusterNodes.length > 0;
+  const where = cluster
+    ? `the Redis Cluster at REDIS_CLUSTER_NODES (${target.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')})`
+    : `Redis at REDIS_URL (${shownUrl(target.url)})`;
+  const probeOptions = { lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS, maxRetriesPerRequest: 0 } as const;
+  const redis = cluster
+    ? new Cluster(target.clusterNodes, { lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: () => null, redisOptions: { ...probeOptions, ...credentialsOf(target.url) } })
+    : new Redis(target.url, { ...probeOptions, retryStrategy: () => null, enableOfflineQueue: false });
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -73,9 +80,9 @@ async function checkRedis(redisUrl: string): Promise<void> {
   } catch (err) {
     const reason = reasonOf(err);
     if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(reason)) {
-      throw new StartUpError(`Redis refused the login of REDIS_URL (${shown}): ${reason}. Check the user name and password in REDIS_URL`);
+      throw new StartUpError(`${where} refused the login of REDIS_URL (${shownUrl(target.url)}): ${reason}. Check the user name and password in REDIS_URL`);
     }
-    throw new StartUpError(`cannot connect to Redis at REDIS_URL (${shown}): ${reason}. Check that Redis is running and that REDIS_URL points at it`);
+    throw new StartUpError(`cannot connect to ${where}: ${reason}. Check that Redis is running and that ${cluster ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'} points at it`);
   } finally {
     redis.disconnect();
   }
@@ -89,8 +96,8 @@ export interface ServiceNeeds {
 }
 
 /** Checks PostgreSQL (and Redis) at once; every problem found is reported together. */
-export async function checkServices(config: Pick<Config, 'DATABASE_URL' | 'REDIS_URL'>, needs: ServiceNeeds): Promise<void> {
-  const checks = [checkPostgres(config.DATABASE_URL, needs.createsDatabase), ...(needs.redis ? [checkRedis(config.REDIS_URL)] : [])];
+export async function checkServices(config: Pick<Config, 'DATABASE_URL' | 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>, needs: ServiceNeeds): Promise<void> {
+  const checks = [checkPostgres(config.DATABASE_URL, needs.createsDatabase), ...(needs.redis ? [checkRedis(redisTarget(config))] : [])];
   const problems = (await Promise.allSettled(checks)).flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (problems.length === 1) throw problems[0];
   if (problems.length > 1) throw new StartUpError(problems.map((p) => p.message).join('\n  and '));

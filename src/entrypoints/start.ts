@@ -37,9 +37,9 @@ await startUp('start', async () => {
   await app.listen({ port: config.PORT, host: config.HOST });
   announceApi(app, config, log);
   log.info(`web console at ${publicBaseUrl({ PUBLIC_BASE_URL: config.PUBLIC_BASE_URL, PORT: config.PORT })}/console/`);
-  onShutdown(log, async () => {
-    await app.close();
-    await worker.close();
+  onShutdown(log, config.SHUTDOWN_DRAIN_MS, async () => {
+    // Both drain at once: the API's requests and the worker's upstream calls share one SHUTDOWN_DRAIN_MS.
+    await Promise.all([app.close(), worker.close()]);
     await workerInfra.close();
     await upstream?.close();
     await infra.close();

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis.ts';
 import { z } from 'zod';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
@@ -8,12 +8,12 @@ import { aliveWorkers, summarizeWorkers, type WorkersSummary } from '../worker/h
 
 export interface HealthRoutesOptions {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-const checkResult = z.enum(['ok', 'unreachable']);
+const checkResult = z.enum(['ok', 'down']);
 const workers = z
   .object({
     alive: z.number().int().describe('Worker processes whose heartbeat is recent'),
@@ -21,9 +21,15 @@ const workers = z
   })
   .nullable()
   .describe('Live workers, from their heartbeats in PostgreSQL (null when PostgreSQL does not answer); none alive does not make the gateway unready');
-const readiness = z.object({ status: z.enum(['ready', 'not_ready']), postgres: checkResult, redis: checkResult, workers });
+// An object of named fields, so that what else an instance reports about itself joins it.
+const readiness = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  postgres: checkResult.describe('PostgreSQL answered within 2 s; without it nothing can be submitted'),
+  redis: checkResult.describe('Redis answered within 2 s; while it is down submits still complete (their tasks run when it is back), so readiness does not depend on it'),
+  workers,
+});
 
-async function probe(check: () => Promise<unknown>): Promise<'ok' | 'unreachable'> {
+async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
@@ -32,7 +38,7 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | 'unreachable
     await Promise.race([check(), timeout]);
     return 'ok';
   } catch {
-    return 'unreachable';
+    return 'down';
   } finally {
     clearTimeout(timer);
   }
@@ -63,14 +69,15 @@ export async function healthRoutes(app: FastifyInstance, { db, redis }: HealthRo
     schema: {
       operationId: 'ready',
       tags: ['health'],
-      summary: 'PostgreSQL and Redis are reachable',
-      description: '503 when either is not, naming which.',
+      summary: 'The instance can take submits: PostgreSQL answers',
+      description:
+        "503 only when PostgreSQL does not answer. Redis's state is reported but does not fail readiness: during a Redis outage submits still complete and queries are served from PostgreSQL, so a load balancer must not take every instance out.",
       security: [],
-      response: { 200: readiness.describe('Both answer'), 503: readiness.describe('PostgreSQL or Redis does not answer within 2 s') },
+      response: { 200: readiness.describe('PostgreSQL answers (Redis may be down: see `redis`)'), 503: readiness.describe('PostgreSQL does not answer within 2 s') },
     },
     handler: async (_request, reply) => {
       const [postgres, redisState, live] = await Promise.all([probe(() => sql`SELECT 1`.execute(db)), probe(() => redis.ping()), liveWorkers(db)]);
-      const ready = postgres === 'ok' && redisState === 'ok';
+      const ready = postgres === 'ok';
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', postgres, redis: redisState, workers: live });
     },
   });

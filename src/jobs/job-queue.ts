@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis.ts';
 import { bullPrefix, jobIdOf, type QueueDefinition, type TaskJobData } from './contracts.ts';
 
 /** A queue of per-task jobs, producer side. */
@@ -7,7 +7,7 @@ export class JobQueue {
   readonly queue: Queue<TaskJobData>;
   private readonly definition: QueueDefinition;
 
-  constructor(connection: Redis, redisPrefix: string, definition: QueueDefinition) {
+  constructor(connection: RedisClient, redisPrefix: string, definition: QueueDefinition) {
     this.definition = definition;
     this.queue = new Queue<TaskJobData>(definition.name, { connection, prefix: bullPrefix(redisPrefix) });
   }

@@ -3,16 +3,16 @@
 // what only Redis held (the queue's jobs) from PostgreSQL, which has everything.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis.ts';
 
 export class RedisEpoch {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly key: string;
   private readonly log: FastifyBaseLogger;
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
 
-  constructor(redis: Redis, redisPrefix: string, log: FastifyBaseLogger) {
+  constructor(redis: RedisClient, redisPrefix: string, log: FastifyBaseLogger) {
     this.redis = redis;
     this.key = `${redisPrefix}:epoch`;
     this.log = log;

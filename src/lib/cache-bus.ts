@@ -1,7 +1,7 @@
 // Cross-process cache invalidation over Redis pub/sub. Each process keeps small in-memory caches
 // (API keys, prices) so the hot path never waits on the database; when an operator changes one of
 // those records, every process hears about it here within milliseconds.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 export type Invalidation =
   | { kind: 'key'; keyHash: string }
@@ -15,11 +15,11 @@ type Listener = (message: Invalidation) => void;
 
 export class CacheBus {
   private readonly listeners = new Set<Listener>();
-  private readonly subscriber: Redis;
-  private readonly publisher: Redis;
+  private readonly subscriber: RedisClient;
+  private readonly publisher: RedisClient;
   private readonly channel: string;
 
-  constructor(subscriber: Redis, publisher: Redis, channel: string) {
+  constructor(subscriber: RedisClient, publisher: RedisClient, channel: string) {
     this.subscriber = subscriber;
     this.publisher = publisher;
     this.channel = channel;

@@ -10,6 +10,7 @@ import type { SimulatorOptions } from './options.ts';
 import { type KindStats, RateLimit } from './rate-limiter.ts';
 import { makeGuards } from './request-guards.ts';
 import { resultVideoRoutes } from './result-video.routes.ts';
+import { Storm, type StormSpec } from './storm.ts';
 import { submitRoute } from './submit.route.ts';
 import { TaskStore } from './task-store.ts';
 import { taskRoutes } from './task.routes.ts';
@@ -26,6 +27,8 @@ export interface SimulatorStats {
 export interface Simulator {
   app: FastifyInstance;
   stats(): SimulatorStats;
+  /** Every submit and query answers `status` for `forMs` (not DashScope's: for chaos runs). */
+  storm(spec: StormSpec): void;
 }
 
 // Room for a few base64 data: images (DashScope takes images up to 20 MB that way).
@@ -38,7 +41,8 @@ export async function buildSimulator(options: SimulatorOptions): Promise<Simulat
   const links = new VideoLinks(options.retentionS);
   const submits = new RateLimit(options.submitQps);
   const queries = new RateLimit(options.queryQps);
-  const guards = makeGuards({ apiKey: options.apiKey, submits, queries });
+  const storm = new Storm();
+  const guards = makeGuards({ apiKey: options.apiKey, submits, queries, storm });
   const stats = (): SimulatorStats => ({ submit: submits.stats(), query: queries.stats(), tasksCreated: store.created });
 
   const app = Fastify({
@@ -64,5 +68,5 @@ export async function buildSimulator(options: SimulatorOptions): Promise<Simulat
   });
   // OSS, not DashScope, serves result files, so no request_id / X-Request-ID there.
   await app.register(resultVideoRoutes, { links, video });
-  return { app, stats };
+  return { app, stats, storm: (spec) => storm.start(spec) };
 }

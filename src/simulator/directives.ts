@@ -12,6 +12,7 @@
 //                           the first N queries of the task it creates
 //   [sim:lost=N]            the first N submits of this prompt create their task, but the answer
 //                           never arrives: the connection is cut (the outcome is unknown to the client)
+//   [sim:slow=N]            the submit creates its task at once but answers only after N ms
 import { invalidParameter } from './upstream-errors.ts';
 
 export interface Directives {
@@ -22,6 +23,7 @@ export interface Directives {
   runningMs?: number;
   flaky?: number;
   lost?: number;
+  slowMs?: number;
 }
 
 export interface DirectedPrompt {
@@ -83,9 +85,13 @@ function apply(directives: Directives, name: string, value: string | undefined):
       if (!COUNT.test(value ?? '')) throw malformed('[sim:lost=N] with N a whole number of submits');
       directives.lost = Number(value);
       return;
+    case 'slow':
+      if (!COUNT.test(value ?? '')) throw malformed('[sim:slow=N] with N a whole number of milliseconds');
+      directives.slowMs = Number(value);
+      return;
     default:
       // A misspelt directive would otherwise reach the model as prompt text and the test would
       // silently check nothing.
-      throw invalidParameter(`Unknown simulator directive ${written}; known: fail, reject, unknown, ms, flaky, lost.`);
+      throw invalidParameter(`Unknown simulator directive ${written}; known: fail, reject, unknown, ms, flaky, lost, slow.`);
   }
 }

@@ -3,12 +3,14 @@
 // would not parse.
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { RateLimit } from './rate-limiter.ts';
+import type { Storm } from './storm.ts';
 import { SimError } from './upstream-errors.ts';
 
 export interface GuardOptions {
   apiKey: string;
   submits: RateLimit;
   queries: RateLimit;
+  storm: Storm;
 }
 
 export interface Guards {
@@ -16,7 +18,7 @@ export interface Guards {
   query: onRequestAsyncHookHandler;
 }
 
-export function makeGuards({ apiKey, submits, queries }: GuardOptions): Guards {
+export function makeGuards({ apiKey, submits, queries, storm }: GuardOptions): Guards {
   const authenticate = (request: FastifyRequest): string => {
     const key = bearerToken(request.headers.authorization);
     if (!key) throw new SimError(401, 'InvalidApiKey', 'No API-key provided.');
@@ -32,10 +34,13 @@ export function makeGuards({ apiKey, submits, queries }: GuardOptions): Guards {
       if (String(request.headers['x-dashscope-async']).toLowerCase() !== 'enable') {
         throw new SimError(403, 'AccessDenied', 'current user api does not support synchronous calls');
       }
+      storm.check();
       throttle(submits, key);
     },
     query: async (request) => {
-      throttle(queries, authenticate(request));
+      const key = authenticate(request);
+      storm.check();
+      throttle(queries, key);
     },
   };
 }

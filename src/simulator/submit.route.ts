@@ -1,5 +1,6 @@
 // POST /api/v1/services/aigc/video-generation/video-synthesis: checks a wan2.7 submit like
 // DashScope and creates a task whose whole life (and any simulated fault) is fixed now.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { type Directives, extractDirectives } from './directives.ts';
 import { FlakyCounter } from './flaky-counter.ts';
@@ -51,6 +52,7 @@ export async function submitRoute(app: FastifyInstance, { guard, store, runningM
       request.raw.socket.destroy();
       return;
     }
+    if (directives?.slowMs) await sleep(directives.slowMs);
     return { output: { task_status: 'PENDING', task_id: task.id }, request_id: request.id };
   });
 }

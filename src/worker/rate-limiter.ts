@@ -7,7 +7,7 @@
 // upstream second, at the price of using about 80 % of the budget.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis.ts';
 
 // KEYS[1] sorted set of recent requests (score: ms); ARGV: window ms, limit, member, spacing ms.
 // Returns 0 when let through (and recorded), else the ms until there is room: until the oldest
@@ -39,10 +39,10 @@ const SPACING_OF_SECOND_MS = 900;
 export type Admission = { admitted: true } | { admitted: false; retryInMs: number };
 
 export class RateLimiter {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
   }

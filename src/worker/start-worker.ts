@@ -13,7 +13,7 @@ import { redispatchOpenTasks } from '../jobs/dispatch.repository.ts';
 import { Dispatcher } from '../jobs/dispatcher.ts';
 import { PeriodicJobs } from '../jobs/periodic.ts';
 import { RedisEpoch } from '../jobs/redis-epoch.ts';
-import { createBlockingRedis } from '../lib/redis.ts';
+import { createBlockingRedis, redisNamespace, redisTarget } from '../lib/redis.ts';
 import { createResultLinks } from '../storage/result-links.ts';
 import { DashScopeClient } from '../upstream/dashscope-client.ts';
 import type { UpstreamClient } from '../upstream/types.ts';
@@ -50,6 +50,7 @@ const REDIS_EPOCH_CHECK_MS = 1_000;
 
 export async function startWorker({ config, db, listener, redis, bus, queues, storage, metrics, secrets, log, upstream }: WorkerDeps): Promise<RunningWorker> {
   const settings = workerSettings(config);
+  const namespace = redisNamespace(config);
   // Progress writes commit without waiting for the disk (see AdvanceDeps.progressDb).
   const progress = openDatabase({ ...databaseOptions(config), synchronousCommit: false });
   const deps: AdvanceDeps = {
@@ -58,16 +59,16 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
     storage,
     queues,
     channels: new ChannelDirectory(db, bus, CHANNEL_CACHE_MS, secrets),
-    limiter: new RateLimiter(redis, config.REDIS_PREFIX),
+    limiter: new RateLimiter(redis, namespace),
     upstream: upstream ?? new DashScopeClient({ timeoutMs: config.UPSTREAM_TIMEOUT_MS, metrics }),
     settings,
     metrics,
     log,
   };
   const links = createResultLinks(storage, config);
-  const prefix = bullPrefix(config.REDIS_PREFIX);
+  const prefix = bullPrefix(namespace);
   // Consumers block on Redis and ride out its outages; the process's other connection fails fast.
-  const blocking = createBlockingRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:worker:consumers`);
+  const blocking = createBlockingRedis(redisTarget(config), `${config.REDIS_PREFIX}:worker:consumers`);
   const consumer = (name: string, processor: Processor<TaskJobData>, concurrency: number) =>
     new Worker<TaskJobData>(name, processor, {
       connection: blocking,
@@ -112,7 +113,7 @@ export async function startWorker({ config, db, listener, redis, bus, queues, st
   dispatcher.start();
   // When Redis comes back empty, every unfinished task is queued again and every pending copy and
   // webhook gets its job back at once, rather than at the next reconcile.
-  const epoch = new RedisEpoch(redis, config.REDIS_PREFIX, log);
+  const epoch = new RedisEpoch(redis, namespace, log);
   epoch.watch(REDIS_EPOCH_CHECK_MS, async () => {
     const requeued = await redispatchOpenTasks(db);
     dispatcher.wake();

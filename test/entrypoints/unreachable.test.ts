@@ -76,6 +76,14 @@ describe('with Redis unreachable', () => {
     });
     expectFriendlyExit(exit, 'REDIS_URL');
   }, DEADLINE_MS + 10_000);
+
+  it('a worker on a Redis Cluster nobody runs names REDIS_CLUSTER_NODES and exits non-zero', async () => {
+    const exit = await run([ENTRY_POINTS.worker], {
+      DATABASE_URL: withDatabase(inject('databaseUrl'), 'postgres'),
+      REDIS_CLUSTER_NODES: `127.0.0.1:${await freePort()},127.0.0.1:${await freePort()}`,
+    });
+    expectFriendlyExit(exit, 'REDIS_CLUSTER_NODES');
+  }, DEADLINE_MS + 10_000);
 });
 
 describe('with a database that does not exist', () => {

@@ -8,10 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { type Config, loadConfig } from '../../src/config/env.ts';
 import { createInfra, type Infra } from '../../src/infra.ts';
-import { createBlockingRedis } from '../../src/lib/redis.ts';
+import { createBlockingRedis, type RedisClient, redisNamespace, redisTarget } from '../../src/lib/redis.ts';
 import { withDatabase } from '../setup/database-url.ts';
 import { FFMPEG } from './ffmpeg.ts';
 import { freePort } from './free-port.ts';
@@ -25,7 +25,7 @@ export interface TestContext extends Infra {
   baseUrl: string;
   http: HttpClient;
   /** For BullMQ consumers a test runs itself (they block on Redis; the infra's connection fails fast). */
-  consumers: Redis;
+  consumers: RedisClient;
   /** Raw SQL on the test's database, for fixtures and checks the API cannot express (rows as PostgreSQL names them). */
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Another API instance on the same database and Redis, as in a horizontally scaled deployment. */
@@ -50,6 +50,15 @@ async function startApp(config: Config, role: string, port = 0) {
   const address = app.server.address();
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return { infra, app, baseUrl, http: httpClient(baseUrl) };
+}
+
+/** Deletes the keys matching `pattern`, on every master of a cluster (KEYS asks one node). */
+async function deleteKeys(redis: RedisClient, pattern: string): Promise<void> {
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    const keys = await node.keys(pattern);
+    // On a cluster the gateway's keys share one hash slot (redisNamespace), so one DEL takes them all.
+    if (keys.length) await node.del(...keys);
+  }
 }
 
 export async function createTestContext(overrides: Record<string, string> = {}): Promise<TestContext> {
@@ -80,7 +89,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
   // connection: its error then is expected, not a failure of the test.
   fixtures.on('connect', (client) => client.on('error', () => {}));
   fixtures.on('error', () => {});
-  const consumers = createBlockingRedis(config.REDIS_URL, `${config.REDIS_PREFIX}:test-consumers`);
+  const consumers = createBlockingRedis(redisTarget(config), `${config.REDIS_PREFIX}:test-consumers`);
 
   return {
     ...main.infra,
@@ -104,8 +113,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     },
     async close() {
       for (const peer of peers) await peer.close().catch(() => {});
-      const keys = await main.infra.redis.keys(`${config.REDIS_PREFIX}:*`);
-      if (keys.length) await main.infra.redis.del(...keys);
+      await deleteKeys(main.infra.redis, `${redisNamespace(config)}:*`);
       await main.app.close();
       await main.infra.close();
       await fixtures.end();

@@ -26,6 +26,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--dbfilename', 'dump.rdb'], { stdio: 'ignore' });
     await until(async () => {
       const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      // Refusals while the server starts are expected; connect() reports them.
+      probe.on('error', () => {});
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG' ? true : undefined;
@@ -43,7 +45,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     child = undefined;
     const exited = new Promise((resolve) => running.once('exit', resolve));
     if (keepData) {
-      const admin = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+      const admin = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+      admin.on('error', () => {});
       await admin.call('SHUTDOWN', 'SAVE').catch(() => {});
       admin.disconnect();
     } else {

@@ -25,6 +25,18 @@ afterAll(async () => {
 const statusOf = async (taskId: string) => (await ctx.http('GET', `/v1/video/generations/${taskId}`, { token: customer.key })).body.data.status as string;
 
 describe('Redis down', () => {
+  it('/readyz stays 200 and reports Redis down, then up again', async () => {
+    await redis.stop();
+    try {
+      const down = await ctx.http('GET', '/readyz');
+      // A 503 here took every instance out of a load balancer while submits still worked.
+      expect([down.status, down.body]).toMatchObject([200, { status: 'ready', postgres: 'ok', redis: 'down' }]);
+    } finally {
+      await redis.start();
+    }
+    await until(async () => ((await ctx.http('GET', '/readyz')).body.redis === 'ok' ? true : undefined), 'Redis reported back');
+  });
+
   it('a submit answers at once and is charged; the task runs when Redis is back, even empty', async () => {
     await redis.stop();
     const started = Date.now();

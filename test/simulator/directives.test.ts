@@ -144,9 +144,23 @@ describe('[sim:flaky=N]', () => {
   });
 });
 
+describe('[sim:slow=N]', () => {
+  it('creates the task at once but answers the submit only after N ms', async () => {
+    const before = sim.simulator.stats().tasksCreated;
+    const started = Date.now();
+    const pending = sim.submit(t2v('a slow cat [sim:slow=600]'));
+    await sleep(150);
+    expect(sim.simulator.stats().tasksCreated - before).toBe(1);
+    const reply = await pending;
+    expect(reply.status, reply.text).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
+    await sim.waitFor(reply.body.output.task_id as string, 'SUCCEEDED');
+  });
+});
+
 describe('malformed directives', () => {
   it.each([
-    ['[sim:explode]', 'Unknown simulator directive [sim:explode]; known: fail, reject, unknown, ms, flaky, lost.'],
+    ['[sim:explode]', 'Unknown simulator directive [sim:explode]; known: fail, reject, unknown, ms, flaky, lost, slow.'],
     ['[sim:reject=oops]', 'Malformed simulator directive [sim:reject=oops]; expected [sim:reject=HTTP:CODE], e.g. [sim:reject=429:Throttling.RateQuota].'],
     ['[sim:ms=soon]', 'Malformed simulator directive [sim:ms=soon]; expected [sim:ms=N] with N a whole number of milliseconds.'],
   ])('%s → 400 InvalidParameter', async (directive, message) => {

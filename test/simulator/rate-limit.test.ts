@@ -96,3 +96,21 @@ describe('GET /__sim/stats', () => {
     expect(reply.body).toEqual(sim.simulator.stats());
   });
 });
+
+describe('storms', () => {
+  it('answers every submit and query with the storm\'s error while it lasts, then as before', async () => {
+    sim = await startSimulator();
+    const taskId = (await sim.submit(t2v('a cat'))).body.output.task_id as string;
+    sim.simulator.storm({ status: 429, forMs: 300 });
+    expect((await sim.submit(t2v('a cat'))).body).toMatchObject(THROTTLED);
+    expect((await sim.query(taskId)).status).toBe(429);
+    // A bad key is still told so: the storm comes after authentication, as DashScope's throttling does.
+    expect((await sim.submit(t2v('a cat'), { key: 'sk-wrong' })).status).toBe(401);
+    sim.simulator.storm({ status: 500, forMs: 300 });
+    const failed = await sim.submit(t2v('a cat'));
+    expect([failed.status, failed.body.code]).toEqual([500, 'InternalError']);
+    await sleep(350);
+    expect((await sim.submit(t2v('a cat'))).status).toBe(200);
+    expect((await sim.query(taskId)).status).toBe(200);
+  });
+});

@@ -4,7 +4,7 @@
 // limit the address gets 429 until its minute is over, right token or not, so guessing is slow.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis.ts';
 import type { Db } from '../../db/database.ts';
 import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/ids.ts';
@@ -33,7 +33,7 @@ const READS = new Set(['GET', 'HEAD']);
 
 export interface AdminAuthOptions {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   redisPrefix: string;
   adminToken: string;
   failuresPerMinute: number;

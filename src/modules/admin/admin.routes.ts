@@ -3,7 +3,7 @@
 // change goes through mutate() (admin-mutation.ts): one transaction with its audit row, and
 // Idempotency-Key.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/database.ts';
 import type { Queues } from '../../jobs/job-queue.ts';
@@ -25,7 +25,7 @@ import { userRoutes } from './users.routes.ts';
 export interface AdminRoutesOptions {
   db: Db;
   bus: CacheBus;
-  redis: Redis;
+  redis: RedisClient;
   redisPrefix: string;
   adminToken: string;
   /** ADMIN_AUTH_FAILURES_PER_MINUTE. */

@@ -3,7 +3,7 @@
 // go through (a limit is not worth an outage) and the log says so.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis.ts';
 
 // KEYS[1] sorted set of admitted requests (score: ms); ARGV: window ms, limit, member.
 // Returns 0 when admitted (and recorded), else the ms until the oldest one leaves the window.
@@ -24,12 +24,12 @@ const WINDOW_MS = 60_000;
 const OUTAGE_LOG_EVERY_MS = 10_000;
 
 export class RpmLimiter {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
   private readonly log: FastifyBaseLogger;
   private lastOutageLog = 0;
 
-  constructor(redis: Redis, prefix: string, log: FastifyBaseLogger) {
+  constructor(redis: RedisClient, prefix: string, log: FastifyBaseLogger) {
     this.redis = redis;
     this.prefix = prefix;
     this.log = log;

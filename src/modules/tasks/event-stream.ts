@@ -22,7 +22,28 @@ export interface TaskStreamOptions {
   render: (task: TaskRow) => Promise<{ body: object; status: string }>;
   queuePosition: (task: TaskRow) => Promise<number>;
   /** Streams open now, closed when the server shuts down. */
-  open: Set<() => void>;
+  open: OpenStreams;
+}
+
+/** The closers of the event streams open now; once closed, a stream that opens is closed after its first message. */
+export class OpenStreams {
+  private readonly closers = new Set<() => void>();
+  private closed = false;
+
+  add(close: () => void): void {
+    if (this.closed) close();
+    else this.closers.add(close);
+  }
+
+  delete(close: () => void): void {
+    this.closers.delete(close);
+  }
+
+  /** The server is shutting down: every stream ends now, and any opened while it drains. */
+  closeAll(): void {
+    this.closed = true;
+    for (const close of [...this.closers]) close();
+  }
 }
 
 export async function streamTask(request: FastifyRequest, reply: FastifyReply, options: TaskStreamOptions): Promise<void> {
@@ -104,8 +125,9 @@ export async function streamTask(request: FastifyRequest, reply: FastifyReply, o
   });
   const stopGap = options.events.onGap(refresh);
   const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-  options.open.add(close);
   request.raw.on('close', close);
 
   await publish(first);
+  // After the first message, so that a stream opened while the server drains still gets the task's state.
+  if (!closed) options.open.add(close);
 }

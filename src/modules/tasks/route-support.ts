@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ResponseHeader, RouteError } from '../../http/route-docs.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { TaskEvents } from './task-events.ts';
+import type { OpenStreams } from './event-stream.ts';
 import type { TaskRecordRow } from './tasks.repository.ts';
 import type { Submitted, TaskService } from './tasks.service.ts';
 
@@ -20,7 +21,7 @@ export interface TaskRoutesOptions {
   /** Changes to tasks as they are committed anywhere (event streams follow them). */
   events: TaskEvents;
   /** Event streams open now; the server closes them when it shuts down. */
-  openStreams: Set<() => void>;
+  openStreams: OpenStreams;
   /** The longest `Prefer: wait` honoured, in seconds. */
   waitMaxS: number;
   /** RESULT_MAX_BYTES: the most the content route relays from an upstream link. */

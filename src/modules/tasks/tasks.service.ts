@@ -121,6 +121,8 @@ export type TaskService = ReturnType<typeof createTaskService>;
 export function createTaskService({ db, charges, events, cache, ending, catalog, checkCallbackUrl, sourceVideoUrl, storage, maxImageBytes }: TaskServiceDeps) {
   /** Requests waiting for their task's end, released at once when the server shuts down. */
   const waiting = new Set<() => void>();
+  /** Set when the server shuts down: a request that arrives while it drains is not held either. */
+  let released = false;
 
   /**
    * Everything a submit checks and prices before it touches money or storage; a quote is this
@@ -273,7 +275,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
      * subscription to the status stream, not a database read per moment waited.
      */
     async waitForEnd(auth: KeyIdentity, task: TaskRow, waitMs: number): Promise<TaskRow> {
-      if (FINAL.has(task.status) || waitMs <= 0) return task;
+      if (FINAL.has(task.status) || waitMs <= 0 || released) return task;
       const taskId = task.taskId;
       const current = () => service.get(auth, taskId);
       return new Promise<TaskRow>((resolve, reject) => {
@@ -308,6 +310,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
 
     /** Answers every waiting request now, with its task as it is (the server is shutting down). */
     releaseWaiters(): void {
+      released = true;
       for (const finish of [...waiting]) finish();
     },
 
