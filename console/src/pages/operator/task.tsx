@@ -68,7 +68,9 @@ export function AdminTaskPage({ id }: { id: string }) {
       <p>
         <Link href="/admin/tasks">← Tasks</Link>
       </p>
-      <h1 className="mono">{id}</h1>
+      <h1>
+        Task <span className="mono">{id}</span>
+      </h1>
       <ErrorNote error={task.error} />
       {t ? (
         <>
