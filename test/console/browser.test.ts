@@ -276,6 +276,9 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
   }, 90_000);
 
   it('the dashboard shows the last 30 days, the queues, channel health, open tasks and the workers alive', async () => {
+    // Playwright's checks that an element is steady wait for animation frames, which a tab behind
+    // another gets seldom: the operator's tab comes to the front (about 2 s an action otherwise).
+    await operator.bringToFront();
     await step(operator, 'operator-dashboard', async () => {
       await operator.getByRole('link', { name: 'Dashboard' }).click();
       // The two videos of the steps above: $1.00 charged today.

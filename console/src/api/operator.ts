@@ -1,5 +1,5 @@
-// Everything the operator pages read and change, through the admin API: the one module to extend
-// as more of it appears (lists, dashboard, channel tests, tasks, usage, audit...).
+// Everything the operator pages read and change, through the admin API (docs/operators.md): lists,
+// records, the dashboard's usage and system state, channel tests, force-fail, prices, audit, CSV.
 //
 // The admin token is kept for the tab's life only: sessionStorage (gone when the tab closes, never
 // shared with other tabs), never localStorage, and sent only with requests to this origin's
@@ -179,10 +179,14 @@ export const adminToken = {
   clear: (): void => sessionStorage.removeItem(STORAGE_KEY),
 };
 
+const bearer = (): Record<string, string> => {
+  const token = adminToken.get();
+  return token ? { authorization: `Bearer ${token}` } : {};
+};
+
 function admin<T>(path: string, options: RequestOptions = {}): Promise<T> {
   if (!path.startsWith('/admin/')) throw new Error(`the admin token goes to /admin paths only, not ${path}`);
-  const token = adminToken.get();
-  return request<T>(path, { ...options, headers: { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  return request<T>(path, { ...options, headers: { ...options.headers, ...bearer() } });
 }
 
 const query = (params: Record<string, string | number | null | undefined>): string => {
@@ -242,8 +246,7 @@ export const operatorApi = {
   audit: (filter: Filter & { cursor?: string | null }) => admin<Page<AuditEntry>>(`/admin/audit${query({ limit: 20, ...filter })}`),
   /** Every matching log row as CSV: fetched with the token (a plain link could not send it), handed to the browser as a file. */
   async logsCsv(filter: Filter): Promise<Blob> {
-    const token = adminToken.get();
-    const res = await fetch(`/admin/logs${query({ ...filter, format: 'csv' })}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, credentials: 'same-origin' });
+    const res = await fetch(`/admin/logs${query({ ...filter, format: 'csv' })}`, { headers: bearer(), credentials: 'same-origin' });
     if (!res.ok) throw new Error(`the gateway answered ${res.status}`);
     return res.blob();
   },
