@@ -193,6 +193,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     queues,
     ending: { ...ending, upstream: adminUpstream },
     upstream: adminUpstream,
+    resultUrl: (task) => links.linkFor(task),
     allowPrivateCallbackHosts: allowPrivateHosts,
   });
   // S3 hands out its own presigned links; local files are served here.

@@ -16,7 +16,14 @@ import { UserPage } from './pages/operator/user.tsx';
 import { Channels } from './pages/operator/channels.tsx';
 import { OperatorLogs } from './pages/operator/logs.tsx';
 import { WebhookDeliveries } from './pages/operator/webhooks.tsx';
-import { operatorChanged, useCustomerSession, useForgetCustomer, useOperatorSignedIn } from './session.ts';
+import { Dashboard } from './pages/operator/dashboard.tsx';
+import { AdminTasks } from './pages/operator/tasks.tsx';
+import { AdminTaskPage } from './pages/operator/task.tsx';
+import { Pricing } from './pages/operator/pricing.tsx';
+import { AdminUsage } from './pages/operator/usage.tsx';
+import { Audit } from './pages/operator/audit.tsx';
+import { Keys } from './pages/operator/keys.tsx';
+import { operatorChanged, useCustomerSession, useForgetCustomer, useForgetOperator, useOperatorScope, useOperatorSignedIn } from './session.tsx';
 
 // The playground is the largest page and only customers who try a model open it.
 const Playground = lazy(() => import('./pages/customer/playground.tsx'));
@@ -34,6 +41,8 @@ function Nav() {
   const session = useCustomerSession();
   const operator = useOperatorSignedIn();
   const forget = useForgetCustomer();
+  const forgetOperator = useForgetOperator();
+  const { me } = useOperatorScope();
   const [, navigate] = useLocation();
   return (
     <header className="top">
@@ -62,15 +71,27 @@ function Nav() {
         ) : null}
         {operator ? (
           <>
+            <NavLink href="/admin/dashboard">Dashboard</NavLink>
             <NavLink href="/admin/users">Users</NavLink>
+            <NavLink href="/admin/keys">Keys</NavLink>
+            <NavLink href="/admin/tasks">Tasks</NavLink>
             <NavLink href="/admin/channels">Channels</NavLink>
+            <NavLink href="/admin/pricing">Models and groups</NavLink>
+            <NavLink href="/admin/usage">Usage</NavLink>
             <NavLink href="/admin/logs">Quota logs</NavLink>
             <NavLink href="/admin/webhooks">Webhooks</NavLink>
+            <NavLink href="/admin/audit">Audit</NavLink>
+            {me ? (
+              <span className="who" data-testid="operator-scope">
+                {me.name} ({me.scope === 'read' ? 'read-only' : 'read and write'})
+              </span>
+            ) : null}
             <button
               type="button"
               className="link"
               onClick={() => {
                 operatorApi.signOut();
+                forgetOperator();
                 operatorChanged();
                 navigate('/admin');
               }}
@@ -110,6 +131,13 @@ export function App() {
             <Route path="/playground">{() => <CustomerOnly><Playground /></CustomerOnly>}</Route>
             <Route path="/logs">{() => <CustomerOnly><CustomerLogs /></CustomerOnly>}</Route>
             <Route path="/admin" component={OperatorSignIn} />
+            <Route path="/admin/dashboard">{() => <OperatorOnly><Dashboard /></OperatorOnly>}</Route>
+            <Route path="/admin/tasks">{() => <OperatorOnly><AdminTasks /></OperatorOnly>}</Route>
+            <Route path="/admin/tasks/:id">{(params) => <OperatorOnly><AdminTaskPage id={params.id} /></OperatorOnly>}</Route>
+            <Route path="/admin/pricing">{() => <OperatorOnly><Pricing /></OperatorOnly>}</Route>
+            <Route path="/admin/usage">{() => <OperatorOnly><AdminUsage /></OperatorOnly>}</Route>
+            <Route path="/admin/keys">{() => <OperatorOnly><Keys /></OperatorOnly>}</Route>
+            <Route path="/admin/audit">{() => <OperatorOnly><Audit /></OperatorOnly>}</Route>
             <Route path="/admin/users">{() => <OperatorOnly><Users /></OperatorOnly>}</Route>
             <Route path="/admin/users/:id">{(params) => <OperatorOnly><UserPage id={Number(params.id)} /></OperatorOnly>}</Route>
             <Route path="/admin/channels">{() => <OperatorOnly><Channels /></OperatorOnly>}</Route>

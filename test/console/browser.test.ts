@@ -3,16 +3,16 @@
 // makes a video in the playground, each sees the charge; a customer cannot open another's task;
 // a page of another origin cannot make changes with the customer's cookie. A screenshot of every
 // page (and of any failure) goes to test-results/console/.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, NO_CHROMIUM } from '../helpers/chromium.ts';
 import { ADMIN_TOKEN } from '../helpers/context.ts';
-import { createCustomer } from '../helpers/factories.ts';
+import { createCustomer, specExamples } from '../helpers/factories.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { createGatewayContext, type GatewayContext, SIM_KEY } from '../helpers/gateway.ts';
+import { createGatewayContext, type GatewayContext, SIM_KEY, submit } from '../helpers/gateway.ts';
 
 // What the functions run inside the page see (the tests are typed for Node, not the DOM).
 declare const document: any;
@@ -116,9 +116,12 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
       await shot(operator, 'operator-sign-in');
       await operator.getByLabel('Admin token').fill(ADMIN_TOKEN);
       await operator.getByRole('button', { name: 'Sign in' }).click();
-      await operator.waitForURL('**/console/admin/users');
+      // The dashboard is the operator's landing page.
+      await operator.waitForURL('**/console/admin/dashboard');
       // The token stays in this tab's sessionStorage, never in localStorage.
       expect(await operator.evaluate(() => [sessionStorage.length, localStorage.length])).toEqual([1, 0]);
+      await expect.poll(() => operator.getByTestId('operator-scope').textContent()).toContain('read and write');
+      await operator.getByRole('link', { name: 'Users', exact: true }).click();
 
       await expectLabelledControls(operator);
       await shot(operator, 'operator-users');
@@ -150,8 +153,8 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
       await operator.getByLabel('Base URL').fill(ctx.simulatorUrl);
       await operator.getByLabel('DashScope API key').fill(SIM_KEY);
       await operator.getByRole('button', { name: 'Add channel' }).click();
-      await expect.poll(() => operator.getByRole('region', { name: 'Channels added in this tab' }).textContent()).toContain('second simulator');
-      expect(await operator.getByRole('region', { name: 'Channels added in this tab' }).textContent()).not.toContain(SIM_KEY);
+      await expect.poll(() => operator.getByRole('region', { name: 'Channel list' }).textContent()).toContain('second simulator');
+      expect(await operator.getByRole('region', { name: 'Channel list' }).textContent()).not.toContain(SIM_KEY);
       await expectLabelledControls(operator);
       await shot(operator, 'operator-channels');
     });
@@ -271,6 +274,219 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
       await shot(operator, 'operator-webhooks');
     });
   }, 90_000);
+
+  it('the dashboard shows the last 30 days, the queues, channel health, open tasks and the workers alive', async () => {
+    // Playwright's checks that an element is steady wait for animation frames, which a tab behind
+    // another gets seldom: the operator's tab comes to the front (about 2 s an action otherwise).
+    await operator.bringToFront();
+    await step(operator, 'operator-dashboard', async () => {
+      await operator.getByRole('link', { name: 'Dashboard' }).click();
+      // The two videos of the steps above: $1.00 charged today.
+      await expect.poll(() => operator.getByTestId('today-tasks').textContent(), { timeout: 10_000 }).toBe('2');
+      expect(await operator.getByTestId('today-charged').textContent()).toBe('$1.00');
+      expect(await operator.getByTestId('month-charged').textContent()).toBe('$1.00');
+      await expect.poll(() => operator.locator('.recharts-bar-rectangle').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      const queues = operator.getByRole('region', { name: 'Queue depths' });
+      await expect.poll(() => queues.textContent()).toContain('tasks');
+      const health = operator.getByRole('region', { name: 'Channels and their last errors' });
+      expect(await health.textContent()).toContain('second simulator');
+      expect(await operator.getByTestId('open-IN_PROGRESS').textContent()).toMatch(/^\d+$/);
+      await expect.poll(() => operator.getByRole('region', { name: 'Workers alive', exact: true }).locator('tbody tr td.mono').count()).toBeGreaterThan(0);
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-dashboard');
+    });
+  }, 60_000);
+
+  it('an operator finds the video among the tasks and plays it in the task detail', async () => {
+    await step(operator, 'operator-task', async () => {
+      await operator.goto(`${origin}/console/admin/tasks`);
+      await operator.getByLabel('User id').fill(String(userId));
+      await operator.getByLabel('Status').selectOption('SUCCESS');
+      await operator.getByLabel('Model').fill('wan2.7-t2v');
+      await operator.getByRole('button', { name: 'Apply' }).click();
+      const list = operator.getByRole('region', { name: 'Task list' });
+      await expect.poll(() => list.locator('tbody tr').count()).toBe(1);
+      expect(await list.textContent()).toContain(taskId);
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-tasks');
+      await operator.getByRole('link', { name: taskId }).click();
+      await expect.poll(() => operator.getByTestId('task-status').textContent()).toContain('SUCCESS');
+      const video = operator.getByTestId('admin-result-video');
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => ({ ready: v.readyState >= 2, duration: v.duration > 0, error: v.error?.message ?? null })), { timeout: 20_000 })
+        .toEqual({ ready: true, duration: true, error: null });
+      // The raw upstream answer and the normalized request, as the gateway keeps them.
+      expect(await operator.getByRole('region', { name: 'Upstream answer', exact: true }).textContent()).toContain('SUCCEEDED');
+      expect(await operator.getByRole('region', { name: 'Request', exact: true }).textContent()).toContain('moonlight');
+      expect(await operator.getByRole('region', { name: 'Log entries' }).textContent()).toContain('250,000 ($0.50)');
+      // Finished: nothing to force-fail.
+      expect(await operator.getByRole('button', { name: 'Force-fail task' }).count()).toBe(0);
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-task');
+    });
+  }, 60_000);
+
+  it('an operator force-fails a stuck task: it ends FAILURE and the refund shows in its logs', async () => {
+    const stuck = await submit(ctx, customerKey, { ...specExamples.t2v, prompt: '[sim:ms=60000] a very long take of the sea' });
+    await step(operator, 'operator-force-fail', async () => {
+      await operator.goto(`${origin}/console/admin/tasks/${stuck}`);
+      await expect.poll(() => operator.getByTestId('task-status').textContent(), { timeout: 10_000 }).toMatch(/QUEUED|IN PROGRESS|NOT START/);
+      expect(await operator.getByTestId('task-quota').textContent()).toContain('250,000');
+      await operator.getByLabel('Reason').fill('stuck upstream in the browser test');
+      await shot(operator, 'operator-task-force-fail');
+      await operator.getByRole('button', { name: 'Force-fail task' }).click();
+      await expect.poll(() => operator.getByTestId('task-status').textContent(), { timeout: 10_000 }).toContain('FAILURE');
+      expect(await operator.getByTestId('task-fail-reason').textContent()).toBe('Operator: stuck upstream in the browser test');
+      expect(await operator.getByTestId('task-quota').textContent()).toContain('0 quota ($0.00)');
+      const logs = operator.getByRole('region', { name: 'Log entries' });
+      await expect.poll(() => logs.textContent()).toContain('refund');
+      expect(await logs.textContent()).toContain('250,000 ($0.50)');
+      await shot(operator, 'operator-task-failed');
+    });
+    const row = await ctx.query('SELECT status, quota FROM tasks WHERE task_id = $1', [stuck]);
+    expect(row.rows[0]).toMatchObject({ status: 'FAILURE' });
+    expect(Number(row.rows[0].quota)).toBe(0);
+  }, 60_000);
+
+  it('an operator tests, tunes, disables and enables a channel; edits prices and groups; reads usage, audit and the CSV; finds a user and their keys', async () => {
+    await step(operator, 'operator-manage', async () => {
+      await operator.goto(`${origin}/console/admin/channels`);
+      const list = operator.getByRole('region', { name: 'Channel list' });
+      await expect.poll(() => list.textContent()).toContain('second simulator');
+      const id = Number(await list.locator('tbody tr', { hasText: 'second simulator' }).locator('td').first().textContent());
+      await operator.getByRole('button', { name: `Test channel ${id}` }).click();
+      await expect.poll(() => operator.getByTestId(`channel-test-${id}`).textContent(), { timeout: 15_000 }).toContain('works');
+      await operator.getByRole('button', { name: `Edit channel ${id}` }).click();
+      const settings = operator.getByRole('form', { name: `Settings of channel ${id}` });
+      await settings.getByLabel('Weight').fill('7');
+      await settings.getByLabel('Submit QPS').fill('3');
+      await operator.getByRole('button', { name: `Save channel ${id}` }).click();
+      await expect.poll(() => list.locator('tbody tr', { hasText: 'second simulator' }).textContent()).toContain('submit 3/s');
+      await operator.getByRole('button', { name: `Disable channel ${id}` }).click();
+      await operator.getByRole('button', { name: `Enable channel ${id}` }).waitFor();
+      const channel = await ctx.query('SELECT weight, submit_qps, status FROM channels WHERE id = $1', [id]);
+      expect(channel.rows[0]).toEqual({ weight: 7, submit_qps: 3, status: 'disabled' });
+      await operator.getByRole('button', { name: `Enable channel ${id}` }).click();
+      await operator.getByRole('button', { name: `Disable channel ${id}` }).waitFor();
+      // The reason the worker gave for taking a channel out of rotation.
+      await ctx.query("UPDATE channels SET status = 'auto_disabled', status_reason = 'Arrearage: the account is in arrears' WHERE id = $1", [id]);
+      await operator.reload();
+      await expect.poll(() => operator.getByTestId(`channel-reason-${id}`).textContent()).toContain('Arrearage: the account is in arrears');
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-channels-list');
+      await operator.getByRole('button', { name: `Enable channel ${id}` }).click();
+      await operator.getByRole('button', { name: `Disable channel ${id}` }).waitFor();
+
+      await operator.goto(`${origin}/console/admin/pricing`);
+      await operator.getByRole('button', { name: 'Edit wan2.7-videoedit' }).click();
+      await operator.getByLabel('Price of wan2.7-videoedit (USD per second)').fill('0.2');
+      await operator.getByRole('button', { name: 'Save wan2.7-videoedit' }).click();
+      await expect.poll(() => operator.getByTestId('price-wan2.7-videoedit').textContent()).toBe('$0.2');
+      await operator.getByLabel('Group name').fill('vip');
+      await operator.getByLabel('Ratio', { exact: true }).fill('0.8');
+      await operator.getByRole('button', { name: 'Create group' }).click();
+      await expect.poll(() => operator.getByTestId('group-ratio-vip').textContent()).toBe('0.8');
+      await operator.getByLabel('New ratio of vip').fill('0.75');
+      await operator.getByRole('button', { name: 'Save vip' }).click();
+      await expect.poll(() => operator.getByTestId('group-ratio-vip').textContent()).toBe('0.75');
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-pricing');
+
+      await operator.goto(`${origin}/console/admin/usage`);
+      await operator.getByLabel('Group by').selectOption('model');
+      await operator.getByRole('button', { name: 'Show' }).click();
+      // Two t2v tasks charged, one refunded by the force-fail.
+      await expect.poll(() => operator.getByTestId('admin-usage-net-wan2.7-t2v').textContent(), { timeout: 10_000 }).toBe('$0.50');
+      expect(await operator.getByTestId('admin-usage-net-wan2.7-i2v').textContent()).toBe('$0.50');
+      await operator.getByLabel('Group by').selectOption('user');
+      await operator.getByRole('button', { name: 'Show' }).click();
+      await expect.poll(() => operator.getByTestId(`admin-usage-net-${userId}`).textContent(), { timeout: 10_000 }).toBe('$1.00');
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-usage');
+
+      await operator.goto(`${origin}/console/admin/audit`);
+      await operator.getByLabel('Action').fill('task.fail');
+      await operator.getByRole('button', { name: 'Apply' }).click();
+      const audit = operator.getByRole('region', { name: 'Audit entries' });
+      await expect.poll(() => audit.locator('tbody tr').count()).toBe(1);
+      expect(await audit.textContent()).toContain('"FAILURE"');
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-audit');
+
+      await operator.goto(`${origin}/console/admin/logs?user_id=${userId}`);
+      await operator.getByRole('region', { name: 'Log entries' }).waitFor();
+      const [download] = await Promise.all([operator.waitForEvent('download'), operator.getByRole('button', { name: /Download CSV/ }).click()]);
+      const file = await download.path();
+      const csv = readFileSync(file, 'utf8');
+      expect(csv.split('\n')[0]!.replace(/\s/g, '')).toBe('id,created_at,type,user_id,key_id,task_id,model,quota,content');
+      expect(csv).toContain(taskId);
+      expect(csv).toContain('Operator: stuck upstream in the browser test');
+
+      await operator.goto(`${origin}/console/admin/users`);
+      await operator.getByLabel('Search').fill('browser customer');
+      await operator.getByRole('button', { name: 'Search' }).click();
+      const users = operator.getByRole('region', { name: 'Users found' });
+      await expect.poll(() => users.locator('tbody tr').count()).toBe(1);
+      await users.getByRole('link', { name: 'Browser Customer <b>bold</b>' }).click();
+      await operator.waitForURL(`**/console/admin/users/${userId}`);
+      const keys = operator.getByRole('region', { name: 'Keys of this user' });
+      await expect.poll(() => keys.textContent()).toContain('browser');
+      expect(await keys.textContent()).toContain(customerKey.slice(0, 10));
+      expect(await keys.textContent()).not.toContain(customerKey);
+      await shot(operator, 'operator-user-keys');
+      await operator.goto(`${origin}/console/admin/keys`);
+      await expect.poll(() => operator.getByRole('region', { name: 'Keys', exact: true }).textContent()).toContain('browser');
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-keys');
+    });
+  }, 120_000);
+
+  it('a read-only token sees no button that changes anything', async () => {
+    const created = await fetch(`${ctx.baseUrl}/admin/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'viewer', scope: 'read' }),
+    });
+    expect(created.status).toBe(201);
+    const { token } = (await created.json()) as { token: string };
+    const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const viewer = await newPage(viewerContext);
+    const MUTATIONS = /create|top up|deduct|disable|enable|revoke|add |save|edit|test channel|force|delete|remove/i;
+    await step(viewer, 'read-only', async () => {
+      await viewer.goto(`${origin}/console/admin`);
+      await viewer.getByLabel('Admin token').fill(token);
+      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      await viewer.waitForURL('**/console/admin/dashboard');
+      await expect.poll(() => viewer.getByTestId('operator-scope').textContent()).toBe('viewer (read-only)');
+      await expect.poll(() => viewer.getByTestId('today-tasks').textContent()).toMatch(/^\d+$/);
+      await shot(viewer, 'read-only-dashboard');
+      // Each page has loaded what it shows (so a missing button is not a page still loading).
+      const pages: [string, string, string][] = [
+        ['/console/admin/users', 'Users found', 'Browser Customer'],
+        [`/console/admin/users/${userId}`, 'Keys of this user', 'browser'],
+        ['/console/admin/keys', 'Keys', 'browser'],
+        ['/console/admin/channels', 'Channel list', 'second simulator'],
+        ['/console/admin/pricing', 'Prices per model', 'wan2.7-t2v'],
+        ['/console/admin/tasks', 'Task list', taskId],
+        [`/console/admin/tasks/${taskId}`, 'Log entries', taskId],
+      ];
+      for (const [pathname, region, text] of pages) {
+        await viewer.goto(`${origin}${pathname}`);
+        await expect.poll(() => viewer.getByRole('region', { name: region, exact: true }).textContent(), { message: pathname }).toContain(text);
+        const buttons = await viewer.getByRole('button').allTextContents();
+        expect(buttons.filter((name) => MUTATIONS.test(name)), pathname).toEqual([]);
+        await shot(viewer, `read-only-${pathname.split('/').slice(3).join('-') || 'admin'}`);
+      }
+      // An unfinished task offers no force-fail either (another customer's: this one's balance is checked later).
+      const someone = await createCustomer(ctx.http, 1_000_000);
+      const open = await submit(ctx, someone.key, { ...specExamples.t2v, prompt: '[sim:ms=60000] seen by a viewer' });
+      await viewer.goto(`${origin}/console/admin/tasks/${open}`);
+      await expect.poll(() => viewer.getByTestId('task-status').textContent()).toMatch(/QUEUED|IN PROGRESS|NOT START/);
+      expect(await viewer.getByRole('button', { name: 'Force-fail task' }).count()).toBe(0);
+      expect(await viewer.getByLabel('Reason').count()).toBe(0);
+    });
+    await viewerContext.close();
+  }, 120_000);
 
   it("a customer cannot open another customer's task", async () => {
     const other = await createCustomer(ctx.http, 1_000_000);

@@ -1,5 +1,5 @@
-// Everything the operator pages read and change, through the admin API: the one module to extend
-// as more of it appears (lists, dashboard, channel tests, tasks, usage, audit...).
+// Everything the operator pages read and change, through the admin API (docs/operators.md): lists,
+// records, the dashboard's usage and system state, channel tests, force-fail, prices, audit, CSV.
 //
 // The admin token is kept for the tab's life only: sessionStorage (gone when the tab closes, never
 // shared with other tabs), never localStorage, and sent only with requests to this origin's
@@ -25,7 +25,7 @@ export interface ApiKey {
   user_id: number;
   name: string;
   key_prefix: string;
-  status: 'enabled' | 'disabled';
+  status: 'enabled' | 'disabled' | 'revoked';
   expires_at: number | null;
   models: string[];
   quota: number | null;
@@ -43,8 +43,121 @@ export interface Channel {
   models: string[];
   priority: number;
   weight: number;
-  status: string;
+  status: 'enabled' | 'disabled' | 'auto_disabled';
+  /** Why it is disabled: the last upstream error for auto_disabled. */
+  status_reason?: string;
+  submit_qps?: number | null;
+  query_qps?: number | null;
+  max_inflight?: number | null;
+  retest_at?: number | null;
   created_at: number;
+}
+
+export type Scope = 'read' | 'write';
+export interface AdminMe {
+  token_id: number | null;
+  name: string;
+  scope: Scope;
+}
+
+export type TaskStatus = 'NOT_START' | 'QUEUED' | 'IN_PROGRESS' | 'SUCCESS' | 'FAILURE';
+export const TASK_STATUSES: TaskStatus[] = ['NOT_START', 'QUEUED', 'IN_PROGRESS', 'SUCCESS', 'FAILURE'];
+
+export interface AdminTask {
+  task_id: string;
+  user_id: number;
+  key_id: number | null;
+  group: string;
+  model: string;
+  upstream_model: string;
+  action: string;
+  status: TaskStatus;
+  progress: number;
+  fail_reason: string;
+  quota: number;
+  channel_id: number | null;
+  upstream_task_id: string | null;
+  attempts: number;
+  result_copy: string;
+  webhook_events: string[];
+  callback_url: string | null;
+  deleted: boolean;
+  submit_time: number;
+  start_time: number | null;
+  finish_time: number | null;
+}
+
+export interface TaskDetail extends AdminTask {
+  request: Record<string, unknown>;
+  price_snapshot: Record<string, unknown>;
+  channel: { id: number; name: string; status: string } | null;
+  upstream_response: Record<string, unknown>;
+  /** The video's link (same origin when the gateway keeps a copy); null until it succeeded. */
+  result_url: string | null;
+  logs: LogEntry[];
+  webhooks: { event: string; state: string; created_at: number }[];
+  webhook_deliveries: WebhookDelivery[];
+}
+
+export interface ChannelTest {
+  ok: boolean;
+  latency_ms: number;
+  error: string | null;
+}
+
+export interface ModelPrice {
+  model: string;
+  price: number;
+  resolution_ratios: Record<string, number>;
+  enabled: boolean;
+  updated_at: number;
+}
+
+export interface Group {
+  name: string;
+  ratio: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type UsageGroupBy = 'day' | 'model' | 'user' | 'key';
+export interface AdminUsageRow {
+  bucket: string;
+  tasks: number;
+  succeeded: number;
+  failed: number;
+  seconds: number;
+  quota_charged: number;
+  quota_refunded: number;
+  quota_net: number;
+}
+
+export interface AuditEntry {
+  id: string;
+  actor: { token_id: number | null; name: string };
+  action: string;
+  target_type: string;
+  target_id: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  request_id: string;
+  ip: string;
+  created_at: number;
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+export interface SystemState {
+  queues: Record<string, QueueCounts | null>;
+  queues_error: string | null;
+  channels: { id: number; name: string; status: string; last_error: string; retest_at: number | null }[];
+  open_tasks: Record<'NOT_START' | 'QUEUED' | 'IN_PROGRESS', number>;
+  workers: { id: string; host: string; pid: number; queues: string[]; version: string; started_at: number; last_seen: number }[];
 }
 
 export interface WebhookDelivery {
@@ -66,10 +179,14 @@ export const adminToken = {
   clear: (): void => sessionStorage.removeItem(STORAGE_KEY),
 };
 
+const bearer = (): Record<string, string> => {
+  const token = adminToken.get();
+  return token ? { authorization: `Bearer ${token}` } : {};
+};
+
 function admin<T>(path: string, options: RequestOptions = {}): Promise<T> {
   if (!path.startsWith('/admin/')) throw new Error(`the admin token goes to /admin paths only, not ${path}`);
-  const token = adminToken.get();
-  return request<T>(path, { ...options, headers: { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  return request<T>(path, { ...options, headers: { ...options.headers, ...bearer() } });
 }
 
 const query = (params: Record<string, string | number | null | undefined>): string => {
@@ -77,18 +194,24 @@ const query = (params: Record<string, string | number | null | undefined>): stri
   return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}` : '';
 };
 
+type Filter = Record<string, string | number | null | undefined>;
+
 export const operatorApi = {
   /** Checks a token by a read every operator token may make. */
   async signIn(token: string): Promise<void> {
     adminToken.set(token);
     try {
-      await admin('/admin/logs?limit=1');
+      await admin('/admin/me');
     } catch (error) {
       adminToken.clear();
       throw error;
     }
   },
   signOut: (): void => adminToken.clear(),
+  me: () => admin<AdminMe>('/admin/me'),
+
+  users: (filter: { search?: string; status?: string; group?: string; cursor?: string | null }) => admin<Page<User>>(`/admin/users${query({ limit: 20, ...filter })}`),
+  keys: (filter: { user_id?: number; status?: string; cursor?: string | null }) => admin<Page<ApiKey>>(`/admin/keys${query({ limit: 50, ...filter })}`),
 
   user: (id: number) => admin<User>(`/admin/users/${id}`),
   createUser: (body: { name: string; group?: string; quota?: number }) => admin<User>('/admin/users', { method: 'POST', body }),
@@ -101,8 +224,34 @@ export const operatorApi = {
 
   createChannel: (body: { name: string; base_url: string; api_key: string; models?: string[]; priority?: number; weight?: number }) =>
     admin<Channel>('/admin/channels', { method: 'POST', body }),
+  channels: (filter: { status?: string; model?: string; cursor?: string | null }) => admin<Page<Channel>>(`/admin/channels${query({ limit: 50, ...filter })}`),
+  updateChannel: (id: number, body: Partial<Pick<Channel, 'status' | 'priority' | 'weight' | 'submit_qps' | 'query_qps' | 'max_inflight'>>) =>
+    admin<Channel>(`/admin/channels/${id}`, { method: 'PATCH', body }),
+  testChannel: (id: number) => admin<ChannelTest>(`/admin/channels/${id}/test`, { method: 'POST' }),
 
-  logs: (filter: { user_id?: number; task_id?: string; type?: number; cursor?: string | null; limit?: number }) =>
+  tasks: (filter: Filter & { cursor?: string | null }) => admin<Page<AdminTask>>(`/admin/tasks${query({ limit: 20, ...filter })}`),
+  task: (taskId: string) => admin<TaskDetail>(`/admin/tasks/${encodeURIComponent(taskId)}`),
+  failTask: (taskId: string, reason: string) => admin<AdminTask & { refunded: number }>(`/admin/tasks/${encodeURIComponent(taskId)}/fail`, { method: 'POST', body: { reason } }),
+
+  models: () => admin<{ data: ModelPrice[] }>('/admin/models'),
+  updateModel: (model: string, body: Partial<Pick<ModelPrice, 'price' | 'resolution_ratios' | 'enabled'>>) =>
+    admin<ModelPrice>(`/admin/models/${encodeURIComponent(model)}`, { method: 'PATCH', body }),
+  groups: () => admin<{ data: Group[] }>('/admin/groups'),
+  createGroup: (name: string, ratio: number) => admin<Group>('/admin/groups', { method: 'POST', body: { name, ratio } }),
+  updateGroup: (name: string, ratio: number) => admin<Group>(`/admin/groups/${encodeURIComponent(name)}`, { method: 'PATCH', body: { ratio } }),
+
+  usage: (filter: { group_by: UsageGroupBy; from?: string; to?: string; user_id?: number }) =>
+    admin<{ data: AdminUsageRow[]; from: string; to: string }>(`/admin/usage${query(filter)}`),
+  system: () => admin<SystemState>('/admin/system'),
+  audit: (filter: Filter & { cursor?: string | null }) => admin<Page<AuditEntry>>(`/admin/audit${query({ limit: 20, ...filter })}`),
+  /** Every matching log row as CSV: fetched with the token (a plain link could not send it), handed to the browser as a file. */
+  async logsCsv(filter: Filter): Promise<Blob> {
+    const res = await fetch(`/admin/logs${query({ ...filter, format: 'csv' })}`, { headers: bearer(), credentials: 'same-origin' });
+    if (!res.ok) throw new Error(`the gateway answered ${res.status}`);
+    return res.blob();
+  },
+
+  logs: (filter: { user_id?: number; task_id?: string; type?: number; model?: string; cursor?: string | null; limit?: number }) =>
     admin<Page<LogEntry>>(`/admin/logs${query({ limit: 20, ...filter })}`),
   webhookDeliveries: (filter: { task_id?: string; cursor?: string | null; limit?: number }) =>
     admin<Page<WebhookDelivery>>(`/admin/webhooks${query({ limit: 20, ...filter })}`),

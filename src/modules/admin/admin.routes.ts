@@ -10,6 +10,7 @@ import type { Queues } from '../../jobs/job-queue.ts';
 import type { CacheBus } from '../../lib/cache-bus.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import type { EndTaskDeps } from '../../lifecycle/end-task.ts';
+import type { TaskRow } from '../tasks/tasks.repository.ts';
 import type { UpstreamClient } from '../../upstream/types.ts';
 import { assertCallbackUrl, type HostLookup } from '../../webhooks/callback-url.ts';
 import { makeAdminAuth } from './admin-auth.ts';
@@ -36,6 +37,8 @@ export interface AdminRoutesOptions {
   ending: Omit<EndTaskDeps, 'db'>;
   /** Tests channels (POST /admin/channels/{id}/test). */
   upstream: Pick<UpstreamClient, 'list'>;
+  /** The link clients get for a task's video (ResultLinks), shown in the task's detail. */
+  resultUrl(task: TaskRow): Promise<string>;
   /** WEBHOOK_ALLOW_PRIVATE_HOSTS: a key's callback_url may point at loopback and private addresses. */
   allowPrivateCallbackHosts?: boolean;
   /** Resolves callback_url hosts; default the system resolver. */

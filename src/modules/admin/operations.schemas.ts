@@ -106,6 +106,7 @@ export const taskDetailSchema = adminTaskSchema
     price_snapshot: z.record(z.string(), z.unknown()).describe('Everything the charge was computed from, frozen at submit'),
     channel: z.object({ id: z.int(), name: z.string(), status: z.string() }).nullable(),
     upstream_response: z.record(z.string(), z.unknown()).describe("The upstream's latest answer"),
+    result_url: z.string().nullable().describe("The video's link, as clients get it, once the task has succeeded; null before"),
     logs: z.array(logSchema),
     webhooks: z
       .array(z.object({ event: z.string(), state: z.enum(['none', 'pending', 'delivered', 'failed']), created_at: z.int().describe('When the event happened') }))
@@ -120,6 +121,7 @@ export const taskDetailSchema = adminTaskSchema
         price_snapshot: { model: 'wan2.7-t2v', price_per_second: '0.1', quota_per_unit: 500000, group: 'default', group_ratio: '1', resolution: '720P', resolution_ratio: '1', seconds: 5, quota: 250000 },
         channel: { id: 3, name: 'bailian-bj', status: 'enabled' },
         upstream_response: { output: { task_id: '0385dc79-5ff8-4d82-bcb6-caa3a6d7e0d2', task_status: 'SUCCEEDED' } },
+        result_url: `https://gateway.example.com/files/results/${EXAMPLE_TASK_ID}.mp4?expires=1764177634&signature=1f7026cb733ae064ca0bf655c044bd316e3fb455e75221ac2c6f6ce6ab5129f9`,
         logs: [],
         webhooks: [{ event: 'task.succeeded', state: 'delivered', created_at: 1764091296 }],
         webhook_deliveries: [],

@@ -18,7 +18,7 @@ import { listTasks, requireTask, taskHistory, toAdminTaskView } from './tasks.re
 
 const TASK_NOT_FOUND: RouteError = { code: 'not_found', example: 'task task_Hk3mQ9xTz2LwVb7NcR4pYd8sJf6aGe1U not found', param: 'task_id' };
 
-export function taskRoutes(app: FastifyInstance, { db, ending, mutate }: AdminContext): void {
+export function taskRoutes(app: FastifyInstance, { db, ending, mutate, resultUrl }: AdminContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get('/admin/tasks', {
@@ -47,9 +47,10 @@ export function taskRoutes(app: FastifyInstance, { db, ending, mutate }: AdminCo
     },
     handler: async (request) => {
       const task = await requireTask(db, request.params.task_id);
-      const [{ logs, webhooks, deliveries }, channel] = await Promise.all([
+      const [{ logs, webhooks, deliveries }, channel, link] = await Promise.all([
         taskHistory(db, task.taskId),
         task.channelId === null ? null : db.selectFrom('channels').select(['id', 'name', 'status']).where('id', '=', task.channelId).executeTakeFirst(),
+        task.status === 'SUCCESS' ? resultUrl(task) : null,
       ]);
       return {
         ...toAdminTaskView(task),
@@ -57,6 +58,7 @@ export function taskRoutes(app: FastifyInstance, { db, ending, mutate }: AdminCo
         price_snapshot: task.priceSnapshot as unknown as Record<string, unknown>,
         channel: channel ?? null,
         upstream_response: task.data,
+        result_url: link || null,
         logs: logs.map(toLogView),
         webhooks: webhooks.map((w) => ({ event: w.event, state: w.state, created_at: unixSeconds(w.createdAt) })),
         webhook_deliveries: deliveries.map(toDeliveryView),

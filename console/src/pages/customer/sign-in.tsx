@@ -2,7 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useLocation } from 'wouter';
 import { signIn } from '../../api/customer.ts';
 import { SecretSignIn } from '../../components/secret-sign-in.tsx';
-import { SESSION_KEY } from '../../session.ts';
+import { SESSION_KEY } from '../../session.tsx';
 
 export function CustomerSignIn() {
   const [, navigate] = useLocation();

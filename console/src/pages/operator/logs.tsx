@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useSearch } from 'wouter';
 import { operatorApi } from '../../api/operator.ts';
@@ -12,15 +12,22 @@ export function OperatorLogs() {
   const [type, setType] = useState('');
   const [filter, setFilter] = useState({ userId, taskId, type });
   const pages = useCursorPages();
-  const logs = useQuery({
-    queryKey: ['admin', 'logs', filter, pages.cursor],
-    queryFn: () =>
-      operatorApi.logs({
-        user_id: filter.userId ? Number(filter.userId) : undefined,
-        task_id: filter.taskId || undefined,
-        type: filter.type ? Number(filter.type) : undefined,
-        cursor: pages.cursor,
-      }),
+  const params = {
+    user_id: filter.userId ? Number(filter.userId) : undefined,
+    task_id: filter.taskId || undefined,
+    type: filter.type ? Number(filter.type) : undefined,
+  };
+  const logs = useQuery({ queryKey: ['admin', 'logs', filter, pages.cursor], queryFn: () => operatorApi.logs({ ...params, cursor: pages.cursor }) });
+  // The export needs the admin token, which a plain link cannot send: fetched, then saved as a file.
+  const csv = useMutation({
+    mutationFn: () => operatorApi.logsCsv(params),
+    onSuccess: (blob) => {
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(blob);
+      link.download = 'quota-logs.csv';
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    },
   });
   return (
     <>
@@ -51,7 +58,15 @@ export function OperatorLogs() {
           <button type="submit">Apply</button>
         </form>
       </Section>
-      <Section title="Quota movements, newest first">
+      <Section
+        title="Quota movements, newest first"
+        actions={
+          <button type="button" className="secondary" disabled={csv.isPending} onClick={() => csv.mutate()}>
+            Download CSV (every matching row)
+          </button>
+        }
+      >
+        <ErrorNote error={csv.error} />
         <ErrorNote error={logs.error} />
         {logs.data ? <LogTable logs={logs.data.data} showUser /> : null}
         <Pager pages={pages} nextCursor={logs.data?.next_cursor} label="Logs" />

@@ -1,11 +1,12 @@
 import { useLocation } from 'wouter';
 import { operatorApi } from '../../api/operator.ts';
 import { SecretSignIn } from '../../components/secret-sign-in.tsx';
-import { operatorChanged, useOperatorSignedIn } from '../../session.ts';
+import { operatorChanged, useForgetOperator, useOperatorSignedIn } from '../../session.tsx';
 
 export function OperatorSignIn() {
   const [, navigate] = useLocation();
   const signedIn = useOperatorSignedIn();
+  const forget = useForgetOperator();
   return (
     <>
       <h1>Operator sign-in</h1>
@@ -15,8 +16,9 @@ export function OperatorSignIn() {
         hint="Kept by this tab only, until it closes; sent to this gateway's /admin API only."
         signIn={operatorApi.signIn}
         onDone={() => {
+          forget();
           operatorChanged();
-          navigate('/admin/users');
+          navigate('/admin/dashboard');
         }}
       />
     </>
