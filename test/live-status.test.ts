@@ -185,10 +185,18 @@ describe('cancel', () => {
     const cancels = await Promise.all(
       ids.map(async (id) => {
         await new Promise((r) => setTimeout(r, Math.random() * 1_500));
-        return (await ctx.http('POST', `/v1/videos/${id}/cancel`, { token: who.key })).status;
+        // A cancel DashScope could not be asked just then (its 20 requests a second are shared by
+        // a hundred cancels and the worker's polls) is a 503 with Retry-After, and the client asks
+        // again, as a client should.
+        for (;;) {
+          const res = await ctx.http('POST', `/v1/videos/${id}/cancel`, { token: who.key });
+          if (res.status !== 503) return res.status;
+          expect(res.headers.get('retry-after')).toBeTruthy();
+          await new Promise((r) => setTimeout(r, 200));
+        }
       }),
     );
-    expect(cancels.every((s) => s === 200 || s === 409)).toBe(true);
+    expect(cancels.filter((s) => s !== 200 && s !== 409)).toEqual([]);
     const finals = await Promise.all(ids.map((id) => waitForFinal(ctx, who.key, id, 60_000)));
     const succeeded = finals.filter((t) => t.status === 'SUCCESS').length;
     const canceled = finals.filter((t) => t.fail_reason === 'Canceled: canceled by the client').length;
