@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { bearerToken } from '../../http/bearer-token.ts';
 import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/ids.ts';
 import type { RpmLimiter } from '../limits/rpm-limiter.ts';
@@ -13,8 +14,6 @@ declare module 'fastify' {
     auth: KeyIdentity;
   }
 }
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** The key's identity if it may be used now; otherwise the 401 that says why not. */
 export function checkedIdentity(identity: KeyIdentity | null): KeyIdentity {
@@ -33,7 +32,7 @@ export function checkedIdentity(identity: KeyIdentity | null): KeyIdentity {
  */
 export function makeAuthenticate(cache: KeyCache, lastUsed: LastUsedTracker, rpm: RpmLimiter, sessions?: ConsoleSessions) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
-    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const token = bearerToken(request.headers.authorization);
     let identity: KeyIdentity;
     if (token) identity = checkedIdentity(await cache.get(sha256Hex(token)));
     else if (sessions?.cookieOf(request)) identity = await sessions.authenticate(request);
