@@ -22,6 +22,9 @@ export function webhookEventOf(status: TaskStatus): WebhookEvent | null {
 
 export const isWebhookEvent = (name: string | undefined): name is WebhookEvent => (WEBHOOK_EVENTS as readonly string[]).includes(name ?? '');
 
+/** The events a key's tasks report when a request names none: the key's own list (empty when never set), else the default. */
+export const keyWebhookEvents = (stored: string[]): WebhookEvent[] => (stored.length > 0 ? stored.filter(isWebhookEvent) : [...DEFAULT_WEBHOOK_EVENTS]);
+
 /** Whether the task reports its move to `status` to a callback URL. */
 export function reportsEvent(task: { callbackUrl: string | null; webhookEvents: string[] }, status: TaskStatus): WebhookEvent | null {
   const event = webhookEventOf(status);

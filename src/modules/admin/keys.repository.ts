@@ -6,7 +6,7 @@ import { newApiKey, sha256Hex } from '../../lib/ids.ts';
 import { newestFirst, type PageRequest, toPage } from '../../lib/newest-first.ts';
 import { unixSeconds } from '../../lib/time.ts';
 import { newWebhookSecret } from '../../webhooks/signing.ts';
-import { DEFAULT_WEBHOOK_EVENTS, isWebhookEvent } from '../../webhooks/events.ts';
+import { keyWebhookEvents } from '../../webhooks/events.ts';
 
 const DISPLAY_PREFIX_LENGTH = 10;
 
@@ -30,7 +30,7 @@ export function toKeyView(key: KeyRow, options: { withWebhookSecret?: boolean } 
     allowed_ips: key.allowedIps ?? [],
     last_used_at: key.lastUsedAt ? unixSeconds(key.lastUsedAt) : null,
     callback_url: key.callbackUrl,
-    webhook_events: (key.webhookEvents.length > 0 ? key.webhookEvents : DEFAULT_WEBHOOK_EVENTS).filter(isWebhookEvent),
+    webhook_events: keyWebhookEvents(key.webhookEvents),
     ...(options.withWebhookSecret ? { webhook_secret: key.webhookSecret } : {}),
     created_at: unixSeconds(key.createdAt),
   };

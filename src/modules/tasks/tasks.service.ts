@@ -17,7 +17,7 @@ import type { ChargeBatcher } from './charge-batcher.ts';
 import type { TaskCache } from './task-cache.ts';
 import type { TaskEvents } from './task-events.ts';
 import type { Verdict } from './charge.repository.ts';
-import { DEFAULT_WEBHOOK_EVENTS } from '../../webhooks/events.ts';
+import { keyWebhookEvents } from '../../webhooks/events.ts';
 import { currentTraceparent } from '../../observability/tracing.ts';
 import {
   canPay,
@@ -145,7 +145,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
     if (!resolutionRatio) throw badRequest(`${model} is not available at ${request.resolution}`, 'resolution');
     const groupRatio = await catalog.groupRatio(auth.group);
     const callbackUrl = body.callback_url ?? auth.callbackUrl;
-    const webhookEvents = [...new Set(body.webhook_events ?? (auth.webhookEvents.length > 0 ? auth.webhookEvents : DEFAULT_WEBHOOK_EVENTS))];
+    const webhookEvents = [...new Set(body.webhook_events ?? keyWebhookEvents(auth.webhookEvents))];
     if (body.callback_url !== undefined) await checkCallbackUrl(body.callback_url);
 
     const action = ACTION_BY_CAPABILITY[capability];
