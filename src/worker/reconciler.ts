@@ -63,25 +63,24 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     report.checked++;
     if (await deps.queues.results.ensureJob(row.taskId)) report.requeued++;
   });
-  for (let after = 0n; ; ) {
-    const rows = await pendingWebhooks(deps.db, after, BATCH);
-    if (rows.length === 0) break;
-    after = rows.at(-1)?.id ?? after;
-    for (const row of rows) {
-      report.checked++;
-      if (await deps.queues.webhooks.ensureJob(row.taskId, row.event)) report.requeued++;
-    }
-  }
+  await walkPages((after) => pendingWebhooks(deps.db, after, BATCH), 0n, async (row) => {
+    report.checked++;
+    if (await deps.queues.webhooks.ensureJob(row.taskId, row.event)) report.requeued++;
+  });
   if (report.requeued || report.timedOut) deps.log.info(report, 'reconciled pending work');
   return report;
 }
 
-async function walk(db: Queryable, kind: keyof typeof PENDING, visit: (row: PendingRow) => Promise<void>): Promise<void> {
-  let after = 0;
+/** Visits every row a keyset-paged query finds, BATCH at a time, in id order. */
+async function walkPages<Row extends { id: Id }, Id>(page: (after: Id) => Promise<Row[]>, start: Id, visit: (row: Row) => Promise<void>): Promise<void> {
+  let after = start;
   for (;;) {
-    const rows = await PENDING[kind].rows(db, { after, limit: BATCH });
+    const rows = await page(after);
     if (rows.length === 0) return;
     after = rows.at(-1)?.id ?? after;
     await Promise.all(rows.map(visit));
   }
 }
+
+const walk = (db: Queryable, kind: keyof typeof PENDING, visit: (row: PendingRow) => Promise<void>) =>
+  walkPages((after) => PENDING[kind].rows(db, { after, limit: BATCH }), 0, visit);
