@@ -212,14 +212,23 @@ export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<{ 
 // WEBHOOK_MAX_ATTEMPTS. Deleted in batches, so no statement holds many locks for long.
 const PURGE_BATCH = 5_000;
 
+/** Runs a delete of at most PURGE_BATCH rows until one deletes fewer; returns how many went. */
+async function deleteInBatches(deleteBatch: () => Promise<{ numDeletedRows: bigint }>): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const count = Number((await deleteBatch()).numDeletedRows);
+    deleted += count;
+    if (count < PURGE_BATCH) return deleted;
+  }
+}
+
 /**
  * Deletes the attempts made before `olderThan` of webhooks that are settled, and those settled
  * webhooks themselves once they are that old; returns how many attempts went.
  */
 export async function purgeDeliveries(db: Queryable, olderThan: Date): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const result = await db
+  const attempts = await deleteInBatches(() =>
+    db
       .deleteFrom('webhookDeliveries')
       .where('id', 'in', (eb) =>
         eb
@@ -235,18 +244,15 @@ export async function purgeDeliveries(db: Queryable, olderThan: Date): Promise<n
           )
           .limit(PURGE_BATCH),
       )
-      .executeTakeFirst();
-    const count = Number(result.numDeletedRows);
-    deleted += count;
-    if (count < PURGE_BATCH) break;
-  }
-  for (;;) {
-    const result = await db
+      .executeTakeFirst(),
+  );
+  await deleteInBatches(() =>
+    db
       .deleteFrom('taskWebhooks')
       .where('id', 'in', (eb) => eb.selectFrom('taskWebhooks').select('id').where('createdAt', '<', olderThan).where('state', '!=', 'pending').limit(PURGE_BATCH))
-      .executeTakeFirst();
-    if (Number(result.numDeletedRows) < PURGE_BATCH) return deleted;
-  }
+      .executeTakeFirst(),
+  );
+  return attempts;
 }
 
 /** Webhooks still to deliver, oldest first, after internal id `after`: what the reconciler revives. */
