@@ -29,6 +29,14 @@ const orphansOf = (taskId: string) => ctx.db.selectFrom('upstreamOrphans').selec
 const upstreamIdOf = async (taskId: string) =>
   (await ctx.db.selectFrom('tasks').select('upstreamTaskId').where('taskId', '=', taskId).executeTakeFirstOrThrow()).upstreamTaskId;
 
+/** The real client, but for a submit that misbehaves as `submit` says. */
+const withSubmit = (real: UpstreamClient, submit: UpstreamClient['submit']): UpstreamClient => ({
+  list: real.list.bind(real),
+  query: real.query.bind(real),
+  cancel: real.cancel.bind(real),
+  submit,
+});
+
 /** A worker whose upstream client misbehaves as `wrap` says, on its own connections. */
 async function workerWith(wrap: (real: UpstreamClient) => UpstreamClient): Promise<{ worker: RunningWorker; infra: Infra }> {
   await ctx.stopWorkers();
@@ -55,20 +63,16 @@ describe('a submit whose answer was lost', () => {
 
   it('when the worker died between the upstream accepting it and recording it', { timeout: 60_000 }, async () => {
     let died = false;
-    const w = await workerWith((real) => ({
-      ...real,
-      list: real.list.bind(real),
-      query: real.query.bind(real),
-      cancel: real.cancel.bind(real),
-      async submit(channel, body) {
+    const w = await workerWith((real) =>
+      withSubmit(real, async (channel, body) => {
         const outcome = await real.submit(channel, body);
         if (!died) {
           died = true;
           throw new Error('the worker died here');
         }
         return outcome;
-      },
-    }));
+      }),
+    );
     try {
       const before = ctx.simulator.stats().tasksCreated;
       const taskId = await submit(ctx, customer.key, prompt('a dog'));
@@ -82,19 +86,15 @@ describe('a submit whose answer was lost', () => {
 
   it('when the request never reached the upstream: submitted again, once', { timeout: 60_000 }, async () => {
     let lost = false;
-    const w = await workerWith((real) => ({
-      ...real,
-      list: real.list.bind(real),
-      query: real.query.bind(real),
-      cancel: real.cancel.bind(real),
-      async submit(channel, body) {
+    const w = await workerWith((real) =>
+      withSubmit(real, async (channel, body) => {
         if (!lost) {
           lost = true;
           return { ok: false, failure: { kind: 'network', httpStatus: null, code: 'NetworkError', message: 'connection reset', body: null, disposition: 'retry' } };
         }
         return real.submit(channel, body);
-      },
-    }));
+      }),
+    );
     try {
       const before = ctx.simulator.stats().tasksCreated;
       const taskId = await submit(ctx, customer.key, prompt('a bird'));
@@ -113,20 +113,16 @@ describe('a submit whose answer was lost', () => {
     const fine = prompt('[sim:ms=1500] a wolf');
     const lostAnswer = { ok: false as const, failure: { kind: 'network' as const, httpStatus: null, code: 'NetworkError', message: 'connection reset', body: null, disposition: 'retry' as const } };
     const firstTries = new Set<string>();
-    const w = await workerWith((real) => ({
-      ...real,
-      list: real.list.bind(real),
-      query: real.query.bind(real),
-      cancel: real.cancel.bind(real),
-      async submit(channel, body) {
+    const w = await workerWith((real) =>
+      withSubmit(real, async (channel, body) => {
         const text = String((body as { input: { prompt: string } }).input.prompt);
         if (firstTries.has(text)) return real.submit(channel, body);
         firstTries.add(text);
         // The failing prompt reaches the upstream and its answer is lost; the other never arrives.
         if (text === failing.prompt) await real.submit(channel, body);
         return lostAnswer;
-      },
-    }));
+      }),
+    );
     try {
       const before = ctx.simulator.stats().tasksCreated;
       // The one that never arrived is looked for first: by time alone it would take the other's task.
@@ -174,19 +170,14 @@ describe('duplicates of a lost submit, while DashScope still allows cancelling t
     let twice = true;
     const infra = await createInfra(slow.config, 'worker');
     const real = new DashScopeClient({ timeoutMs: UPSTREAM_TIMEOUT_MS, metrics: infra.metrics });
-    const upstream: UpstreamClient = {
-      list: real.list.bind(real),
-      query: real.query.bind(real),
-      cancel: real.cancel.bind(real),
-      async submit(channel, body) {
-        if (!twice) return real.submit(channel, body);
-        // Two upstream tasks, and neither answer arrives.
-        twice = false;
-        await real.submit(channel, body);
-        await real.submit(channel, body);
-        return { ok: false, failure: { kind: 'timeout', httpStatus: null, code: 'Timeout', message: 'no answer', body: null, disposition: 'retry' } };
-      },
-    };
+    const upstream = withSubmit(real, async (channel, body) => {
+      if (!twice) return real.submit(channel, body);
+      // Two upstream tasks, and neither answer arrives.
+      twice = false;
+      await real.submit(channel, body);
+      await real.submit(channel, body);
+      return { ok: false, failure: { kind: 'timeout', httpStatus: null, code: 'Timeout', message: 'no answer', body: null, disposition: 'retry' } };
+    });
     const worker = await startWorker({ config: slow.config, ...infra, log: pino({ level: 'silent' }), upstream });
     try {
       const before = slow.simulator.stats().tasksCreated;
