@@ -19,7 +19,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { timeoutSecondsFor, type WorkerSettings } from './settings.ts';
 import { reportsEvent } from '../webhooks/events.ts';
 import { type LostSubmitDeps, lostAfterMs, resolveLostSubmit } from './lost-submit.ts';
-import { claimSubmit, clearLostSubmit, markSubmitted, recordPoll, recordSubmitFailure } from './task-store.ts';
+import { claimSubmit, clearLostSubmit, markSubmitted, recordPoll, recordSubmitFailure, releaseSubmitClaim } from './task-store.ts';
 import { recordOrphan } from './upstream-orphans.ts';
 
 export interface AdvanceDeps {
@@ -100,7 +100,7 @@ async function submit(deps: AdvanceDeps, task: TaskRow): Promise<NextLook> {
   // evenly spaced as they were let through.
   const wait = await waitForSlot(limiter, channel, 'submit', channel.submitQps ?? settings.channelSubmitQps);
   if (wait !== null) {
-    await clearLostSubmit(db, task.id, startedAt);
+    await releaseSubmitClaim(db, task.id, startedAt);
     return wait;
   }
   const outcome = await upstream.submit(channel, buildSubmitBody(request, upstreamModel));

@@ -97,6 +97,23 @@ export async function clearLostSubmit(db: Queryable, id: number, startedAt: Date
   return (await clearLostSubmitQuery.affected(db, { id, startedAt })) === 1;
 }
 
+const releaseClaimQuery = prepare('release-submit-claim', (p: { id: number; startedAt: Date }, qb) =>
+  qb
+    .updateTable('tasks')
+    .set((eb) => ({ submitStartedAt: null, attempts: eb('attempts', '-', 1), updatedAt: sql`now()` }))
+    .where('id', '=', p.id)
+    .where('submitStartedAt', '=', p.startedAt),
+);
+
+/**
+ * Gives back a claim whose request never left (the channel's budget had no room): the task is as
+ * it was before the claim. `attempts` counts requests sent upstream, and drives the back-off after
+ * a refusal; a task that waited its turn behind a busy channel must not back off as if it had failed.
+ */
+export async function releaseSubmitClaim(db: Queryable, id: number, startedAt: Date): Promise<void> {
+  await releaseClaimQuery.affected(db, { id, startedAt });
+}
+
 interface Poll {
   status: 'QUEUED' | 'IN_PROGRESS';
   progress: number;
