@@ -194,6 +194,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     ending: { ...ending, upstream: adminUpstream },
     upstream: adminUpstream,
     resultUrl: (task) => links.linkFor(task),
+    consoleSessions: sessions,
     allowPrivateCallbackHosts: allowPrivateHosts,
   });
   // S3 hands out its own presigned links; local files are served here.
