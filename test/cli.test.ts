@@ -69,6 +69,11 @@ describe('vgw', () => {
     expect((await json(['keys', 'update', String(key.id), '--allowed-ips', ''])).allowed_ips).toEqual([]);
     expect((await json(['keys', 'update', String(key.id), '--webhook-events', 'task.in_progress,task.failed'])).webhook_events).toEqual(['task.in_progress', 'task.failed']);
     expect((await json(['keys', 'list', '--user', String(user.id)])).data.map((k: any) => k.id)).toEqual([key.id]);
+    // A link that opens the console as the key, once; the key itself is not in it.
+    const link = await json(['keys', 'console-session', String(key.id)]);
+    expect(link).toMatchObject({ object: 'console.session_code', key_id: key.id, url: `${ctx.baseUrl}/console/act#code=${link.code}` });
+    const opened = await ctx.http('POST', '/v1/console/session', { body: { code: new URL(link.url).hash.slice('#code='.length) } });
+    expect(opened.body).toMatchObject({ key_id: key.id, opened_by: 'bootstrap (ADMIN_TOKEN)' });
     expect((await vgw(['keys', 'revoke', String(key.id)])).stdout).toContain(`API key ${key.id} revoked`);
     expect((await json(['keys', 'show', String(key.id)])).status).toBe('revoked');
 

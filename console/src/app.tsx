@@ -6,6 +6,7 @@ import { signOut } from './api/customer.ts';
 import { operatorApi } from './api/operator.ts';
 import { Home } from './pages/home.tsx';
 import { CustomerSignIn } from './pages/customer/sign-in.tsx';
+import { ActAsKey } from './pages/customer/act.tsx';
 import { Overview } from './pages/customer/overview.tsx';
 import { Tasks } from './pages/customer/tasks.tsx';
 import { TaskPage } from './pages/customer/task.tsx';
@@ -105,6 +106,17 @@ function Nav() {
   );
 }
 
+/** An operator's session for a key says so on every page: what is done here is the key's, on the operator's behalf. */
+function ActingFor() {
+  const session = useCustomerSession().data;
+  if (!session?.opened_by) return null;
+  return (
+    <p className="notice" role="status" data-testid="acting-for">
+      Acting for API key {session.key_id} (user {session.user_id}), opened by operator {session.opened_by}: tasks made here are charged to this key.
+    </p>
+  );
+}
+
 function CustomerOnly({ children }: { children: ReactNode }) {
   const session = useCustomerSession();
   if (session.isPending) return <p aria-busy="true">Loading…</p>;
@@ -121,10 +133,12 @@ export function App() {
     <>
       <Nav />
       <main>
+        <ActingFor />
         <Suspense fallback={<p aria-busy="true">Loading…</p>}>
           <Switch>
             <Route path="/" component={Home} />
             <Route path="/sign-in" component={CustomerSignIn} />
+            <Route path="/act" component={ActAsKey} />
             <Route path="/overview">{() => <CustomerOnly><Overview /></CustomerOnly>}</Route>
             <Route path="/tasks">{() => <CustomerOnly><Tasks /></CustomerOnly>}</Route>
             <Route path="/tasks/:id">{(params) => <CustomerOnly><TaskPage id={params.id} /></CustomerOnly>}</Route>

@@ -128,6 +128,16 @@ keyOptions(keys.command('create <user_id>')).action(async (userId: string, o: Ro
 keyOptions(keys.command('update <id>').addOption(new Option('--status <status>').choices(['enabled', 'disabled'])).option('--rotate-webhook-secret')).action(async (id: string, o: Row) =>
   showRecord(await client().request('PATCH', `admin/keys/${id}`, { body: defined({ ...keyBody(o), status: o.status, rotate_webhook_secret: o.rotateWebhookSecret }) })),
 );
+keys
+  .command('console-session <id>')
+  .description('a link that opens the web console (playground) as this key, without the key: works once, within a minute')
+  .action(async (id: string) => {
+    const answer = await client().request<Row>('POST', `admin/keys/${id}/console-session`);
+    // A replay (--idempotency-key) answers without the code: no link to make then.
+    const code = String(answer.code);
+    const base = program.opts<{ url: string }>().url.replace(/\/+$/, '');
+    showRecord(code === '[redacted]' ? answer : { ...answer, url: `${base}/console/act#code=${encodeURIComponent(code)}` });
+  });
 keys.command('revoke <id>').description('revoke for good').action(async (id: string) => showRecord(await client().request('DELETE', `admin/keys/${id}`), `API key ${id} revoked`));
 
 const channels = program.command('channels').description('upstream accounts');

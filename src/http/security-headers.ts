@@ -3,8 +3,16 @@
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 
-/** `baseUrl`: PUBLIC_BASE_URL (or http://localhost:PORT); HSTS only makes sense when it is https. */
-export async function registerSecurityHeaders(app: FastifyInstance, baseUrl: string): Promise<void> {
+/**
+ * `baseUrl`: PUBLIC_BASE_URL (or http://localhost:PORT); HSTS only makes sense when it is https.
+ * `storageOrigin`: where the storage's own links point when that is not this gateway (S3's
+ * presigned links, GatewayStorage.linkOrigin), or null.
+ */
+export async function registerSecurityHeaders(app: FastifyInstance, baseUrl: string, storageOrigin: string | null = null): Promise<void> {
+  // A succeeded task's result_url is a presigned link to the store when the storage is S3: the
+  // operator's task page plays it (and could show its thumbnail) from there. That origin alone is
+  // added; the customer pages relay videos through GET /v1/videos/{id}/content, this origin.
+  const storage = storageOrigin ? [storageOrigin] : [];
   // Swagger UI publishes the hashes of any inline script or style it needs (none today).
   const swagger = (app as FastifyInstance & { swaggerCSP?: { script: string[]; style: string[] } }).swaggerCSP ?? { script: [], style: [] };
   await app.register(helmet, {
@@ -15,9 +23,8 @@ export async function registerSecurityHeaders(app: FastifyInstance, baseUrl: str
         scriptSrc: ["'self'", ...swagger.script],
         styleSrc: ["'self'", ...swagger.style],
         // data: for Swagger UI's logo and icons, and the playground's preview of a picked first frame.
-        // Videos and thumbnails come from this origin (GET /v1/videos/{id}/content relays or serves them).
-        imgSrc: ["'self'", 'data:'],
-        mediaSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', ...storage],
+        mediaSrc: ["'self'", ...storage],
         connectSrc: ["'self'"],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],

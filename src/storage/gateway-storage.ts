@@ -16,6 +16,11 @@ export interface GatewayStorage extends Storage {
    * seeking, for the next few minutes.
    */
   readLocation(key: string): Promise<string>;
+  /**
+   * The origin of the links `signedUrl` gives when it is not this gateway's (S3's, or the bucket's
+   * public endpoint), else null: the console's Content-Security-Policy must let media come from it.
+   */
+  linkOrigin(): Promise<string | null>;
   /** Releases connections (the S3 client's sockets); the storage is not used afterwards. */
   close(): void;
 }

@@ -125,6 +125,11 @@ export class LocalStorage implements GatewayStorage {
     return this.#pathOf(key);
   }
 
+  /** Its links are this gateway's own /files/ paths. */
+  async linkOrigin(): Promise<null> {
+    return null;
+  }
+
   close(): void {}
 
   async *list(prefix: string): AsyncIterable<ListedObject> {

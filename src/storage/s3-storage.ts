@@ -137,6 +137,14 @@ export class S3Storage implements GatewayStorage {
     return this.#presign(this.#linkClient, key, Math.min(Math.max(seconds, 1), MAX_PRESIGN_SECONDS));
   }
 
+  /**
+   * Presigning is local (no request): the link of any key shows the origin clients are sent to,
+   * bucket host (virtual-hosted style) or endpoint (path style) alike.
+   */
+  async linkOrigin(): Promise<string> {
+    return new URL(await this.#presign(this.#linkClient, 'results/link-origin', 60)).origin;
+  }
+
   /** For the gateway's own processes (ffmpeg), so signed for the endpoint they reach. */
   async readLocation(key: string): Promise<string> {
     return this.#presign(this.client, key, READ_LOCATION_SECONDS);

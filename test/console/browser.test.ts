@@ -191,7 +191,12 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
       await expect.poll(() => customer.getByTestId('quote').textContent(), { timeout: 10_000 }).toContain('$0.50');
       await expectLabelledControls(customer);
       await shot(customer, 'customer-playground');
+      // Progress comes over the task's event stream, not by polling.
+      const stream = customer.waitForResponse((res) => /\/v1\/videos\/task_\w+\/events$/.test(res.url()));
       await customer.getByRole('button', { name: 'Generate' }).click();
+      const streamed = await stream;
+      expect(streamed.status()).toBe(200);
+      expect(streamed.headers()['content-type']).toMatch(/^text\/event-stream/);
 
       const video = customer.getByTestId('result-video');
       await video.waitFor({ timeout: 30_000 });
@@ -451,7 +456,7 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
     const { token } = (await created.json()) as { token: string };
     const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const viewer = await newPage(viewerContext);
-    const MUTATIONS = /create|top up|deduct|disable|enable|revoke|add |save|edit|test channel|force|delete|remove/i;
+    const MUTATIONS = /create|top up|deduct|disable|enable|revoke|add |save|edit|test channel|force|delete|remove|playground/i;
     await step(viewer, 'read-only', async () => {
       await viewer.goto(`${origin}/console/admin`);
       await viewer.getByLabel('Admin token').fill(token);
@@ -548,6 +553,73 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
     });
     await phone.close();
   }, 90_000);
+
+  it("an operator opens the playground as a customer's key in a new tab, without the key, and makes a video charged to it; a failing event stream falls back to polling", async () => {
+    const made = await fetch(`${ctx.baseUrl}/admin/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'support-browser', scope: 'write' }),
+    });
+    const support = (await made.json()) as { id: number; token: string };
+    const someone = await createCustomer(ctx.http, 5_000_000);
+    const operatorContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const desk = await newPage(operatorContext);
+    let tab: Page = desk;
+    await step(desk, 'act-as-key', async () => {
+      await desk.goto(`${origin}/console/admin`);
+      await desk.getByLabel('Admin token').fill(support.token);
+      await desk.getByRole('button', { name: 'Sign in' }).click();
+      await desk.waitForURL('**/console/admin/dashboard');
+      await desk.goto(`${origin}/console/admin/users/${someone.userId}`);
+      const button = desk.getByRole('button', { name: `Open playground as key ${someone.keyId}` });
+      await button.waitFor();
+      await expectLabelledControls(desk);
+      await shot(desk, 'operator-act-as-key');
+      [tab] = await Promise.all([operatorContext.waitForEvent('page'), button.click()]);
+    });
+    await step(tab, 'act-as-key-playground', async () => {
+      await tab.waitForURL('**/console/playground');
+      // The code is gone from the address bar; the operator's token stayed in its own tab.
+      expect(tab.url()).not.toContain('code=');
+      expect(await tab.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(await desk.evaluate(() => sessionStorage.length)).toBe(1);
+      await expect
+        .poll(() => tab.getByTestId('acting-for').textContent())
+        .toBe(`Acting for API key ${someone.keyId} (user ${someone.userId}), opened by operator support-browser: tasks made here are charged to this key.`);
+      await tab.getByLabel('Model').selectOption('wan2.7-t2v');
+      await tab.getByLabel('Prompt', { exact: true }).fill('A lighthouse at dawn, made by support');
+      await expect.poll(() => tab.getByTestId('quote').textContent(), { timeout: 10_000 }).toContain('$0.50');
+      await tab.getByRole('button', { name: 'Generate' }).click();
+      const video = tab.getByTestId('result-video');
+      await video.waitFor({ timeout: 30_000 });
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => ({ ready: v.readyState >= 2, duration: v.duration > 0, error: v.error?.message ?? null })), { timeout: 20_000 })
+        .toEqual({ ready: true, duration: true, error: null });
+      const id = (await tab.getByRole('region', { name: 'Result' }).locator('a.mono').textContent())!.trim();
+      const task = await ctx.query('SELECT user_id, key_id FROM tasks WHERE task_id = $1', [id]);
+      expect(task.rows[0]).toEqual({ user_id: someone.userId, key_id: someone.keyId });
+      const session = await ctx.query('SELECT opened_by, admin_token_id FROM console_sessions WHERE key_id = $1', [someone.keyId]);
+      expect(session.rows).toEqual([{ opened_by: 'support-browser', admin_token_id: support.id }]);
+      const audit = await ctx.query("SELECT actor_token_id FROM audit_logs WHERE action = 'key.console_session' AND target_id = $1", [String(someone.keyId)]);
+      expect(audit.rows).toEqual([{ actor_token_id: support.id }]);
+      await shot(tab, 'operator-act-as-key-playground');
+
+      // The event stream fails (a proxy that does not pass it): the page polls and still sees the end.
+      await tab.route('**/v1/videos/*/events', (route) => route.fulfill({ status: 502, contentType: 'text/plain', body: 'bad gateway' }));
+      await tab.getByLabel('Prompt', { exact: true }).fill('[sim:ms=5000] A slower lighthouse, followed by polling');
+      const result = tab.getByRole('region', { name: 'Result' }).locator('a.mono');
+      await tab.getByRole('button', { name: 'Generate' }).click();
+      await expect.poll(() => result.textContent(), { timeout: 10_000 }).not.toBe(id);
+      await expect.poll(() => tab.getByTestId('live-via').textContent(), { timeout: 10_000 }).toBe('refreshed every 3 s');
+      await shot(tab, 'playground-polling');
+      await expect.poll(() => tab.getByTestId('video-status').textContent(), { timeout: 30_000 }).toContain('completed');
+      await expect
+        .poll(() => tab.getByTestId('result-video').evaluate((v: HTMLVideoElement) => v.readyState >= 2 && v.duration > 0), { timeout: 20_000 })
+        .toBe(true);
+      await tab.unroute('**/v1/videos/*/events');
+    });
+    await operatorContext.close();
+  }, 120_000);
 
   it('serves Swagger UI at /docs under the same Content-Security-Policy, and no page broke it', async () => {
     const page = await newPage();

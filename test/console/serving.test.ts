@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIST, CONSOLE_INDEX } from '../../src/console/console-files.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { startS3Server } from '../storage/s3-server.ts';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -76,6 +77,47 @@ describe('security headers', () => {
       expect(res.headers.get('cross-origin-resource-policy')).toBeNull();
       // Plain http here: no HSTS.
       expect(res.headers.get('strict-transport-security')).toBeNull();
+      // Local storage: every video and image is this origin's.
+      expect(directive(csp, 'media-src')).toEqual(["'self'"]);
+      expect(directive(csp, 'img-src')).toEqual(["'self'", 'data:']);
     }
   });
+
+  it("lets media and images come from the S3 store's public endpoint, and from no other origin, when results are kept on S3", async () => {
+    const s3 = await startS3Server();
+    try {
+      // Behind a CDN or a compose network the links name S3_PUBLIC_ENDPOINT; else the endpoint itself.
+      for (const [overrides, origin] of [
+        [{ S3_PUBLIC_ENDPOINT: 'https://media.example.com:8443' }, 'https://media.example.com:8443'],
+        [{}, s3.endpoint],
+      ] as const) {
+        const gateway = await createTestContext({
+          STORAGE_DRIVER: 's3',
+          S3_BUCKET: s3.bucket,
+          S3_ENDPOINT: s3.endpoint,
+          S3_ACCESS_KEY_ID: 'S3RVER',
+          S3_SECRET_ACCESS_KEY: 'S3RVER',
+          S3_FORCE_PATH_STYLE: 'true',
+          ...overrides,
+        });
+        try {
+          const csp = (await fetch(`${gateway.baseUrl}/console/`)).headers.get('content-security-policy') ?? '';
+          expect(directive(csp, 'media-src')).toEqual(["'self'", origin]);
+          expect(directive(csp, 'img-src')).toEqual(["'self'", 'data:', origin]);
+          // Nothing else widened: scripts, styles and connections stay this origin's.
+          for (const name of ['default-src', 'script-src', 'style-src', 'connect-src']) expect(directive(csp, name), name).toEqual(["'self'"]);
+        } finally {
+          await gateway.close();
+        }
+      }
+    } finally {
+      await s3.close();
+    }
+  }, 60_000);
 });
+
+/** The sources a Content-Security-Policy gives one directive. */
+function directive(csp: string, name: string): string[] {
+  const found = csp.split(';').map((d) => d.trim().split(/\s+/)).find(([n]) => n === name);
+  return found?.slice(1) ?? [];
+}

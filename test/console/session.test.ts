@@ -178,3 +178,139 @@ describe('the customer account routes', () => {
     expect(all.every((l: any) => l.user_id === carol.userId)).toBe(true);
   });
 });
+
+describe('an operator acting for a key', () => {
+  let support: { id: number; token: string; name: string };
+  let reader: string;
+
+  beforeAll(async () => {
+    const made = await ctx.http('POST', '/admin/tokens', { token: ADMIN_TOKEN, body: { name: 'support-alice', scope: 'write' } });
+    support = { id: made.body.id, token: made.body.token, name: 'support-alice' };
+    reader = (await ctx.http('POST', '/admin/tokens', { token: ADMIN_TOKEN, body: { name: 'support-reader', scope: 'read' } })).body.token;
+  });
+
+  const issue = (keyId: number, token = support.token, headers: Record<string, string> = {}) =>
+    ctx.http('POST', `/admin/keys/${keyId}/console-session`, { token, headers });
+  const exchange = (code: string, headers: Record<string, string> = {}) => ctx.http('POST', '/v1/console/session', { body: { code }, headers });
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('issues a one-time code, stored hashed and audited, that opens a session as the key which remembers the operator', async () => {
+    const dave = await createCustomer(ctx.http, 5_000_000);
+    const issued = await issue(dave.keyId);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    expect(issued.body).toMatchObject({ object: 'console.session_code', key_id: dave.keyId, user_id: dave.userId });
+    expect(issued.body.code).toMatch(/^[\w-]{43}$/);
+    expect(issued.body.expires_at - Date.now() / 1000).toBeGreaterThan(50);
+    expect(issued.body.expires_at - Date.now() / 1000).toBeLessThanOrEqual(60);
+    expect(JSON.stringify(issued.body)).not.toContain(dave.key);
+    const stored = await ctx.query('SELECT code_hash, opened_by, admin_token_id FROM console_session_codes WHERE key_id = $1', [dave.keyId]);
+    expect(stored.rows).toEqual([{ code_hash: hash(issued.body.code), opened_by: 'support-alice', admin_token_id: support.id }]);
+    const audit = await ctx.query("SELECT actor_token_id, actor_name, target_type, target_id, after FROM audit_logs WHERE action = 'key.console_session' AND target_id = $1", [String(dave.keyId)]);
+    expect(audit.rows).toEqual([{ actor_token_id: support.id, actor_name: 'support-alice', target_type: 'key', target_id: String(dave.keyId), after: expect.objectContaining({ key_id: dave.keyId }) }]);
+    expect(JSON.stringify(audit.rows)).not.toContain(issued.body.code);
+
+    const res = await exchange(issued.body.code, { origin: ctx.baseUrl });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ object: 'console.session', user_id: dave.userId, key_id: dave.keyId, opened_by: 'support-alice' });
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^vgw_session=[\w-]{43}; Max-Age=3600; Path=\/; HttpOnly; SameSite=Strict$/);
+    const session: Session = { cookie: setCookie.split(';')[0]!, csrf: res.body.csrf_token, setCookie, body: res.body };
+    const row = await ctx.query('SELECT key_id, opened_by, admin_token_id FROM console_sessions WHERE token_hash = $1', [hash(session.cookie.split('=')[1]!)]);
+    expect(row.rows).toEqual([{ key_id: dave.keyId, opened_by: 'support-alice', admin_token_id: support.id }]);
+    // The code is gone once used.
+    expect((await ctx.query('SELECT count(*)::int AS n FROM console_session_codes WHERE key_id = $1', [dave.keyId])).rows[0].n).toBe(0);
+
+    expect((await ctx.http('GET', '/v1/console/session', withCookie(session))).body.opened_by).toBe('support-alice');
+    expect((await ctx.http('GET', '/v1/me', withCookie(session))).body.key.id).toBe(dave.keyId);
+    const created = await ctx.http('POST', '/v1/videos', { body: specExamples.t2v, ...withCookie(session, { 'x-csrf-token': session.csrf }) });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const task = await ctx.query('SELECT user_id, key_id FROM tasks WHERE task_id = $1', [created.body.id]);
+    expect(task.rows[0]).toEqual({ user_id: dave.userId, key_id: dave.keyId });
+    // A key sign-in has no operator.
+    expect((await signIn(dave.key)).body.opened_by).toBeNull();
+  });
+
+  it('works once, within its minute, and of two exchanges at once exactly one wins', async () => {
+    const erin = await createCustomer(ctx.http, 1_000_000);
+    const { code } = (await issue(erin.keyId)).body;
+    expect((await exchange(code)).status).toBe(201);
+    const again = await exchange(code);
+    expect(again.status).toBe(401);
+    expect(again.body.message).toMatch(/unknown, expired or already used/);
+    expect(again.headers.get('set-cookie')).toBeNull();
+
+    const late = (await issue(erin.keyId)).body.code;
+    await ctx.query("UPDATE console_session_codes SET expires_at = now() - interval '1 millisecond' WHERE code_hash = $1", [hash(late)]);
+    expect((await exchange(late)).status).toBe(401);
+
+    for (let round = 0; round < 5; round++) {
+      const raced = (await issue(erin.keyId)).body.code;
+      const answers = await Promise.all([exchange(raced), exchange(raced), exchange(raced)]);
+      expect(answers.map((a) => a.status).sort(), `round ${round}`).toEqual([201, 401, 401]);
+    }
+    expect((await ctx.query('SELECT count(*)::int AS n FROM console_sessions WHERE key_id = $1 AND opened_by IS NOT NULL', [erin.keyId])).rows[0].n).toBe(6);
+  });
+
+  it('refuses read-only tokens, unknown, revoked and disabled keys, a foreign origin, and both key and code', async () => {
+    const frank = await createCustomer(ctx.http, 1_000_000);
+    const read = await issue(frank.keyId, reader);
+    expect(read.status).toBe(403);
+    expect(read.body.code).toBe('admin_read_only');
+    expect((await issue(999_999)).status).toBe(404);
+
+    expect((await ctx.http('PATCH', `/admin/keys/${frank.keyId}`, { token: ADMIN_TOKEN, body: { status: 'disabled' } })).status).toBe(200);
+    const disabled = await issue(frank.keyId);
+    expect(disabled.status).toBe(409);
+    expect(disabled.body).toMatchObject({ code: 'conflict', message: `API key ${frank.keyId} is disabled: enable it first (PATCH /admin/keys/{id} {"status": "enabled"})` });
+    expect((await ctx.http('PATCH', `/admin/keys/${frank.keyId}`, { token: ADMIN_TOKEN, body: { status: 'enabled' } })).status).toBe(200);
+    // A code issued before the key is disabled opens nothing after, and is not used up by trying.
+    const before = (await issue(frank.keyId)).body.code;
+    expect((await ctx.http('PATCH', `/admin/keys/${frank.keyId}`, { token: ADMIN_TOKEN, body: { status: 'disabled' } })).status).toBe(200);
+    const refused = await exchange(before);
+    expect(refused.status).toBe(401);
+    expect(refused.body.message).toBe('this API key has been disabled');
+    expect((await ctx.http('PATCH', `/admin/keys/${frank.keyId}`, { token: ADMIN_TOKEN, body: { status: 'enabled' } })).status).toBe(200);
+
+    const foreign = await exchange(before, { origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.code).toBe('csrf_failed');
+    const both = await ctx.http('POST', '/v1/console/session', { body: { key: frank.key, code: before } });
+    expect(both.status).toBe(400);
+    expect(both.body.message).toMatch(/either key .* or code/);
+    expect((await ctx.http('POST', '/v1/console/session', { body: {} })).status).toBe(400);
+    // None of those used the code up.
+    expect((await exchange(before)).status).toBe(201);
+
+    expect((await ctx.http('DELETE', `/admin/keys/${frank.keyId}`, { token: ADMIN_TOKEN })).status).toBe(204);
+    const revoked = await issue(frank.keyId);
+    expect(revoked.status).toBe(409);
+    expect(revoked.body.message).toMatch(/is revoked/);
+  });
+
+  it('answers a replay of the same Idempotency-Key without a second code or the code itself', async () => {
+    const gina = await createCustomer(ctx.http, 1_000_000);
+    const headers = { 'idempotency-key': `console-${gina.keyId}` };
+    const first = await issue(gina.keyId, support.token, headers);
+    const replay = await issue(gina.keyId, support.token, headers);
+    expect(first.status).toBe(201);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual({ ...first.body, code: '[redacted]' });
+    expect((await ctx.query('SELECT count(*)::int AS n FROM console_session_codes WHERE key_id = $1', [gina.keyId])).rows[0].n).toBe(1);
+    const kept = await ctx.query('SELECT response FROM admin_idempotency_keys WHERE key = $1', [headers['idempotency-key']]);
+    expect(JSON.stringify(kept.rows)).not.toContain(first.body.code);
+  });
+
+  it("ends the sessions an operator opened when that operator's token is deleted", async () => {
+    const temp = await ctx.http('POST', '/admin/tokens', { token: ADMIN_TOKEN, body: { name: 'temp-support', scope: 'write' } });
+    const hank = await createCustomer(ctx.http, 1_000_000);
+    const { code } = (await issue(hank.keyId, temp.body.token)).body;
+    const opened = await exchange(code);
+    const cookie = { headers: { cookie: (opened.headers.get('set-cookie') ?? '').split(';')[0]! } };
+    expect((await ctx.http('GET', '/v1/me', cookie)).status).toBe(200);
+    expect((await ctx.http('DELETE', `/admin/tokens/${temp.body.id}`, { token: ADMIN_TOKEN })).status).toBe(204);
+    expect((await ctx.http('GET', '/v1/me', cookie)).status).toBe(401);
+    // The customer's own sign-ins are not the operator's to end.
+    expect((await ctx.http('GET', '/v1/me', withCookie(await signIn(hank.key)))).status).toBe(200);
+  });
+});

@@ -189,6 +189,12 @@ async function aliceSession(): Promise<{ cookie: string; csrf: string }> {
   expect(res.status).toBe(201);
   return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: res.body.csrf_token };
 }
+/** A one-time console code for alice's key, as an operator gets it. */
+async function consoleCode(): Promise<string> {
+  const res = await admin('POST', `/admin/keys/${alice.keyId}/console-session`);
+  expect(res.status).toBe(201);
+  return res.body.code;
+}
 /** A session cookie for the gateway whose PostgreSQL is gone: it cannot even look the session up. */
 const UNREADY_COOKIE = { cookie: 'vgw_session=any-session-token' };
 
@@ -382,9 +388,17 @@ const drivers: Record<string, Record<number, Driver>> = {
     503: () => unready.http('POST', '/v1/video/quote', { token: alice.key, body: specExamples.t2v }),
   },
   createConsoleSession: {
-    201: () => stranger('POST', '/v1/console/session', { body: { key: alice.key } }),
+    201: async () => [
+      await stranger('POST', '/v1/console/session', { body: { key: alice.key } }),
+      await stranger('POST', '/v1/console/session', { body: { code: await consoleCode() } }),
+    ],
     400: () => stranger('POST', '/v1/console/session', { body: {} }),
-    401: () => stranger('POST', '/v1/console/session', { body: { key: 'sk-not-a-key' } }),
+    // A code already used (a wrong key answers the same code: test/console/session.test.ts).
+    401: async () => {
+      const code = await consoleCode();
+      expect((await stranger('POST', '/v1/console/session', { body: { code } })).status).toBe(201);
+      return stranger('POST', '/v1/console/session', { body: { code } });
+    },
     403: () => stranger('POST', '/v1/console/session', { body: { key: alice.key }, headers: { origin: 'https://evil.example' } }),
     413: () => ctx.http('POST', '/v1/console/session', { body: { key: 'x'.repeat(BODY_LIMIT_BYTES) } }),
     415: () => ctx.http('POST', '/v1/console/session', { raw: 'key=sk-abc', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
@@ -529,6 +543,17 @@ const drivers: Record<string, Record<number, Driver>> = {
     },
     ...adminCommon('PATCH', '/admin/keys/1', { body: { name: 'main' } }),
     ...bodyErrors('PATCH', '/admin/keys/1'),
+  },
+  createKeyConsoleSession: {
+    201: () => withReplay('POST', `/admin/keys/${alice.keyId}/console-session`),
+    400: () => admin('POST', '/admin/keys/0/console-session'),
+    404: () => admin('POST', '/admin/keys/999999/console-session'),
+    409: async () => {
+      const key = await createKey(ctx.http, broke.userId);
+      expect((await admin('DELETE', `/admin/keys/${key.id}`)).status).toBe(204);
+      return admin('POST', `/admin/keys/${key.id}/console-session`);
+    },
+    ...adminCommon('POST', '/admin/keys/999999/console-session'),
   },
   revokeKey: {
     204: async () => withReplay('DELETE', `/admin/keys/${(await createKey(ctx.http, broke.userId)).id}`),

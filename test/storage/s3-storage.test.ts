@@ -147,8 +147,24 @@ describe('presigned links', () => {
       expect(new URL(link).origin).toBe(publicEndpoint);
       expect(Buffer.from(await (await fetch(link)).arrayBuffer())).toEqual(video);
       expect(new URL(await behindProxy.readLocation('results/task_link.mp4')).origin).toBe(s3.endpoint);
+      // What the console's Content-Security-Policy is given: the links' origin, not the inner one.
+      expect(await behindProxy.linkOrigin()).toBe(publicEndpoint);
     } finally {
       behindProxy.close();
+    }
+  });
+
+  it("name the bucket's own host on AWS (virtual-hosted style), which is the origin the console must allow", async () => {
+    const aws = await createStorage(
+      s3.config({ S3_ENDPOINT: '', S3_REGION: 'eu-west-1', S3_FORCE_PATH_STYLE: 'false', S3_ACCESS_KEY_ID: 'AKIDEXAMPLE', S3_SECRET_ACCESS_KEY: 'secret' }),
+      noDatabase,
+    );
+    try {
+      const link = await aws.signedUrl('results/task_link.mp4', new Date(Date.now() + 60_000));
+      expect(new URL(link).origin).toBe(`https://${s3.bucket}.s3.eu-west-1.amazonaws.com`);
+      expect(await aws.linkOrigin()).toBe(new URL(link).origin);
+    } finally {
+      aws.close();
     }
   });
 });

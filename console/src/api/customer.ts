@@ -10,6 +10,8 @@ export interface ConsoleSession {
   expires_at: number;
   user_id: number;
   key_id: number;
+  /** The operator who opened this session to act for the key; null when the key signed in. */
+  opened_by: string | null;
 }
 
 export interface Me {
@@ -99,6 +101,13 @@ function call<T>(path: string, options: RequestOptions = {}): Promise<T> {
 
 export async function signIn(key: string): Promise<ConsoleSession> {
   const session = await request<ConsoleSession>('/v1/console/session', { method: 'POST', body: { key } });
+  csrfToken = session.csrf_token;
+  return session;
+}
+
+/** Opens a session as the key an operator's one-time code was issued for. */
+export async function signInWithCode(code: string): Promise<ConsoleSession> {
+  const session = await request<ConsoleSession>('/v1/console/session', { method: 'POST', body: { code } });
   csrfToken = session.csrf_token;
   return session;
 }

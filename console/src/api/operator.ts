@@ -35,6 +35,17 @@ export interface ApiKey {
   created_at: number;
 }
 
+export interface ConsoleCode {
+  object: 'console.session_code';
+  code: string;
+  key_id: number;
+  user_id: number;
+  expires_at: number;
+}
+
+/** The console page that exchanges a code (in the fragment, which is never sent to any server). */
+export const actAsKeyPath = (code: string): string => `/console/act#code=${encodeURIComponent(code)}`;
+
 export interface Channel {
   id: number;
   name: string;
@@ -221,6 +232,8 @@ export const operatorApi = {
   createKey: (body: { user_id: number; name?: string; quota?: number | null; models?: string[] }) =>
     admin<ApiKey & { key: string }>('/admin/keys', { method: 'POST', body }),
   updateKey: (id: number, body: Partial<Pick<ApiKey, 'name' | 'status' | 'quota' | 'models'>>) => admin<ApiKey>(`/admin/keys/${id}`, { method: 'PATCH', body }),
+  /** A one-time code (a minute) that opens the customer console as the key: the key itself never reaches this page. */
+  consoleCode: (id: number) => admin<ConsoleCode>(`/admin/keys/${id}/console-session`, { method: 'POST' }),
 
   createChannel: (body: { name: string; base_url: string; api_key: string; models?: string[]; priority?: number; weight?: number }) =>
     admin<Channel>('/admin/channels', { method: 'POST', body }),

@@ -1,4 +1,5 @@
 import { type Video, videoContentUrl } from '../api/customer.ts';
+import { isFinal, type LiveVia, POLL_MS } from '../live-video.ts';
 
 /** A finished video played inline, with a download link; the request carries the session cookie. */
 export function VideoPlayer({ video }: { video: Video }) {
@@ -16,7 +17,7 @@ export function VideoPlayer({ video }: { video: Video }) {
   );
 }
 
-export function Progress({ video }: { video: Video }) {
+export function Progress({ video, via }: { video: Video; via: LiveVia }) {
   return (
     <div className="progress-line">
       <progress max={100} value={video.progress} aria-label={`Progress of ${video.id}`} />
@@ -24,6 +25,11 @@ export function Progress({ video }: { video: Video }) {
         {video.status}
         {video.queue_position ? ` (${video.queue_position} ahead in the queue)` : ''} · {video.progress}%
       </span>
+      {isFinal(video) ? null : (
+        <span className="muted" data-testid="live-via">
+          {via === 'stream' ? 'live' : `refreshed every ${POLL_MS / 1000} s`}
+        </span>
+      )}
     </div>
   );
 }

@@ -52,9 +52,10 @@ export interface MutationResult<T> {
   replayed: boolean;
 }
 
-const SECRET_FIELDS = new Set(['key', 'token', 'api_key', 'webhook_secret', 'token_hash', 'key_hash']);
+// `code`: the one-time console code an operator gets to act for a key.
+const SECRET_FIELDS = new Set(['key', 'token', 'code', 'api_key', 'webhook_secret', 'token_hash', 'key_hash']);
 /** What is shown once and never kept: not even for a replay. */
-const SHOWN_ONCE = new Set(['key', 'token']);
+const SHOWN_ONCE = new Set(['key', 'token', 'code']);
 
 function redactFields(record: object | null, fields: Set<string>): AuditRecord | null {
   if (record === null) return null;

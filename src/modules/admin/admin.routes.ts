@@ -10,6 +10,7 @@ import type { Queues } from '../../jobs/job-queue.ts';
 import type { CacheBus } from '../../lib/cache-bus.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import type { EndTaskDeps } from '../../lifecycle/end-task.ts';
+import type { ConsoleSessions } from '../auth/console-sessions.service.ts';
 import type { TaskRow } from '../tasks/tasks.repository.ts';
 import type { UpstreamClient } from '../../upstream/types.ts';
 import { assertCallbackUrl, type HostLookup } from '../../webhooks/callback-url.ts';
@@ -37,6 +38,8 @@ export interface AdminRoutesOptions {
   ending: Omit<EndTaskDeps, 'db'>;
   /** Tests channels (POST /admin/channels/{id}/test). */
   upstream: Pick<UpstreamClient, 'list'>;
+  /** Issues the one-time codes with which an operator opens the console as a key. */
+  consoleSessions: Pick<ConsoleSessions, 'issueCode'>;
   /** The link clients get for a task's video (ResultLinks), shown in the task's detail. */
   resultUrl(task: TaskRow): Promise<string>;
   /** WEBHOOK_ALLOW_PRIVATE_HOSTS: a key's callback_url may point at loopback and private addresses. */

@@ -129,6 +129,18 @@ export const createdKeySchema = keySchema
   })
   .meta({ examples: [{ ...exampleKey, quota_used: 0, inflight_tasks: 0, last_used_at: null, webhook_secret: exampleSecret, key: 'sk-y2CcRHtrXxvvmCW5ZLJV36VHY4X1VVRWxpG4oJyUcJhJ9UIy' }] });
 
+export const consoleCodeSchema = z
+  .object({
+    object: z.literal('console.session_code'),
+    code: z
+      .string()
+      .describe('Exchange it once, within a minute, with POST /v1/console/session {"code": ...} (the console does: /console/act#code=...); shown only in this response'),
+    key_id: z.int(),
+    user_id: z.int(),
+    expires_at: z.int().describe('Unix seconds after which the code no longer works'),
+  })
+  .meta({ examples: [{ object: 'console.session_code', code: 'q8Vd3mR0x2cWl1b1Ra7sYk4nNfGh5eJtPzLwUvCiAo', key_id: 7, user_id: 42, expires_at: 1764091294 }] });
+
 const callbackUrl = z
   .string()
   .max(2048)

@@ -148,6 +148,19 @@ export async function revokeKey(db: Queryable, id: number): Promise<KeyRow> {
   return row;
 }
 
+/**
+ * Refuses (409) a key that could not authenticate now: revoked, disabled, expired, or its user
+ * disabled. For what acts as the key on the operator's behalf (a console session).
+ */
+export async function assertKeyUsable(db: Queryable, key: KeyRow): Promise<void> {
+  const conflict = (why: string) => new AppError('conflict', `API key ${key.id} ${why}`);
+  if (key.status === 'revoked') throw conflict('is revoked; a revoked key can no longer be used');
+  if (key.status === 'disabled') throw conflict('is disabled: enable it first (PATCH /admin/keys/{id} {"status": "enabled"})');
+  if (key.expiresAt !== null && key.expiresAt.getTime() <= Date.now()) throw conflict(`expired at ${key.expiresAt.toISOString()}`);
+  const user = await db.selectFrom('users').select('status').where('id', '=', key.userId).executeTakeFirstOrThrow();
+  if (user.status !== 'enabled') throw conflict(`belongs to user ${key.userId}, who is disabled`);
+}
+
 /** Writes a batch of last-use times in one statement. */
 export async function recordKeysLastUsed(db: Db, entries: [number, Date][]): Promise<void> {
   const ids = entries.map(([id]) => id);

@@ -1,19 +1,20 @@
-// API keys: list, create, read, change, revoke. Every change reaches every instance's key cache
-// through the CacheBus at once.
+// API keys: list, create, read, change, revoke, and open the web console as one. Every change
+// reaches every instance's key cache through the CacheBus at once.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteError } from '../../http/route-docs.ts';
+import { unixSeconds } from '../../lib/time.ts';
 import { mutationRequest, sendMutation } from './admin-mutation.ts';
 import type { AdminContext } from './admin.routes.ts';
-import { createdKeySchema, createKeyBody, idParams, keySchema, updateKeyBody } from './admin.schemas.ts';
-import { createKey, getKey, listKeys, revokeKey, toKeyView, updateKey } from './keys.repository.ts';
+import { consoleCodeSchema, createdKeySchema, createKeyBody, idParams, keySchema, updateKeyBody } from './admin.schemas.ts';
+import { assertKeyUsable, createKey, getKey, listKeys, revokeKey, toKeyView, updateKey } from './keys.repository.ts';
 import { keysPage, keysQuery } from './operations.schemas.ts';
 import { ADMIN, ADMIN_ERRORS, BAD_CURSOR, BAD_ID, BODY_ERRORS, CHANGE_ERRORS, IDEMPOTENCY_NOTE, REPLAYED } from './route-kit.ts';
 
 const KEY_NOT_FOUND: RouteError = { code: 'not_found', example: 'API key 7 not found' };
 
-export function keyRoutes(app: FastifyInstance, { db, bus, mutate, validateCallbackUrl }: AdminContext): void {
+export function keyRoutes(app: FastifyInstance, { db, bus, mutate, validateCallbackUrl, consoleSessions }: AdminContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get('/admin/keys', {
@@ -138,6 +139,36 @@ export function keyRoutes(app: FastifyInstance, { db, bus, mutate, validateCallb
         },
       });
       if (keyHash) await bus.publish({ kind: 'key', keyHash });
+      return sendMutation(reply, result);
+    },
+  });
+
+  r.post('/admin/keys/:id/console-session', {
+    schema: {
+      ...ADMIN,
+      operationId: 'createKeyConsoleSession',
+      summary: "Act for a key in the web console: a one-time code that opens a console session as the key (never the key itself)",
+      description: `The code works once, within a minute: POST /v1/console/session {"code": ...} exchanges it for the customer's session cookie, which acts as the key (its balance, tasks, playground) and remembers this operator (\`opened_by\`). The console's "Open playground as this key" does all of it in a new tab (/console/act#code=...). Audited as key.console_session. The key must be usable (enabled, not expired, its user enabled): otherwise 409. ${IDEMPOTENCY_NOTE} A replay does not show the code again.`,
+      params: idParams,
+      response: { 201: consoleCodeSchema },
+      responseHeaders: { 201: REPLAYED },
+      errors: [BAD_ID, ...CHANGE_ERRORS, KEY_NOT_FOUND, { code: 'conflict', example: 'API key 7 is disabled: enable it first (PATCH /admin/keys/{id} {"status": "enabled"})' }],
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const { tokenId, name } = request.admin;
+      const result = await mutate(mutationRequest(request), {
+        action: 'key.console_session',
+        targetType: 'key',
+        status: 201,
+        run: async (tx) => {
+          const key = await getKey(tx, id, true);
+          await assertKeyUsable(tx, key);
+          const { code, expiresAt } = await consoleSessions.issueCode(tx, id, { openedBy: name, adminTokenId: tokenId });
+          const view = { object: 'console.session_code' as const, key_id: id, user_id: key.userId, expires_at: unixSeconds(expiresAt) };
+          return { targetId: id, before: null, after: view, response: { ...view, code } };
+        },
+      });
       return sendMutation(reply, result);
     },
   });

@@ -1,5 +1,8 @@
 // The web console's customer sessions: an API key exchanged once for a random token in an
-// HttpOnly, SameSite=Strict cookie, so that the key itself never stays in the browser.
+// HttpOnly, SameSite=Strict cookie, so that the key itself never stays in the browser. An operator
+// acting for a key gets the same session without ever holding the key: the admin API issues a
+// one-time code for the key (issueCode, audited there), the console exchanges it (signInWithCode),
+// and the session row remembers which operator opened it.
 //
 // CSRF: SameSite=Strict keeps the cookie off requests started by other sites, but not off those
 // of other origins on the same site (another port or subdomain of the same host). So a change
@@ -8,17 +11,23 @@
 // an Origin header naming another origin. GETs change nothing and need neither.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Db } from '../../db/database.ts';
+import type { Db, Queryable } from '../../db/database.ts';
 import { AppError } from '../../lib/errors.ts';
 import { sha256Hex } from '../../lib/ids.ts';
 import { checkedIdentity } from './authenticate.ts';
-import { createSession, deleteSession, findLiveSession } from './console-sessions.repository.ts';
+import { createCode, createSession, deleteSession, findLiveSession, type Opener, takeCode } from './console-sessions.repository.ts';
 import type { KeyCache } from './key-cache.ts';
 import type { KeyIdentity } from './key-identity.ts';
 
 export const SESSION_COOKIE = 'vgw_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * A console code is carried from the operator's tab to a new one in the URL's fragment and
+ * exchanged at once; a minute covers that, and keeps a code that leaked (a screenshot, a shared
+ * screen) useless soon after.
+ */
+export const CODE_TTL_S = 60;
 
 export interface ConsoleSessionsOptions {
   db: Db;
@@ -33,6 +42,8 @@ export interface OpenedSession {
   csrfToken: string;
   expiresAt: Date;
   identity: KeyIdentity;
+  /** The operator who opened the session for the key, or null when the key itself signed in. */
+  openedBy: string | null;
 }
 
 export type ConsoleSessions = ReturnType<typeof createConsoleSessions>;
@@ -67,13 +78,15 @@ export function createConsoleSessions({ db, keys, ttlS, publicOrigin }: ConsoleS
   }
 
   /** The session of the request's cookie, or a 401 when it has none or it has ended. */
-  async function current(request: FastifyRequest): Promise<{ token: string; identity: KeyIdentity; expiresAt: Date }> {
+  async function current(request: FastifyRequest): Promise<{ token: string; identity: KeyIdentity; expiresAt: Date; openedBy: string | null }> {
     const token = cookieOf(request);
     if (!token) throw new AppError('invalid_api_key', 'no console session: sign in with your API key (POST /v1/console/session)');
     const session = await findLiveSession(db, sha256Hex(token));
     if (!session) throw expired();
-    return { token, identity: checkedIdentity(await keys.get(session.keyHash)), expiresAt: session.expiresAt };
+    return { token, identity: checkedIdentity(await keys.get(session.keyHash)), expiresAt: session.expiresAt, openedBy: session.openedBy };
   }
+
+  const newToken = () => randomBytes(32).toString('base64url');
 
   return {
     ttlS,
@@ -84,9 +97,34 @@ export function createConsoleSessions({ db, keys, ttlS, publicOrigin }: ConsoleS
       // Nobody else's page may sign this browser in (to an account of their choosing).
       assertSameOrigin(request);
       const identity = checkedIdentity(await keys.get(sha256Hex(apiKey)));
-      const token = randomBytes(32).toString('base64url');
+      const token = newToken();
       const expiresAt = await createSession(db, { tokenHash: sha256Hex(token), keyId: identity.keyId, ttlS });
-      return { token, csrfToken: csrfTokenOf(token), expiresAt, identity };
+      return { token, csrfToken: csrfTokenOf(token), expiresAt, identity, openedBy: null };
+    },
+
+    /**
+     * A one-time code that opens a session as the key, for the operator `opener`; stored hashed,
+     * in the caller's transaction (the admin change that is audited with it).
+     */
+    async issueCode(tx: Queryable, keyId: number, opener: Opener): Promise<{ code: string; expiresAt: Date }> {
+      const code = newToken();
+      return { code, expiresAt: await createCode(tx, { codeHash: sha256Hex(code), keyId, ttlS: CODE_TTL_S, opener }) };
+    },
+
+    /** Exchanges a console code, once, for a session as its key that remembers the operator. */
+    async signInWithCode(request: FastifyRequest, code: string): Promise<OpenedSession> {
+      assertSameOrigin(request);
+      return db.transaction().execute(async (tx) => {
+        const taken = await takeCode(tx, sha256Hex(code));
+        if (!taken) {
+          throw new AppError('invalid_api_key', 'this console code is unknown, expired or already used: open the playground from the operator console again for a new one');
+        }
+        // The key may have been disabled since the code was issued: then nothing is opened (and the code stays unused).
+        const identity = checkedIdentity(await keys.get(taken.keyHash));
+        const token = newToken();
+        const expiresAt = await createSession(tx, { tokenHash: sha256Hex(token), keyId: taken.keyId, ttlS, opener: taken });
+        return { token, csrfToken: csrfTokenOf(token), expiresAt, identity, openedBy: taken.openedBy };
+      });
     },
 
     current,

@@ -116,7 +116,7 @@ export default function Playground() {
       void client.invalidateQueries({ queryKey: ['me'] });
     },
   });
-  const video = useLiveVideo(taskId);
+  const { video, via } = useLiveVideo(taskId);
 
   return (
     <>
@@ -224,7 +224,7 @@ export default function Playground() {
               <p>
                 Task <Link href={`/tasks/${video.data.id}`} className="mono">{video.data.id}</Link>
               </p>
-              <Progress video={video.data} />
+              <Progress video={video.data} via={via} />
               {video.data.error ? <p className="error">{video.data.error.message}</p> : null}
               <VideoPlayer video={video.data} />
             </>

@@ -5,7 +5,7 @@ import { ErrorNote, Section } from '../../components/ui.tsx';
 import { useLiveVideo } from '../../live-video.ts';
 
 export function TaskPage({ id }: { id: string }) {
-  const video = useLiveVideo(id);
+  const { video, via } = useLiveVideo(id);
   const v = video.data;
   return (
     <>
@@ -16,7 +16,7 @@ export function TaskPage({ id }: { id: string }) {
       <ErrorNote error={video.error} />
       {v ? (
         <Section title="Task">
-          <Progress video={v} />
+          <Progress video={v} via={via} />
           <dl>
             <dt>Model</dt>
             <dd>{v.model}</dd>

@@ -1,10 +1,11 @@
 // API keys: one user's (on the user's page, where new ones are made) or everyone's, with their
-// limits and spending; write tokens may disable and re-enable them.
+// limits and spending; write tokens may disable and re-enable them, and open the customer's
+// playground as a key (a one-time code, exchanged in a new tab: the key never reaches this page).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { dateTime, usd } from '../../api/http.ts';
-import { operatorApi } from '../../api/operator.ts';
+import { actAsKeyPath, operatorApi } from '../../api/operator.ts';
 import { CopyButton, ErrorNote, Field, Pager, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
 import { useOperatorScope } from '../../session.tsx';
 
@@ -30,6 +31,17 @@ export function KeyList({ userId }: { userId?: number }) {
       setLimit('');
       pages.reset();
       return refresh();
+    },
+  });
+  const [opened, setOpened] = useState<{ keyId: number; path: string } | null>(null);
+  const actAs = useMutation({
+    mutationFn: operatorApi.consoleCode,
+    onSuccess: ({ code, key_id: keyId }) => {
+      const path = actAsKeyPath(code);
+      setOpened({ keyId, path });
+      // noopener: the new tab starts with its own, empty sessionStorage, so this tab's admin token
+      // does not go along (a tab opened with an opener gets a copy of it).
+      window.open(path, '_blank', 'noopener');
     },
   });
   const update = useMutation({
@@ -92,7 +104,16 @@ export function KeyList({ userId }: { userId?: number }) {
           </div>
         </div>
       ) : null}
-      <ErrorNote error={update.error ?? keys.error} />
+      {opened ? (
+        <p className="notice" role="status">
+          The playground opens in a new tab as key {opened.keyId}. If none opened,{' '}
+          <a href={opened.path} target="_blank" rel="noopener noreferrer" onClick={() => setOpened(null)}>
+            open it here
+          </a>{' '}
+          (the link works once, within a minute).
+        </p>
+      ) : null}
+      <ErrorNote error={actAs.error ?? update.error ?? keys.error} />
       {keys.data ? (
         <Table caption={userId === undefined ? 'Keys' : 'Keys of this user'} head={['Id', ...(userId === undefined ? ['User'] : []), 'Key', 'Name', 'Status', 'Limit', 'Spent', 'Models', 'Expires', 'Last used', ...(canWrite ? [''] : [])]}>
           {keys.data.data.map((key) => (
@@ -116,9 +137,16 @@ export function KeyList({ userId }: { userId?: number }) {
               {canWrite ? (
                 <td>
                   {key.status === 'revoked' ? null : (
-                    <button type="button" className="secondary" onClick={() => update.mutate({ id: key.id, status: key.status === 'enabled' ? 'disabled' : 'enabled' })}>
-                      {key.status === 'enabled' ? `Disable key ${key.id}` : `Enable key ${key.id}`}
-                    </button>
+                    <div className="inline">
+                      <button type="button" className="secondary" onClick={() => update.mutate({ id: key.id, status: key.status === 'enabled' ? 'disabled' : 'enabled' })}>
+                        {key.status === 'enabled' ? `Disable key ${key.id}` : `Enable key ${key.id}`}
+                      </button>
+                      {key.status === 'enabled' ? (
+                        <button type="button" className="secondary" disabled={actAs.isPending} onClick={() => actAs.mutate(key.id)}>
+                          Open playground as key {key.id}
+                        </button>
+                      ) : null}
+                    </div>
                   )}
                 </td>
               ) : null}

@@ -15,7 +15,8 @@ const UNFINISHED = new Set(['NOT_START', 'QUEUED', 'IN_PROGRESS']);
 /**
  * The gateway's own file links name its PUBLIC_BASE_URL, which may not be the origin this console
  * was opened at (localhost and 127.0.0.1; a proxy): this origin serves the same /files/ path, and
- * the Content-Security-Policy plays media from this origin only.
+ * the Content-Security-Policy plays media from this origin (and from the S3 store's, whose
+ * presigned links are left as they are).
  */
 const playable = (url: string): string => {
   const parsed = new URL(url, window.location.origin);
