@@ -108,7 +108,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     pollIntervalMs: config.POLL_INTERVAL_MS,
     resultRetentionDays: config.RESULT_RETENTION_DAYS,
   });
-  await registerSecurityHeaders(app, publicBaseUrl(config), await storage.linkOrigin());
+  registerSecurityHeaders(app, publicBaseUrl(config), await storage.linkOrigin());
 
   const keyCache = new KeyCache((hash) => loadKeyIdentity(db, hash), bus, KEY_CACHE);
   const baseUrl = publicBaseUrl(config);
