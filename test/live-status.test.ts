@@ -118,6 +118,15 @@ describe('server-sent events', () => {
     expect(messages.at(-1)?.data).toMatchObject({ code: 'success', message: '', data: { task_id: taskId, status: 'SUCCESS' } });
   });
 
+  it('carries the security headers of every other answer', async () => {
+    const taskId = await submit(ctx, customer.key, slow(100));
+    const res = await fetch(`${ctx.baseUrl}/v1/video/generations/${taskId}/events`, { headers: { authorization: `Bearer ${customer.key}` } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'self'/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    await res.body?.cancel();
+  });
+
   it('resumes with Last-Event-ID, and answers 204 once the client has seen the end', async () => {
     const taskId = await submit(ctx, customer.key, slow(300));
     const first = await readStream(`/v1/videos/${taskId}/events`);

@@ -1,5 +1,6 @@
 // Security headers on every answer (helmet), with one Content-Security-Policy that fits the web
 // console (its own scripts and styles only), Swagger UI at /docs and the JSON API alike.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 
@@ -15,9 +16,10 @@ export function registerSecurityHeaders(app: FastifyInstance, baseUrl: string, s
   const storage = storageOrigin ? [storageOrigin] : [];
   // Swagger UI publishes the hashes of any inline script or style it needs (none today).
   const swagger = (app as FastifyInstance & { swaggerCSP?: { script: string[]; style: string[] } }).swaggerCSP ?? { script: [], style: [] };
-  // Built once: @fastify/helmet built helmet's middleware anew on every request, parsing the whole
-  // policy each time (6 % of the API's CPU under a submit load, docs/benchmarks.md).
-  const setHeaders = helmet({
+  // Taken once: @fastify/helmet built helmet's middleware anew on every request, parsing the whole
+  // policy each time, and even built once its dozen setHeader calls cost 6 % of the API's CPU
+  // under a submit load (docs/benchmarks.md). Helmet's headers depend on its options alone.
+  const middleware = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -43,7 +45,26 @@ export function registerSecurityHeaders(app: FastifyInstance, baseUrl: string, s
     strictTransportSecurity: baseUrl.startsWith('https:') ? { maxAge: 15_552_000, includeSubDomains: false } : false,
     referrerPolicy: { policy: 'same-origin' },
   });
-  app.addHook('onRequest', (request, reply, done) => setHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined)));
+  const headers = headersSetBy(middleware);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
+  });
+}
+
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/** The headers a middleware sets on an answer, recorded once. */
+function headersSetBy(middleware: Middleware): Record<string, string> {
+  const headers = new Map<string, string>();
+  const recorder = {
+    setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), value),
+    removeHeader: (name: string) => headers.delete(name.toLowerCase()),
+  };
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err) => {
+    if (err) throw err;
+  });
+  return Object.fromEntries(headers);
 }
 
 /**

@@ -57,6 +57,8 @@ export async function streamTask(request: FastifyRequest, reply: FastifyReply, o
 
   reply.hijack();
   const out = reply.raw;
+  // The security headers every answer carries (security-headers.ts), which a hijacked reply leaves behind.
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) out.setHeader(name, value);
   out.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
