@@ -92,8 +92,10 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   // Bodies are JSON; without this, a text/plain body would reach validation as a string.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('auth', null as unknown as KeyIdentity);
-  app.addHook('onSend', async (request, reply) => {
+  // Set when the request arrives: every answer carries it, errors included, without a hook per send.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   registerErrorHandlers(app, { bodyLimit: config.BODY_LIMIT_BYTES, uploadLimit: config.UPLOAD_LIMIT_BYTES });
   observeRequests(app, metrics);

@@ -117,6 +117,17 @@ describe('requests', () => {
     expect(replaced.headers.get('x-request-id')).not.toBe('bad id with spaces');
   });
 
+  it('puts the request id and the security headers on refusals too', async () => {
+    const refusals = [
+      await ctx.http('GET', '/v1/nothing', { headers: { 'x-request-id': 'caller-404' } }),
+      await ctx.http('POST', '/v1/video/generations', { headers: { 'x-request-id': 'caller-401' }, body: {} }),
+      await ctx.http('POST', '/v1/console/session', { headers: { 'x-request-id': 'caller-400', 'content-type': 'application/json' }, body: '{' }),
+    ];
+    expect(refusals.map((r) => r.status)).toEqual([404, 401, 400]);
+    expect(refusals.map((r) => r.headers.get('x-request-id'))).toEqual(['caller-404', 'caller-401', 'caller-400']);
+    for (const res of refusals) expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('answers unknown routes with 404 in the shape of their family', async () => {
     const er = await ctx.http('GET', '/v1/nothing');
     expect(er.status).toBe(404);

@@ -10,9 +10,9 @@ import type { FastifyInstance } from 'fastify';
 const DISCARD_TIMEOUT_MS = 60_000;
 
 export function discardUnreadBodies(app: FastifyInstance, limitBytes: number): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const raw = request.raw;
-    if (raw.complete || raw.readableEnded || raw.destroyed) return payload;
+    if (raw.complete || raw.readableEnded || raw.destroyed) return done(null, payload);
     // Fastify asks to close the connection after a body it would not read; Node would close it as
     // soon as the answer is written, with the rest of the body unread. Reading it to its end keeps
     // the connection usable instead.
@@ -28,6 +28,6 @@ export function discardUnreadBodies(app: FastifyInstance, limitBytes: number): v
     });
     raw.once('close', () => clearTimeout(timer));
     raw.resume();
-    return payload;
+    done(null, payload);
   });
 }
