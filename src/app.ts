@@ -127,11 +127,11 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     maxBatch: config.CHARGE_BATCH_MAX,
     concurrency: config.CHARGE_BATCH_CONCURRENCY,
     log: app.log,
-    onCharged: (tasks) => {
+    onCharged: (charged) => {
       bell.ring();
-      for (const task of tasks) {
-        metrics.tasksSubmitted.inc({ model: task.model });
-        metrics.quotaCharged.inc({ model: task.model }, Number(task.quota));
+      for (const submit of charged) {
+        metrics.tasksSubmitted.inc({ model: submit.model });
+        metrics.quotaCharged.inc({ model: submit.model }, submit.quota);
       }
     },
   });

@@ -235,6 +235,25 @@ describe('POST /v1/videos', () => {
   });
 });
 
+// A submit answers from the row it built in memory (the charge returns only what the database
+// made: the id and the times); that row must be the one stored, field for field.
+describe('the answer of a submit and the stored task', () => {
+  it.each(['t2v', 'i2v', 'r2v', 'videoedit'] as const)('%s: the record answered at once equals the record read back', async (name) => {
+    const res = await ctx.http('POST', '/v1/video/generations', { token: customer.key, body: specExamples[name], headers: { prefer: 'wait=0' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const read = await ctx.http('GET', `/v1/video/generations/${res.body.data.task_id}`, { token: customer.key });
+    expect(res.body).toEqual(read.body);
+  });
+
+  it('the OpenAI video answered at create equals the one read back', async () => {
+    const res = await submit(specExamples.t2v, '/v1/videos');
+    const read = await ctx.http('GET', `/v1/videos/${res.body.id}`, { token: customer.key });
+    // The create answer also carries EasyRouter's task_id.
+    const { task_id: _taskId, ...video } = res.body;
+    expect(video).toEqual(read.body);
+  });
+});
+
 describe('visibility', () => {
   it('shows a task only to its owner: any other key gets 404 on both query endpoints', async () => {
     const res = await submit(specExamples.t2v);

@@ -6,11 +6,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database.ts';
 import { isDatabaseUnavailable } from '../../db/unavailable.ts';
-import { type ChargeRow, type Verdict, chargeBatch, existingTaskIds } from './charge.repository.ts';
-import { findTaskRecords, type TaskRecordRow } from './tasks.repository.ts';
+import { type ChargeRow, type CreatedTask, type Verdict, chargeBatch, createdTasks } from './charge.repository.ts';
 
 export type ChargeOutcome =
-  | { kind: 'charged'; task: TaskRecordRow }
+  | { kind: 'charged'; created: CreatedTask }
   | { kind: 'refused'; verdict: Exclude<Verdict, 'ok'> }
   /** Its Idempotency-Key belongs to another task; the caller finds out which. */
   | { kind: 'key_taken' };
@@ -19,8 +18,8 @@ export interface ChargeBatcherOptions {
   maxBatch: number;
   concurrency: number;
   log: FastifyBaseLogger;
-  /** After a batch that charged something has committed, with the tasks it charged (the dispatchers are told, the metrics count them). */
-  onCharged: (tasks: TaskRecordRow[]) => void;
+  /** After a batch that charged something has committed, with the submits it charged (the dispatchers are told, the metrics count them). */
+  onCharged: (charged: Omit<ChargeRow, 'ord'>[]) => void;
 }
 
 interface Entry {
@@ -110,9 +109,9 @@ export class ChargeBatcher {
     const rows = batch.map((entry, ord) => ({ ...entry.row, ord }));
     try {
       const results = await chargeBatch(this.db, rows);
-      const charged = results.flatMap((r) => (r.task === null ? [] : [r.task]));
+      const charged = batch.filter((_, i) => results[i]?.created).map((entry) => entry.row);
       if (charged.length > 0) this.options.onCharged(charged);
-      this.settle(batch, results.map((r) => (r.task === null ? { verdict: r.verdict } : { task: r.task })));
+      this.settle(batch, results.map((r) => (r.created === null ? { verdict: r.verdict } : { created: r.created })));
     } catch (err) {
       await this.recover(batch, err);
     } finally {
@@ -127,14 +126,14 @@ export class ChargeBatcher {
    * the same user and of the same key was charged (the running sums were exact for it); otherwise
    * the submit goes back to the front of the line and is decided again with the next batch.
    */
-  private settle(batch: Entry[], results: ({ task: TaskRecordRow } | { verdict: Verdict })[]): void {
+  private settle(batch: Entry[], results: ({ created: CreatedTask } | { verdict: Verdict })[]): void {
     const unclean = new Set<string>();
     const retry: Entry[] = [];
     batch.forEach((entry, i) => {
-      const result = results[i] as { task: TaskRecordRow } | { verdict: Verdict };
+      const result = results[i] as { created: CreatedTask } | { verdict: Verdict };
       const partitions = [`u${entry.row.user_id}`, `k${entry.row.key_id}`];
-      if ('task' in result) {
-        entry.resolve({ kind: 'charged', task: result.task });
+      if ('created' in result) {
+        entry.resolve({ kind: 'charged', created: result.created });
         return;
       }
       const exact = partitions.every((p) => !unclean.has(p));
@@ -166,16 +165,14 @@ export class ChargeBatcher {
     }
     if (isDatabaseUnavailable(err)) {
       try {
-        const ids = batch.map((entry) => entry.row.task_id);
-        const existing = await existingTaskIds(this.db, ids);
-        if (existing.size > 0) {
-          const found = await findTaskRecords(this.db, [...existing]);
+        const found = await createdTasks(this.db, batch.map((entry) => entry.row.task_id));
+        if (found.length > 0) {
           // The statement committed after all: these were charged.
-          if (found.length > 0) this.options.onCharged(found);
-          const records = new Map(found.map((task) => [task.taskId, task]));
+          const created = new Map(found.map((task) => [task.taskId, task]));
+          this.options.onCharged(batch.filter((entry) => created.has(entry.row.task_id)).map((entry) => entry.row));
           for (const entry of batch) {
-            const task = records.get(entry.row.task_id);
-            if (task) entry.resolve({ kind: 'charged', task });
+            const task = created.get(entry.row.task_id);
+            if (task) entry.resolve({ kind: 'charged', created: task });
             else entry.reject(err);
           }
           return;

@@ -18,7 +18,7 @@ import type { Queryable } from '../../db/database.ts';
 import { prepare } from '../../db/prepared.ts';
 import type { PriceSnapshot } from '../pricing/quota.ts';
 import type { NormalizedRequest } from './normalize-request.ts';
-import { LOG_TYPE, RECORD_COLUMNS, type TaskRecordRow } from './tasks.repository.ts';
+import { LOG_TYPE, type TaskRow } from './tasks.repository.ts';
 
 /** One submit of a batch, as the statement reads it (snake_case: it travels as JSON). */
 export interface ChargeRow {
@@ -53,11 +53,19 @@ export type Verdict =
   /** The key is at its limit of unfinished tasks. */
   | 'inflight';
 
+/**
+ * What the database makes for a new task: its id and its times. Everything else in the row is
+ * what the charge wrote or a default of the table, which the caller knows already (reading back
+ * the whole record cost the API more than the rest of the statement's answer).
+ */
+export const CREATED_COLUMNS = ['id', 'taskId', 'submitTime', 'createdAt', 'updatedAt'] as const satisfies readonly (keyof TaskRow)[];
+export type CreatedTask = Pick<TaskRow, (typeof CREATED_COLUMNS)[number]>;
+
 export interface ChargeResult {
   ord: number;
   verdict: Verdict;
   /** The task, when this row was charged. */
-  task: TaskRecordRow | null;
+  created: CreatedTask | null;
 }
 
 /** The same row as the statement's queries see it (the plugin maps user_id to userId). */
@@ -200,7 +208,7 @@ const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
             .selectFrom('charged')
             .select(['taskId', 'platform', 'userId', 'keyId', 'group', 'model', 'model as upstreamModel', 'action', 'quota', 'priceSnapshot', 'request', 'callbackUrl', 'webhookEvents', 'remixedFrom', 'traceparent']),
         )
-        .returning(RECORD_COLUMNS),
+        .returning(CREATED_COLUMNS),
     )
     .with('consumeLog', (db) =>
       db
@@ -226,7 +234,7 @@ const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
     .selectFrom('verdicts as v')
     .leftJoin('task as t', 't.taskId', 'v.taskId')
     .select(['v.ord', 'v.verdict'])
-    .select(RECORD_COLUMNS.map((column) => `t.${column}` as const))
+    .select(CREATED_COLUMNS.map((column) => `t.${column}` as const))
     .orderBy('v.ord'),
 );
 
@@ -237,16 +245,14 @@ const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
 export async function chargeBatch(db: Queryable, rows: ChargeRow[]): Promise<ChargeResult[]> {
   const found = await chargeBatchQuery.rows(db, { batch: JSON.stringify(rows) });
   const byOrd = new Map<number, ChargeResult>();
-  for (const { ord, verdict, ...record } of found) {
+  for (const { ord, verdict, ...created } of found) {
     // The task's columns are all null when the row was not charged.
-    byOrd.set(ord, { ord, verdict, task: record.id === null ? null : (record as TaskRecordRow) });
+    byOrd.set(ord, { ord, verdict, created: created.id === null ? null : (created as CreatedTask) });
   }
-  return rows.map((r) => byOrd.get(r.ord) ?? { ord: r.ord, verdict: 'quota', task: null });
+  return rows.map((r) => byOrd.get(r.ord) ?? { ord: r.ord, verdict: 'quota', created: null });
 }
 
 /** Which of these tasks exist (after a batch whose outcome is unknown: the connection died). */
-export async function existingTaskIds(db: Queryable, taskIds: string[]): Promise<Set<string>> {
-  if (taskIds.length === 0) return new Set();
-  const rows = await db.selectFrom('tasks').select('taskId').where('taskId', 'in', taskIds).execute();
-  return new Set(rows.map((r) => r.taskId));
+export async function createdTasks(db: Queryable, taskIds: string[]): Promise<CreatedTask[]> {
+  return taskIds.length === 0 ? [] : db.selectFrom('tasks').select(CREATED_COLUMNS).where('taskId', 'in', taskIds).execute();
 }

@@ -38,11 +38,6 @@ export const RECORD_COLUMNS = [
 /** What EasyRouter's task record shows; the request, the price and the worker's bookkeeping stay in the database. */
 export type TaskRecordRow = Pick<TaskRow, (typeof RECORD_COLUMNS)[number]>;
 
-/** Task records by public id (after a charge whose answer was lost with its connection). */
-export async function findTaskRecords(db: Queryable, taskIds: string[]): Promise<TaskRecordRow[]> {
-  return taskIds.length === 0 ? [] : db.selectFrom('tasks').select(RECORD_COLUMNS).where('taskId', 'in', taskIds).execute();
-}
-
 const findByTaskId = prepare('find-task', (p: { taskId: string }, qb) => qb.selectFrom('tasks').selectAll().where('taskId', '=', p.taskId));
 
 /** Any task, deleted or not: for the worker. */

@@ -16,7 +16,7 @@ import { type EndTaskDeps, endTask } from '../../lifecycle/end-task.ts';
 import type { ChargeBatcher } from './charge-batcher.ts';
 import type { TaskCache } from './task-cache.ts';
 import type { TaskEvents } from './task-events.ts';
-import type { Verdict } from './charge.repository.ts';
+import type { CreatedTask, Verdict } from './charge.repository.ts';
 import { keyWebhookEvents } from '../../webhooks/events.ts';
 import { currentTraceparent } from '../../observability/tracing.ts';
 import {
@@ -30,7 +30,6 @@ import {
   type NewTask,
   ownsTask,
   softDeleteTask,
-  type TaskRecordRow,
   type TaskRow,
 } from './tasks.repository.ts';
 
@@ -90,25 +89,46 @@ const REFUSALS: Record<Exclude<Verdict, 'ok'>, () => AppError> = {
 
 const refusal = (verdict: keyof typeof REFUSALS): AppError => REFUSALS[verdict]();
 
-/** The whole task row of a task just charged: what the statement returned, and what was sent. */
-function chargedTask(task: NewTask, record: TaskRecordRow, traceparent: string | null): TaskRow {
+/**
+ * The whole row of a task just charged: what the charge wrote, the table's defaults, and what the
+ * database made (its id and times). test/submit.test.ts checks it against the stored row.
+ */
+function chargedTask(task: NewTask, created: CreatedTask, traceparent: string | null): TaskRow {
   return {
-    ...record,
-    traceparent,
+    ...created,
+    platform: task.platform,
+    userId: task.userId,
     keyId: task.keyId,
-    request: task.request,
-    priceSnapshot: task.price,
-    upstreamTaskId: null,
-    attempts: 0,
-    unknownSince: null,
+    group: task.group,
+    channelId: null,
+    model: task.model,
+    upstreamModel: task.model,
+    action: task.action,
+    status: 'NOT_START',
+    progress: 0,
+    failReason: '',
+    resultUrl: '',
+    resultCopy: 'none',
+    resultKey: null,
     resultBytes: null,
     resultSha256: null,
     thumbnailKey: null,
+    resultExpiresAt: null,
     callbackUrl: task.callbackUrl,
     webhookEvents: task.webhookEvents,
     remixedFrom: task.remixedFrom,
     deletedAt: null,
+    quota: BigInt(task.price.quota),
+    priceSnapshot: task.price,
+    request: task.request,
+    data: {},
+    upstreamTaskId: null,
+    attempts: 0,
     submitStartedAt: null,
+    unknownSince: null,
+    traceparent,
+    startTime: null,
+    finishTime: null,
   };
 }
 
@@ -222,7 +242,7 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
       idem_hash: requestHash,
       traceparent,
     });
-    if (outcome.kind === 'charged') return { task: chargedTask(task, outcome.task, traceparent), replayed: false };
+    if (outcome.kind === 'charged') return { task: chargedTask(task, outcome.created, traceparent), replayed: false };
     if (outcome.kind === 'refused') throw refusal(outcome.verdict);
     const use = idempotencyKey === undefined ? null : await findIdempotencyKeyUse(db, auth.userId, idempotencyKey);
     if (!use) throw new AppError('unavailable', 'the Idempotency-Key was released while this request waited for it; send the request again');
