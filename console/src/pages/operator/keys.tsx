@@ -135,12 +135,12 @@ function KeyRow({ apiKey: key, showUser, canWrite, onActAs, actingAs }: KeyRowPr
         </td>
         <td className="num">{key.quota === null ? 'none' : usd(key.quota)}</td>
         <td className="num">{usd(key.quota_used)}</td>
-        <td data-testid={`key-limits-${key.id}`}>{limitsText(key)}</td>
+        <td className="limits" data-testid={`key-limits-${key.id}`}>{limitsText(key)}</td>
         <td>{key.models.length ? key.models.join(', ') : 'all'}</td>
         <td>{key.expires_at ? dateTime(key.expires_at) : 'never'}</td>
         <td>{dateTime(key.last_used_at)}</td>
         {canWrite ? (
-          <td>
+          <td className="actions">
             {live ? (
               <div className="inline">
                 <button type="button" className="secondary" disabled={toggle.isPending} onClick={() => toggle.mutate()}>
