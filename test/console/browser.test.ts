@@ -446,6 +446,102 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
     });
   }, 120_000);
 
+  let revokedKeyId = 0;
+  it("an operator creates a key with limits, edits one and clears another, and revokes it for good: the key then gets 401", async () => {
+    await step(operator, 'key-limits', async () => {
+      await operator.goto(`${origin}/console/admin/users/${userId}`);
+      const create = operator.getByRole('form', { name: 'Create a key' });
+      await create.getByLabel('Key name').fill('limited');
+      await create.getByLabel('Tasks at once (max_inflight)').fill('2');
+      await create.getByLabel('Requests per minute (rpm_limit)').fill('60');
+      await create.getByLabel('Own spending limit (quota)').fill('5000000');
+      await create.getByLabel('Expires').fill('2030-01-02T03:04');
+      await create.getByLabel('wan2.7-t2v').check();
+      // The API judges the addresses, and its message is what the operator reads.
+      await create.getByLabel('Allowed addresses (allowed_ips)').fill('10.0.0.0/8, not-an-address');
+      await create.getByRole('button', { name: 'Create key' }).click();
+      await expect.poll(() => create.getByRole('alert').textContent()).toBe('allowed_ips.1: allowed_ips holds IP addresses or CIDR ranges such as 10.0.0.0/8 (invalid_request)');
+      expect(await operator.getByTestId('new-key').count()).toBe(0);
+      await shot(operator, 'operator-key-create-refused');
+      // This test reaches the gateway from the loopback address, over IPv4 or IPv6.
+      await create.getByLabel('Allowed addresses (allowed_ips)').fill('127.0.0.0/8,\n::1/128');
+      await create.getByRole('button', { name: 'Create key' }).click();
+      const key = (await operator.getByTestId('new-key').textContent())!.trim();
+      expect(key).toMatch(/^sk-\w{48}$/);
+      // The form is emptied for the next key.
+      expect(await create.getByLabel('Tasks at once (max_inflight)').inputValue()).toBe('');
+      const listed = await ctx.http('GET', `/admin/keys?user_id=${userId}`, { token: ADMIN_TOKEN });
+      const id: number = listed.body.data.find((k: { name: string }) => k.name === 'limited').id;
+      revokedKeyId = id;
+      const expires = await operator.evaluate(() => new Date('2030-01-02T03:04').getTime() / 1000);
+      expect((await ctx.http('GET', `/admin/keys/${id}`, { token: ADMIN_TOKEN })).body).toMatchObject({
+        name: 'limited',
+        status: 'enabled',
+        max_inflight: 2,
+        rpm_limit: 60,
+        allowed_ips: ['127.0.0.0/8', '::1/128'],
+        quota: 5_000_000,
+        expires_at: expires,
+        models: ['wan2.7-t2v'],
+      });
+      await expect.poll(() => operator.getByTestId(`key-limits-${id}`).textContent()).toBe('at once: 2; per minute: 60; from: 127.0.0.0/8, ::1/128');
+      expect((await ctx.http('GET', '/v1/me', { token: key })).status).toBe(200);
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-key-created');
+
+      // The edit form starts from the key as it is, and sends only what changed: null clears a limit.
+      await operator.getByRole('button', { name: `Edit key ${id}`, exact: true }).click();
+      const edit = operator.getByRole('form', { name: `Limits of key ${id}` });
+      expect(await edit.getByLabel('Tasks at once (max_inflight)').inputValue()).toBe('2');
+      expect(await edit.getByLabel('Requests per minute (rpm_limit)').inputValue()).toBe('60');
+      expect(await edit.getByLabel('Expires').inputValue()).toBe('2030-01-02T03:04');
+      expect(await edit.getByLabel('wan2.7-t2v').isChecked()).toBe(true);
+      await edit.getByLabel('Tasks at once (max_inflight)').fill('5');
+      await edit.getByLabel('Requests per minute (rpm_limit)').fill('');
+      await expectLabelledControls(operator);
+      await shot(operator, 'operator-key-edit');
+      // Usable on a phone: the form wraps, nothing is wider than the screen.
+      await operator.setViewportSize({ width: 375, height: 812 });
+      expect(await operator.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      await shot(operator, 'phone-operator-key-edit');
+      await operator.setViewportSize({ width: 1280, height: 900 });
+      const patch = operator.waitForRequest((req) => req.method() === 'PATCH' && req.url().endsWith(`/admin/keys/${id}`));
+      await edit.getByRole('button', { name: `Save key ${id}`, exact: true }).click();
+      expect((await patch).postDataJSON()).toEqual({ max_inflight: 5, rpm_limit: null });
+      await expect.poll(() => edit.count()).toBe(0);
+      await expect.poll(() => operator.getByTestId(`key-limits-${id}`).textContent()).toBe('at once: 5; per minute: default; from: 127.0.0.0/8, ::1/128');
+      expect((await ctx.http('GET', `/admin/keys/${id}`, { token: ADMIN_TOKEN })).body).toMatchObject({
+        max_inflight: 5,
+        rpm_limit: null,
+        allowed_ips: ['127.0.0.0/8', '::1/128'],
+        quota: 5_000_000,
+        expires_at: expires,
+        models: ['wan2.7-t2v'],
+      });
+
+      // Revoking asks first; by keyboard: Enter asks, Cancel has the focus, Escape takes it back.
+      const revoke = operator.getByRole('button', { name: `Revoke key ${id}`, exact: true });
+      await revoke.focus();
+      await operator.keyboard.press('Enter');
+      await expect.poll(() => operator.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+      await shot(operator, 'operator-key-revoke-confirm');
+      await operator.keyboard.press('Escape');
+      await expect.poll(() => operator.evaluate(() => document.activeElement?.textContent)).toBe(`Revoke key ${id}`);
+      expect((await ctx.http('GET', `/admin/keys/${id}`, { token: ADMIN_TOKEN })).body.status).toBe('enabled');
+      await operator.keyboard.press('Enter');
+      await operator.keyboard.press('Shift+Tab');
+      await expect.poll(() => operator.evaluate(() => document.activeElement?.textContent)).toBe(`Yes, revoke key ${id}`);
+      await operator.keyboard.press('Enter');
+      await expect.poll(() => operator.getByTestId(`key-status-${id}`).textContent()).toBe('revoked');
+      for (const name of [`Edit key ${id}`, `Revoke key ${id}`, `Disable key ${id}`, `Open playground as key ${id}`]) {
+        expect(await operator.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+      }
+      expect((await ctx.http('GET', `/admin/keys/${id}`, { token: ADMIN_TOKEN })).body.status).toBe('revoked');
+      expect((await ctx.http('GET', '/v1/me', { token: key })).status).toBe(401);
+      await shot(operator, 'operator-key-revoked');
+    });
+  }, 90_000);
+
   it('a read-only token sees no button that changes anything', async () => {
     const created = await fetch(`${ctx.baseUrl}/admin/tokens`, {
       method: 'POST',
@@ -482,6 +578,13 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
         expect(buttons.filter((name) => MUTATIONS.test(name)), pathname).toEqual([]);
         await shot(viewer, `read-only-${pathname.split('/').slice(3).join('-') || 'admin'}`);
       }
+      // No key form either, on the user's page, where keys are made (a revoked key among them).
+      await viewer.goto(`${origin}/console/admin/users/${userId}`);
+      await expect.poll(() => viewer.getByTestId(`key-status-${revokedKeyId}`).textContent()).toBe('revoked');
+      expect(await viewer.getByTestId(`key-limits-${revokedKeyId}`).textContent()).toContain('at once: 5');
+      expect(await viewer.getByRole('form', { name: 'Create a key' }).count()).toBe(0);
+      expect(await viewer.getByLabel('Tasks at once (max_inflight)').count()).toBe(0);
+      for (const name of [/^Edit key/, /^Revoke key/, /^Yes, revoke/, /^Create key/]) expect(await viewer.getByRole('button', { name }).count(), String(name)).toBe(0);
       // An unfinished task offers no force-fail either (another customer's: this one's balance is checked later).
       const someone = await createCustomer(ctx.http, 1_000_000);
       const open = await submit(ctx, someone.key, { ...specExamples.t2v, prompt: '[sim:ms=60000] seen by a viewer' });

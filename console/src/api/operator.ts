@@ -30,9 +30,28 @@ export interface ApiKey {
   models: string[];
   quota: number | null;
   quota_used: number;
+  /** null: the user's default, or no limit. */
+  max_inflight: number | null;
+  inflight_tasks: number;
+  rpm_limit: number | null;
+  /** Empty: the user's list, or anywhere. */
+  allowed_ips: string[];
   last_used_at: number | null;
   callback_url: string | null;
   created_at: number;
+}
+
+/** What creating or changing a key may set: in a change, null clears a limit and [] lifts a list. */
+export interface KeySettings {
+  name?: string;
+  quota?: number | null;
+  max_inflight?: number | null;
+  rpm_limit?: number | null;
+  allowed_ips?: string[];
+  /** Unix seconds; null for never. */
+  expires_at?: number | null;
+  /** Empty: every model. */
+  models?: string[];
 }
 
 export interface ConsoleCode {
@@ -229,9 +248,10 @@ export const operatorApi = {
   updateUser: (id: number, body: Partial<Pick<User, 'name' | 'group' | 'status'>>) => admin<User>(`/admin/users/${id}`, { method: 'PATCH', body }),
   changeQuota: (id: number, delta: number, note?: string) => admin<User>(`/admin/users/${id}/quota`, { method: 'POST', body: { delta, note } }),
 
-  createKey: (body: { user_id: number; name?: string; quota?: number | null; models?: string[] }) =>
-    admin<ApiKey & { key: string }>('/admin/keys', { method: 'POST', body }),
-  updateKey: (id: number, body: Partial<Pick<ApiKey, 'name' | 'status' | 'quota' | 'models'>>) => admin<ApiKey>(`/admin/keys/${id}`, { method: 'PATCH', body }),
+  createKey: (body: KeySettings & { user_id: number }) => admin<ApiKey & { key: string }>('/admin/keys', { method: 'POST', body }),
+  updateKey: (id: number, body: KeySettings & { status?: 'enabled' | 'disabled' }) => admin<ApiKey>(`/admin/keys/${id}`, { method: 'PATCH', body }),
+  /** For good: no later change undoes it (a disabled key can be enabled again). */
+  revokeKey: (id: number) => admin<null>(`/admin/keys/${id}`, { method: 'DELETE' }),
   /** A one-time code (a minute) that opens the customer console as the key: the key itself never reaches this page. */
   consoleCode: (id: number) => admin<ConsoleCode>(`/admin/keys/${id}/console-session`, { method: 'POST' }),
 

@@ -1,6 +1,6 @@
 // The few building blocks every page uses: labelled fields, error notes, buttons, tables, pagers.
 // Plain HTML elements, so keyboard use and screen readers work as the browser makes them.
-import { type ReactNode, useId, useState } from 'react';
+import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from '../api/http.ts';
 
 export function Field({ label, hint, children }: { label: string; hint?: string; children: (id: string) => ReactNode }) {
@@ -101,4 +101,40 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
 
 export function Status({ value }: { value: string }) {
   return <span className={`status status-${value.toLowerCase()}`}>{value.replace('_', ' ')}</span>;
+}
+
+/**
+ * A button for what cannot be undone: it first asks, in place, with the safe answer focused;
+ * Escape or Cancel puts the button back (and the focus on it).
+ */
+export function ConfirmButton({ label, question, confirmLabel, pending, onConfirm }: { label: string; question: string; confirmLabel: string; pending: boolean; onConfirm: () => void }) {
+  const [asking, setAsking] = useState(false);
+  const trigger = useRef<HTMLButtonElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  const wasAsked = useRef(false);
+  useEffect(() => {
+    if (asking) cancel.current?.focus();
+    else if (wasAsked.current) trigger.current?.focus();
+    wasAsked.current = asking;
+  }, [asking]);
+  if (!asking) {
+    return (
+      <button ref={trigger} type="button" className="danger" onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <div role="group" aria-label={question} className="confirm" onKeyDown={(e) => e.key === 'Escape' && setAsking(false)}>
+      <p>{question}</p>
+      <div className="inline">
+        <button type="button" className="danger" disabled={pending} onClick={onConfirm}>
+          {confirmLabel}
+        </button>
+        <button ref={cancel} type="button" className="secondary" onClick={() => setAsking(false)}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
 }

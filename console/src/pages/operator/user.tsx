@@ -99,9 +99,10 @@ export function UserPage({ id }: { id: number }) {
               <QuotaForm id={id} />
             </Section>
           </WriteOnly>
-          <KeyList userId={id} />
         </div>
       ) : null}
+      {/* The full width: the keys' table and their forms would be cramped in a third of it. */}
+      {u ? <KeyList userId={id} /> : null}
     </>
   );
 }
