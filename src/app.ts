@@ -154,7 +154,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   });
   const routes: TaskRoutesOptions = {
     tasks,
-    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, redisNamespace(config), app.log), sessions),
+    authenticate: makeAuthenticate(keyCache, lastUsed, new RpmLimiter(redis, redisNamespace(config), app.log, metrics), sessions),
     links: { resultUrl: (task) => links.linkFor(task) },
     storage,
     multipartBody: makeMultipartBody({ uploadLimitBytes: config.UPLOAD_LIMIT_BYTES }),

@@ -60,6 +60,8 @@ describe('rpm_limit', () => {
       expect((await isolated.http('GET', '/v1/videos', { token: customer.key })).status).toBe(429);
       await redis.stop();
       for (let i = 0; i < 3; i++) expect((await isolated.http('GET', '/v1/videos', { token: customer.key })).status).toBe(200);
+      const metrics = await fetch(`${isolated.baseUrl}/metrics`).then((r) => r.text());
+      expect(metrics).toMatch(/^vgw_rpm_limit_unenforced_total 3$/m);
       await redis.start();
       await until(async () => ((await isolated!.http('GET', '/v1/videos', { token: customer.key })).status === 429 ? true : undefined), 'the limit counted again');
     } finally {

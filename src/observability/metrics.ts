@@ -98,6 +98,11 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    rpmUnenforced: new Counter({
+      name: 'vgw_rpm_limit_unenforced_total',
+      help: 'Requests let through without counting them against their key\'s rpm_limit because Redis could not be reached',
+      registers,
+    }),
     resultCopies: new Counter({
       name: 'vgw_result_copies_total',
       help: 'Runs of the result copy, by outcome (stored, skipped, failed for good, error: retried)',

@@ -1,9 +1,11 @@
 // Requests per minute per API key, counted in Redis so every API instance shares one count: a
 // sliding window over the last 60 s of admitted requests. While Redis cannot be reached, requests
-// go through (a limit is not worth an outage) and the log says so.
+// go through (a limit is not worth an outage); the log says so, and vgw_rpm_limit_unenforced_total
+// counts them.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RedisClient } from '../../lib/redis.ts';
+import type { Metrics } from '../../observability/metrics.ts';
 
 // KEYS[1] sorted set of admitted requests (score: ms); ARGV: window ms, limit, member.
 // Returns 0 when admitted (and recorded), else the ms until the oldest one leaves the window.
@@ -27,12 +29,14 @@ export class RpmLimiter {
   private readonly redis: RedisClient;
   private readonly prefix: string;
   private readonly log: FastifyBaseLogger;
+  private readonly metrics: Pick<Metrics, 'rpmUnenforced'>;
   private lastOutageLog = 0;
 
-  constructor(redis: RedisClient, prefix: string, log: FastifyBaseLogger) {
+  constructor(redis: RedisClient, prefix: string, log: FastifyBaseLogger, metrics: Pick<Metrics, 'rpmUnenforced'>) {
     this.redis = redis;
     this.prefix = prefix;
     this.log = log;
+    this.metrics = metrics;
   }
 
   /** null when the request may go; else the seconds to wait. */
@@ -41,6 +45,7 @@ export class RpmLimiter {
       const waitMs = Number(await this.redis.eval(ADMIT, 1, `${this.prefix}:rpm:${keyId}`, WINDOW_MS, limit, randomUUID()));
       return waitMs === 0 ? null : Math.ceil(waitMs / 1000);
     } catch (err) {
+      this.metrics.rpmUnenforced.inc();
       if (Date.now() - this.lastOutageLog > OUTAGE_LOG_EVERY_MS) {
         this.lastOutageLog = Date.now();
         this.log.warn({ err }, 'rpm_limit not enforced: Redis is unreachable; requests are let through until it is back');
