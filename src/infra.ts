@@ -1,7 +1,7 @@
 // Connections shared by every process: PostgreSQL (a pool, and one connection that listens for
 // changes), Redis (commands, and a subscriber for cache invalidation), the job queues and storage.
 // Closed in reverse order of dependency.
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { type Config, databaseOptions } from './config/env.ts';
 import { QUEUES } from './jobs/contracts.ts';
 import { JobQueue, type Queues } from './jobs/job-queue.ts';
@@ -39,8 +39,12 @@ export interface Infra extends Connections {
 
 const REDIS_READY_MS = 10_000;
 
-/** `shared.metrics`: a registry another Infra of the same process already has (npm start's API and worker report together). */
-export async function createInfra(config: Config, role: string, shared: { metrics?: Metrics } = {}): Promise<Infra> {
+/**
+ * `shared`: what another Infra of the same process already has: its metrics registry (npm start's
+ * API and worker report together) and its SecretBox (the channel keys were sealed, or the missing
+ * ENCRYPTION_KEY reported, once for the process).
+ */
+export async function createInfra(config: Config, role: string, shared: { metrics?: Metrics; secrets?: SecretBox } = {}): Promise<Infra> {
   const database = openDatabase(databaseOptions(config));
   const listener = new PgListener({ url: config.DATABASE_URL, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log: pino(loggerOptions(config.LOG_LEVEL, `${role}:listener`)) });
   await listener.start();
@@ -57,14 +61,7 @@ export async function createInfra(config: Config, role: string, shared: { metric
     webhooks: new JobQueue(redis, namespace, QUEUES.webhooks),
   };
   const storage = await createStorage(config, database.db);
-  const secrets = new SecretBox(config.ENCRYPTION_KEY, config.ENCRYPTION_KEY_PREVIOUS);
-  const log = pino(loggerOptions(config.LOG_LEVEL, role));
-  if (secrets.enabled) {
-    const sealed = await sealChannelKeys(database.db, secrets);
-    if (sealed > 0) log.info(`encrypted ${sealed} channel API key(s) under ENCRYPTION_KEY`);
-  } else {
-    log.warn('ENCRYPTION_KEY is not set: upstream API keys are stored unencrypted; set it (openssl rand -base64 32) to encrypt them');
-  }
+  const secrets = shared.secrets ?? (await openSecrets(config, database.db, pino(loggerOptions(config.LOG_LEVEL, role))));
   return {
     db: database.db,
     listener,
@@ -83,4 +80,16 @@ export async function createInfra(config: Config, role: string, shared: { metric
       await database.close();
     },
   };
+}
+
+/** The process's SecretBox; channel keys still stored in clear are sealed under it at once. */
+async function openSecrets(config: Config, db: Db, log: Logger): Promise<SecretBox> {
+  const secrets = new SecretBox(config.ENCRYPTION_KEY, config.ENCRYPTION_KEY_PREVIOUS);
+  if (secrets.enabled) {
+    const sealed = await sealChannelKeys(db, secrets);
+    if (sealed > 0) log.info(`encrypted ${sealed} channel API key(s) under ENCRYPTION_KEY`);
+  } else {
+    log.warn('ENCRYPTION_KEY is not set: upstream API keys are stored unencrypted; set it (openssl rand -base64 32) to encrypt them');
+  }
+  return secrets;
 }

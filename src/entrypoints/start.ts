@@ -30,7 +30,7 @@ await startUp('start', async () => {
   // The worker gets connections of its own, as in a deployment with separate processes: fifty jobs
   // at once must not leave the API's requests waiting for a database connection.
   // One registry for both: this process's /metrics, on PORT, shows the API's and the worker's figures.
-  const workerInfra = await createInfra(config, 'worker', { metrics: infra.metrics });
+  const workerInfra = await createInfra(config, 'worker', { metrics: infra.metrics, secrets: infra.secrets });
   const worker = await startWorker({ config, ...workerInfra, log: pino(loggerOptions(config.LOG_LEVEL, 'worker')) });
   const app = await buildApp({ config, ...infra });
   if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the /admin API refuses every request');

@@ -86,6 +86,8 @@ afterAll(async () => {
 it('says where the API and its docs are once it listens', () => {
   const lines = output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string });
   expect(lines.map((l) => l.msg)).toContain(`API ready at ${baseUrl} (interactive docs: ${baseUrl}/docs)`);
+  // The API and the worker share one process here: its missing ENCRYPTION_KEY is reported once.
+  expect(lines.filter((l) => l.msg.startsWith('ENCRYPTION_KEY is not set'))).toHaveLength(1);
 });
 
 it('creates the database, runs everything, and takes a task to SUCCESS with a stored copy', async () => {
