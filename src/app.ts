@@ -196,6 +196,8 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     ending: { ...ending, upstream: adminUpstream },
     upstream: adminUpstream,
     resultUrl: (task) => links.linkFor(task),
+    events,
+    openStreams: routes.openStreams,
     consoleSessions: sessions,
     allowPrivateCallbackHosts: allowPrivateHosts,
   });

@@ -724,6 +724,55 @@ describe.skipIf(!CHROMIUM)('the web console in Chromium', () => {
     await operatorContext.close();
   }, 120_000);
 
+  it('an operator watches a task run to SUCCESS over its event stream, the token in a header only; a failing stream falls back to polling', async () => {
+    const watched = await createCustomer(ctx.http, 10_000_000);
+    const running = await submit(ctx, watched.key, { ...specExamples.t2v, prompt: '[sim:ms=3500] a lighthouse followed live' });
+    await step(operator, 'operator-task-live', async () => {
+      // Reads of the task's detail, the stream aside.
+      const reads: string[] = [];
+      const countReads = (request: { url(): string }) => {
+        if (new URL(request.url()).pathname === `/admin/tasks/${running}`) reads.push(request.url());
+      };
+      operator.on('request', countReads);
+      const stream = operator.waitForResponse((res) => new URL(res.url()).pathname === `/admin/tasks/${running}/events`);
+      await operator.goto(`${origin}/console/admin/tasks/${running}`);
+      const streamed = await stream;
+      expect(streamed.status()).toBe(200);
+      expect(streamed.headers()['content-type']).toMatch(/^text\/event-stream/);
+      // The admin token goes in the Authorization header, never in the URL (nor a cookie).
+      const headers = await streamed.request().allHeaders();
+      expect(headers.authorization).toBe(`Bearer ${ADMIN_TOKEN}`);
+      expect(streamed.url()).not.toContain(ADMIN_TOKEN);
+      expect(headers.cookie ?? '').not.toContain(ADMIN_TOKEN);
+      await expect.poll(() => operator.getByTestId('live-via').textContent()).toBe('live');
+      await shot(operator, 'operator-task-live');
+      await expect.poll(() => operator.getByTestId('task-status').textContent(), { timeout: 20_000 }).toContain('SUCCESS');
+      // Its progress came over the stream: the detail was read once, when the page opened (polling
+      // would have read it again every 3 s while the task ran).
+      expect(reads).toHaveLength(1);
+      expect(await operator.getByTestId('task-status').textContent()).toContain('100%');
+      expect(await operator.getByTestId('live-via').count()).toBe(0);
+      // The gateway's copy is made after the stream's end: the page reads on until it can play it.
+      const video = operator.getByTestId('admin-result-video');
+      await video.waitFor({ timeout: 20_000 });
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => ({ ready: v.readyState >= 2, error: v.error?.message ?? null })), { timeout: 20_000 })
+        .toEqual({ ready: true, error: null });
+      operator.off('request', countReads);
+    });
+
+    // The stream fails (a proxy that does not pass it): the page says it polls, and still sees the end.
+    const polled = await submit(ctx, watched.key, { ...specExamples.t2v, prompt: '[sim:ms=5000] a lighthouse followed by polling' });
+    await step(operator, 'operator-task-polling', async () => {
+      await operator.route('**/admin/tasks/*/events', (route) => route.fulfill({ status: 502, contentType: 'text/plain', body: 'bad gateway' }));
+      await operator.goto(`${origin}/console/admin/tasks/${polled}`);
+      await expect.poll(() => operator.getByTestId('live-via').textContent(), { timeout: 10_000 }).toBe('refreshed every 3 s');
+      await shot(operator, 'operator-task-polling');
+      await expect.poll(() => operator.getByTestId('task-status').textContent(), { timeout: 30_000 }).toContain('SUCCESS');
+      await operator.unroute('**/admin/tasks/*/events');
+    });
+  }, 90_000);
+
   it('serves Swagger UI at /docs under the same Content-Security-Policy, and no page broke it', async () => {
     const page = await newPage();
     await step(page, 'docs', async () => {

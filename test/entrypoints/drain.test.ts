@@ -49,7 +49,7 @@ describe('a worker given SIGTERM', () => {
 });
 
 describe('an API given SIGTERM', () => {
-  it('answers every request it holds (held submits, held queries, event streams) at once, then exits 0', async () => {
+  it("answers every request it holds (held submits, held queries, event streams, operators' too) at once, then exits 0", async () => {
     // No worker: the tasks stay queued, and every held answer waits until the API lets it go.
     await ctx.stopWorkers();
     const api = await startGatewayProcess('api', { ...sameGateway(ctx.config), SHUTDOWN_DRAIN_MS: '40000' });
@@ -60,6 +60,8 @@ describe('an API given SIGTERM', () => {
     const existing = (await ctx.http('POST', '/v1/video/generations', { token: customer.key, body: specExamples.t2v })).body.id as string;
     const query = http('GET', `/v1/videos/${existing}`, held);
     const stream = fetch(`${api.url}/v1/video/generations/${existing}/events`, { headers: { authorization: `Bearer ${customer.key}` } }).then((r) => r.text());
+    // An operator's stream is one of the same open streams: the shutdown closes it too.
+    const adminStream = fetch(`${api.url}/admin/tasks/${existing}/events`, { headers: { authorization: `Bearer ${ctx.config.ADMIN_TOKEN}` } }).then((r) => r.text());
     // Every submit is charged and held, the query and the stream are open.
     await until(async () => {
       const n = await ctx.db.selectFrom('tasks').select((eb) => eb.fn.countAll<string>().as('n')).where('userId', '=', customer.userId).where('status', '=', 'NOT_START').executeTakeFirstOrThrow();
@@ -73,6 +75,7 @@ describe('an API given SIGTERM', () => {
     for (const answer of answers) expect([answer.status, answer.body.data?.status]).toEqual([200, 'NOT_START']);
     expect((await query).body).toMatchObject({ id: existing, status: 'queued' });
     expect(await stream).toContain('"status":"NOT_START"');
+    expect(await adminStream).toContain(`"task_id":"${existing}"`);
     expect(await api.exited, api.output()).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(5_000);
     await ctx.startWorker();

@@ -646,6 +646,19 @@ const drivers: Record<string, Record<number, Driver>> = {
     404: () => admin('GET', `/admin/tasks/${UNKNOWN_TASK}`),
     ...adminCommon('GET', `/admin/tasks/${UNKNOWN_TASK}`),
   },
+  streamTask: {
+    // A read-only token may follow a task too.
+    200: async () => [await admin('GET', `/admin/tasks/${finished}/events`), await as(readToken)('GET', `/admin/tasks/${finished}/events`)],
+    204: async () => {
+      const stream = (await admin('GET', `/admin/tasks/${finished}/events`)).body as string;
+      const lastId = [...stream.matchAll(/^id: (.+)$/gm)].at(-1)![1]!;
+      return admin('GET', `/admin/tasks/${finished}/events`, { headers: { 'last-event-id': lastId } });
+    },
+    400: () => admin('GET', `/admin/tasks/task_${'x'.repeat(64)}/events`),
+    404: () => admin('GET', `/admin/tasks/${UNKNOWN_TASK}/events`),
+    503: () => unready.http('GET', `/admin/tasks/${finished}/events`, { token: ADMIN_TOKEN }),
+    ...adminCommon('GET', `/admin/tasks/${UNKNOWN_TASK}/events`),
+  },
   failTask: {
     200: async () => withReplay('POST', `/admin/tasks/${await submit(ctx, alice.key, { ...specExamples.t2v, prompt: '[sim:ms=60000] stuck' })}/fail`, { body: { reason: 'stuck' } }),
     400: () => admin('POST', `/admin/tasks/${running}/fail`, { body: {} }),

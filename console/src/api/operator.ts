@@ -1,9 +1,11 @@
 // Everything the operator pages read and change, through the admin API (docs/operators.md): lists,
-// records, the dashboard's usage and system state, channel tests, force-fail, prices, audit, CSV.
+// records, a task's event stream, the dashboard's usage and system state, channel tests,
+// force-fail, prices, audit, CSV.
 //
 // The admin token is kept for the tab's life only: sessionStorage (gone when the tab closes, never
 // shared with other tabs), never localStorage, and sent only with requests to this origin's
 // /admin paths.
+import { readEventStream } from '../event-stream.ts';
 import { request, type RequestOptions } from './http.ts';
 import type { LogEntry, Page } from './customer.ts';
 
@@ -127,6 +129,8 @@ export interface TaskDetail extends AdminTask {
   logs: LogEntry[];
   webhooks: { event: string; state: string; created_at: number }[];
   webhook_deliveries: WebhookDelivery[];
+  /** In event stream messages only, until the task is sent upstream: the tasks of its model ahead of it. */
+  queue_position?: number;
 }
 
 export interface ChannelTest {
@@ -214,9 +218,13 @@ const bearer = (): Record<string, string> => {
   return token ? { authorization: `Bearer ${token}` } : {};
 };
 
-function admin<T>(path: string, options: RequestOptions = {}): Promise<T> {
+const adminPath = (path: string): string => {
   if (!path.startsWith('/admin/')) throw new Error(`the admin token goes to /admin paths only, not ${path}`);
-  return request<T>(path, { ...options, headers: { ...options.headers, ...bearer() } });
+  return path;
+};
+
+function admin<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  return request<T>(adminPath(path), { ...options, headers: { ...options.headers, ...bearer() } });
 }
 
 const query = (params: Record<string, string | number | null | undefined>): string => {
@@ -264,6 +272,9 @@ export const operatorApi = {
 
   tasks: (filter: Filter & { cursor?: string | null }) => admin<Page<AdminTask>>(`/admin/tasks${query({ limit: 20, ...filter })}`),
   task: (taskId: string) => admin<TaskDetail>(`/admin/tasks/${encodeURIComponent(taskId)}`),
+  /** The task's detail at every change (GET /admin/tasks/{id}/events), the token in the Authorization header: an EventSource could send it only in the URL. */
+  followTask: (taskId: string, onMessage: (task: TaskDetail) => void, signal: AbortSignal) =>
+    readEventStream(adminPath(`/admin/tasks/${encodeURIComponent(taskId)}/events`), { headers: bearer(), signal, onMessage: (data) => onMessage(JSON.parse(data) as TaskDetail) }),
   failTask: (taskId: string, reason: string) => admin<AdminTask & { refunded: number }>(`/admin/tasks/${encodeURIComponent(taskId)}/fail`, { method: 'POST', body: { reason } }),
 
   models: () => admin<{ data: ModelPrice[] }>('/admin/models'),

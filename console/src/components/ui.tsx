@@ -2,6 +2,7 @@
 // Plain HTML elements, so keyboard use and screen readers work as the browser makes them.
 import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from '../api/http.ts';
+import { type LiveVia, POLL_MS } from '../live-task.ts';
 
 export function Field({ label, hint, children }: { label: string; hint?: string; children: (id: string) => ReactNode }) {
   const id = useId();
@@ -101,6 +102,15 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
 
 export function Status({ value }: { value: string }) {
   return <span className={`status status-${value.toLowerCase()}`}>{value.replace('_', ' ')}</span>;
+}
+
+/** How an unfinished task's page learns of its changes, shown next to its progress. */
+export function LiveNote({ via }: { via: LiveVia }) {
+  return (
+    <span className="muted" data-testid="live-via">
+      {via === 'stream' ? 'live' : `refreshed every ${POLL_MS / 1000} s`}
+    </span>
+  );
 }
 
 /**

@@ -1,5 +1,7 @@
 import { type Video, videoContentUrl } from '../api/customer.ts';
-import { isFinal, type LiveVia, POLL_MS } from '../live-video.ts';
+import type { LiveVia } from '../live-task.ts';
+import { isFinal } from '../live-video.ts';
+import { LiveNote } from './ui.tsx';
 
 /** A finished video played inline, with a download link; the request carries the session cookie. */
 export function VideoPlayer({ video }: { video: Video }) {
@@ -25,11 +27,7 @@ export function Progress({ video, via }: { video: Video; via: LiveVia }) {
         {video.status}
         {video.queue_position ? ` (${video.queue_position} ahead in the queue)` : ''} · {video.progress}%
       </span>
-      {isFinal(video) ? null : (
-        <span className="muted" data-testid="live-via">
-          {via === 'stream' ? 'live' : `refreshed every ${POLL_MS / 1000} s`}
-        </span>
-      )}
+      {isFinal(video) ? null : <LiveNote via={via} />}
     </div>
   );
 }

@@ -11,6 +11,8 @@ import type { CacheBus } from '../../lib/cache-bus.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import type { EndTaskDeps } from '../../lifecycle/end-task.ts';
 import type { ConsoleSessions } from '../auth/console-sessions.service.ts';
+import type { OpenStreams } from '../tasks/event-stream.ts';
+import type { TaskEvents } from '../tasks/task-events.ts';
 import type { TaskRow } from '../tasks/tasks.repository.ts';
 import type { UpstreamClient } from '../../upstream/types.ts';
 import { assertCallbackUrl, type HostLookup } from '../../webhooks/callback-url.ts';
@@ -42,6 +44,10 @@ export interface AdminRoutesOptions {
   consoleSessions: Pick<ConsoleSessions, 'issueCode'>;
   /** The link clients get for a task's video (ResultLinks), shown in the task's detail. */
   resultUrl(task: TaskRow): Promise<string>;
+  /** Changes to tasks as they are committed anywhere: the same instance the client streams follow. */
+  events: TaskEvents;
+  /** The event streams open now, shared with the client routes, so that shutdown closes these too. */
+  openStreams: OpenStreams;
   /** WEBHOOK_ALLOW_PRIVATE_HOSTS: a key's callback_url may point at loopback and private addresses. */
   allowPrivateCallbackHosts?: boolean;
   /** Resolves callback_url hosts; default the system resolver. */

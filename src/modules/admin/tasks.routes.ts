@@ -1,6 +1,7 @@
-// Tasks as operators see them, and ending one that is stuck: through the one way to end an
-// unfinished task (src/lifecycle/end-task.ts), inside the mutation's transaction, so the refund,
-// the task's final state and the audit row commit together, exactly once whatever races them.
+// Tasks as operators see them, followed live over the clients' own event stream (streamTask), and
+// ending one that is stuck: through the one way to end an unfinished task (src/lifecycle/end-task.ts),
+// inside the mutation's transaction, so the refund, the task's final state and the audit row commit
+// together, exactly once whatever races them.
 import { unixSeconds } from '../../lib/time.ts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -8,6 +9,9 @@ import type { RouteError } from '../../http/route-docs.ts';
 import type { JobQueue } from '../../jobs/job-queue.ts';
 import { AppError } from '../../lib/errors.ts';
 import { endTask } from '../../lifecycle/end-task.ts';
+import { streamTask } from '../tasks/event-stream.ts';
+import { eventStreamResponses, STREAM_NOTE } from '../tasks/route-support.ts';
+import { queuePosition, type TaskRow } from '../tasks/tasks.repository.ts';
 import { toDeliveryView } from '../../webhooks/deliveries.repository.ts';
 import { mutationRequest, sendMutation } from './admin-mutation.ts';
 import type { AdminContext } from './admin.routes.ts';
@@ -18,8 +22,30 @@ import { listTasks, requireTask, taskHistory, toAdminTaskView } from './tasks.re
 
 const TASK_NOT_FOUND: RouteError = { code: 'not_found', example: 'task task_Hk3mQ9xTz2LwVb7NcR4pYd8sJf6aGe1U not found', param: 'task_id' };
 
-export function taskRoutes(app: FastifyInstance, { db, ending, mutate, resultUrl }: AdminContext): void {
+const BAD_TASK_ID: RouteError = { code: 'invalid_request', example: 'params task_id: Too big: expected string to have <=64 characters' };
+
+export function taskRoutes(app: FastifyInstance, { db, ending, mutate, resultUrl, events, openStreams }: AdminContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+
+  /** What GET /admin/tasks/{task_id} answers, and each message of its event stream. */
+  async function taskDetail(task: TaskRow) {
+    const [{ logs, webhooks, deliveries }, channel, link] = await Promise.all([
+      taskHistory(db, task.taskId),
+      task.channelId === null ? null : db.selectFrom('channels').select(['id', 'name', 'status']).where('id', '=', task.channelId).executeTakeFirst(),
+      task.status === 'SUCCESS' ? resultUrl(task) : null,
+    ]);
+    return {
+      ...toAdminTaskView(task),
+      request: task.request as unknown as Record<string, unknown>,
+      price_snapshot: task.priceSnapshot as unknown as Record<string, unknown>,
+      channel: channel ?? null,
+      upstream_response: task.data,
+      result_url: link || null,
+      logs: logs.map(toLogView),
+      webhooks: webhooks.map((w) => ({ event: w.event, state: w.state, created_at: unixSeconds(w.createdAt) })),
+      webhook_deliveries: deliveries.map(toDeliveryView),
+    };
+  }
 
   r.get('/admin/tasks', {
     schema: {
@@ -43,26 +69,35 @@ export function taskRoutes(app: FastifyInstance, { db, ending, mutate, resultUrl
       summary: "A task with everything: the normalized request, the price snapshot, its channel, the upstream's latest answer, its logs and webhook deliveries",
       params: taskIdParams,
       response: { 200: taskDetailSchema },
-      errors: [{ code: 'invalid_request', example: 'params task_id: Too big: expected string to have <=64 characters' }, ...ADMIN_ERRORS, TASK_NOT_FOUND],
+      errors: [BAD_TASK_ID, ...ADMIN_ERRORS, TASK_NOT_FOUND],
     },
-    handler: async (request) => {
-      const task = await requireTask(db, request.params.task_id);
-      const [{ logs, webhooks, deliveries }, channel, link] = await Promise.all([
-        taskHistory(db, task.taskId),
-        task.channelId === null ? null : db.selectFrom('channels').select(['id', 'name', 'status']).where('id', '=', task.channelId).executeTakeFirst(),
-        task.status === 'SUCCESS' ? resultUrl(task) : null,
-      ]);
-      return {
-        ...toAdminTaskView(task),
-        request: task.request as unknown as Record<string, unknown>,
-        price_snapshot: task.priceSnapshot as unknown as Record<string, unknown>,
-        channel: channel ?? null,
-        upstream_response: task.data,
-        result_url: link || null,
-        logs: logs.map(toLogView),
-        webhooks: webhooks.map((w) => ({ event: w.event, state: w.state, created_at: unixSeconds(w.createdAt) })),
-        webhook_deliveries: deliveries.map(toDeliveryView),
-      };
+    handler: async (request) => taskDetail(await requireTask(db, request.params.task_id)),
+  });
+
+  r.get('/admin/tasks/:task_id/events', {
+    schema: {
+      ...ADMIN,
+      operationId: 'streamTask',
+      summary: "Follow a task as server-sent events, each carrying the task's detail (GET /admin/tasks/{task_id})",
+      description: `${STREAM_NOTE} Here the object is the task's whole detail, logs and webhook deliveries included. A read-only token may follow a task.`,
+      params: taskIdParams,
+      response: eventStreamResponses,
+      errors: [BAD_TASK_ID, ...ADMIN_ERRORS, TASK_NOT_FOUND, 'unavailable'],
+    },
+    handler: async (request, reply) => {
+      const taskId = request.params.task_id;
+      // Each message is the whole detail, not a lighter view: a page following the stream then
+      // needs no second read to show the logs and webhooks the change brought along. Its cost is
+      // a render per change of this one task (a handful in its life, plus a queue-position recount
+      // at most once a second per stream while it waits), a few indexed reads of a task's own
+      // rows, and operator streams are few.
+      await streamTask(request, reply, {
+        events,
+        open: openStreams,
+        load: () => requireTask(db, taskId),
+        render: async (task) => ({ body: await taskDetail(task), status: task.status }),
+        queuePosition: (task) => queuePosition(db, task),
+      });
     },
   });
 

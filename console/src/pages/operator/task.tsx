@@ -1,16 +1,27 @@
 // One task with everything the gateway knows (GET /admin/tasks/{id}): the record, the normalized
 // request, the price snapshot, the upstream's raw answer, its video, its logs and webhooks; and,
-// for a write token, ending it as FAILURE with a refund while it is unfinished.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+// for a write token, ending it as FAILURE with a refund while it is unfinished. While it runs, its
+// event stream (GET /admin/tasks/{id}/events) brings each change; polled if the stream fails.
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { dateTime, usd } from '../../api/http.ts';
 import { operatorApi, type TaskDetail } from '../../api/operator.ts';
 import { LogTable } from '../../components/log-table.tsx';
-import { ErrorNote, Field, Section, Status, Table } from '../../components/ui.tsx';
+import { ErrorNote, Field, LiveNote, Section, Status, Table } from '../../components/ui.tsx';
+import { type LiveSource, useLiveTask } from '../../live-task.ts';
 import { WriteOnly } from '../../session.tsx';
 
 const UNFINISHED = new Set(['NOT_START', 'QUEUED', 'IN_PROGRESS']);
+
+const adminTasks: LiveSource<TaskDetail> = {
+  queryKey: (id) => ['admin', 'task', id],
+  read: operatorApi.task,
+  follow: operatorApi.followTask,
+  // A video that succeeded is copied into the gateway's store after its stream has ended: the
+  // page polls until the copy is made (or has failed), then shows it.
+  isFinal: (task) => task !== undefined && !UNFINISHED.has(task.status) && task.result_copy !== 'pending',
+};
 
 /**
  * The gateway's own file links name its PUBLIC_BASE_URL, which may not be the origin this console
@@ -58,11 +69,7 @@ const Json = ({ value, label }: { value: unknown; label: string }) => (
 );
 
 export function AdminTaskPage({ id }: { id: string }) {
-  const task = useQuery({
-    queryKey: ['admin', 'task', id],
-    queryFn: () => operatorApi.task(id),
-    refetchInterval: (query) => (query.state.data && UNFINISHED.has(query.state.data.status) ? 3000 : false),
-  });
+  const { task, via } = useLiveTask(adminTasks, id);
   const t = task.data;
   return (
     <>
@@ -79,8 +86,11 @@ export function AdminTaskPage({ id }: { id: string }) {
             <Section title="Record">
               <dl>
                 <dt>Status</dt>
-                <dd data-testid="task-status">
-                  <Status value={t.status} /> {t.progress}%
+                <dd>
+                  <span data-testid="task-status">
+                    <Status value={t.status} /> {t.progress}%{t.queue_position ? ` (${t.queue_position} ahead in the queue)` : ''}
+                  </span>{' '}
+                  {UNFINISHED.has(t.status) ? <LiveNote via={via} /> : null}
                 </dd>
                 {t.fail_reason ? (
                   <>
@@ -128,7 +138,7 @@ export function AdminTaskPage({ id }: { id: string }) {
               </WriteOnly>
             ) : null}
           </div>
-          {t.result_url ? (
+          {t.result_url && t.result_copy === 'stored' ? (
             <Section title="Video">
               <figure className="player">
                 <video src={playable(t.result_url)} controls preload="auto" playsInline aria-label={`Video ${t.task_id}`} data-testid="admin-result-video" />
@@ -138,6 +148,18 @@ export function AdminTaskPage({ id }: { id: string }) {
                   </a>
                 </figcaption>
               </figure>
+            </Section>
+          ) : t.result_url ? (
+            // The upstream's own link: the console's Content-Security-Policy plays media from the
+            // gateway's store only, so it is offered as a link.
+            <Section title="Video">
+              <p data-testid="admin-result-link">
+                {t.result_copy === 'pending' ? "The gateway's copy is being made; meanwhile " : 'The gateway keeps no copy; '}
+                <a href={t.result_url} target="_blank" rel="noreferrer noopener">
+                  the upstream's link
+                </a>
+                .
+              </p>
             </Section>
           ) : null}
           <Section title="Quota logs of this task">
