@@ -49,9 +49,11 @@ export async function endTask(deps: EndTaskDeps, task: TaskRow, mode: EndMode, f
   if (FINAL.has(task.status)) return { ended: false, why: 'final', task };
   if (mode === 'cancel' && task.status === 'IN_PROGRESS') return { ended: false, why: 'running', task };
 
+  let canceledUpstream = false;
   if (task.upstreamTaskId !== null && task.channelId !== null && task.status === 'QUEUED') {
     const stillPending = await cancelUpstream(deps, task, task.channelId, task.upstreamTaskId, mode);
     if (!stillPending && mode === 'cancel') return { ended: false, why: 'running', task: await current(deps.db, task) };
+    canceledUpstream = stillPending;
   }
 
   const settled = await settleObserved(deps, task, {
@@ -63,7 +65,12 @@ export async function endTask(deps: EndTaskDeps, task: TaskRow, mode: EndMode, f
     refundNote: `refund: ${failReason}`,
   });
   const final = await current(deps.db, task);
-  if (!settled) return { ended: false, why: 'final', task: final };
+  if (!settled) {
+    // A worker's poll saw the upstream task CANCELED between that cancel and this settlement, and
+    // settled it first (with the same full refund): the end is still this call's doing.
+    if (canceledUpstream && final.status === 'FAILURE') return { ended: true, task: final, refunded: task.quota - final.quota };
+    return { ended: false, why: 'final', task: final };
+  }
   deps.log.info({ task_id: task.taskId, mode, refunded: settled.refunded.toString() }, `task ended: ${failReason}`);
   if (settled.webhookEvent) await deps.queues.webhooks.enqueue(task.taskId, 0, settled.webhookEvent).catch(() => {});
   return { ended: true, task: final, refunded: settled.refunded };

@@ -3,6 +3,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endTask, type EndTaskDeps } from '../../src/lifecycle/end-task.ts';
+import { settleObserved } from '../../src/lifecycle/settlement.ts';
 import { findTask, type TaskRow } from '../../src/modules/tasks/tasks.repository.ts';
 import { DashScopeClient } from '../../src/upstream/dashscope-client.ts';
 import { ChannelDirectory } from '../../src/worker/channels.ts';
@@ -49,6 +50,28 @@ describe('ending a task', () => {
     expect(await balanceOf(ctx.http, customer.userId)).toEqual({ quota: 100_000_000, used_quota: 0 });
     // A second cancel changes nothing.
     expect(await endTask(deps, await rowOf(taskId), 'cancel', 'Canceled: again')).toMatchObject({ ended: false, why: 'final' });
+    expect(await balanceOf(ctx.http, customer.userId)).toEqual({ quota: 100_000_000, used_quota: 0 });
+  });
+
+  it('answers a cancel as done when a worker saw the upstream CANCELED and settled the task first', async () => {
+    const taskId = await submit(ctx, customer.key, specExamples.t2v);
+    const queued = await whenStatus(taskId, 'QUEUED');
+    // The upstream cancel succeeds, and before this call settles, a worker's poll sees CANCELED
+    // there and settles the task itself, as the worker does.
+    const racing: EndTaskDeps = {
+      ...deps,
+      upstream: {
+        async cancel(channel, upstreamTaskId) {
+          const outcome = await deps.upstream.cancel(channel, upstreamTaskId);
+          await settleObserved(deps, queued, {
+            status: 'FAILURE', failReason: 'Canceled: the task was canceled upstream', resultUrl: '', data: null, finalQuota: 0n, refundNote: 'refund: canceled upstream',
+          });
+          return outcome;
+        },
+      },
+    };
+    const outcome = await endTask(racing, queued, 'cancel', 'Canceled: canceled by the client');
+    expect(outcome).toMatchObject({ ended: true, refunded: 250_000n, task: { status: 'FAILURE', failReason: 'Canceled: the task was canceled upstream', quota: 0n } });
     expect(await balanceOf(ctx.http, customer.userId)).toEqual({ quota: 100_000_000, used_quota: 0 });
   });
 

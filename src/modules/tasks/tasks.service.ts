@@ -361,6 +361,8 @@ export function createTaskService({ db, charges, events, cache, ending, catalog,
     /** Hides the task from its owner for good; it keeps running (and is billed) if unfinished. */
     async remove(auth: KeyIdentity, taskId: string): Promise<void> {
       if (!(await softDeleteTask(db, taskId, auth.userId))) taskNotFound(taskId);
+      // This process's next read must not wait for the change to come back through the status stream.
+      cache.forget(taskId);
     },
 
     /** A wan2.7-videoedit task that edits a finished video by a new prompt. */
