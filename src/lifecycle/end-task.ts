@@ -51,9 +51,9 @@ export async function endTask(deps: EndTaskDeps, task: TaskRow, mode: EndMode, f
 
   let canceledUpstream = false;
   if (task.upstreamTaskId !== null && task.channelId !== null && task.status === 'QUEUED') {
-    const stillPending = await cancelUpstream(deps, task, task.channelId, task.upstreamTaskId, mode);
-    if (!stillPending && mode === 'cancel') return { ended: false, why: 'running', task: await current(deps.db, task) };
-    canceledUpstream = stillPending;
+    const upstream = await cancelUpstream(deps, task, task.channelId, task.upstreamTaskId, mode);
+    if (upstream === 'running' && mode === 'cancel') return { ended: false, why: 'running', task: await current(deps.db, task) };
+    canceledUpstream = upstream === 'canceled';
   }
 
   const settled = await settleObserved(deps, task, {
@@ -67,8 +67,9 @@ export async function endTask(deps: EndTaskDeps, task: TaskRow, mode: EndMode, f
   const final = await current(deps.db, task);
   if (!settled) {
     // A worker's poll saw the upstream task CANCELED between that cancel and this settlement, and
-    // settled it first (with the same full refund): the end is still this call's doing.
-    if (canceledUpstream && final.status === 'FAILURE') return { ended: true, task: final, refunded: task.quota - final.quota };
+    // settled it first (with the same full refund): the client's cancel is what ended it. (A
+    // forced end keeps its own reason or none: an operator's force-fail then answers 409.)
+    if (mode === 'cancel' && canceledUpstream && final.status === 'FAILURE') return { ended: true, task: final, refunded: task.quota - final.quota };
     return { ended: false, why: 'final', task: final };
   }
   deps.log.info({ task_id: task.taskId, mode, refunded: settled.refunded.toString() }, `task ended: ${failReason}`);
@@ -77,22 +78,29 @@ export async function endTask(deps: EndTaskDeps, task: TaskRow, mode: EndMode, f
 }
 
 /**
- * Cancels the upstream task; false when DashScope says it is no longer PENDING. In 'cancel' mode an
- * upstream that cannot be reached is an error (the client may try again); when forcing, the task
- * ends regardless and the upstream task, if it runs, is simply not waited for.
+ * Cancels the upstream task: 'canceled', 'running' when DashScope says it is no longer PENDING, or
+ * 'not_asked' (its channel is gone, or, when forcing, the upstream could not be reached). In
+ * 'cancel' mode an upstream that cannot be reached is an error (the client may try again); when
+ * forcing, the task ends regardless and the upstream task, if it runs, is simply not waited for.
  */
-async function cancelUpstream(deps: EndTaskDeps, task: TaskRow, channelId: number, upstreamTaskId: string, mode: EndMode): Promise<boolean> {
+async function cancelUpstream(
+  deps: EndTaskDeps,
+  task: TaskRow,
+  channelId: number,
+  upstreamTaskId: string,
+  mode: EndMode,
+): Promise<'canceled' | 'running' | 'not_asked'> {
   const channel = await deps.channel(channelId);
-  if (!channel) return true;
+  if (!channel) return 'not_asked';
   const outcome = await deps.upstream.cancel(channel, upstreamTaskId);
-  if (outcome.ok) return true;
+  if (outcome.ok) return 'canceled';
   const { failure } = outcome;
-  if (failure.code === NOT_PENDING) return false;
+  if (failure.code === NOT_PENDING) return 'running';
   deps.log.warn({ task_id: task.taskId, code: failure.code }, `could not cancel the upstream task: ${failure.message}`);
   if (mode === 'cancel') {
     throw new AppError('unavailable', `the upstream could not be asked to cancel task ${task.taskId} just now (${failure.code}); try again`);
   }
-  return true;
+  return 'not_asked';
 }
 
 async function current(db: Db, task: TaskRow): Promise<TaskRow> {
