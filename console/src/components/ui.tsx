@@ -15,6 +15,20 @@ export function Field({ label, hint, children }: { label: string; hint?: string;
   );
 }
 
+/** An edit form's Save and Cancel. */
+export function SaveButtons({ label, pending, onCancel }: { label: string; pending: boolean; onCancel: () => void }) {
+  return (
+    <div className="inline">
+      <button type="submit" disabled={pending}>
+        {label}
+      </button>
+      <button type="button" className="secondary" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
 export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
   const text = error instanceof ApiError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error);

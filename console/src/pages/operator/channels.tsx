@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { dateTime } from '../../api/http.ts';
 import { type Channel, type ChannelTest, operatorApi } from '../../api/operator.ts';
-import { ErrorNote, Field, Pager, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
+import { ErrorNote, Field, Pager, SaveButtons, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
 import { useOperatorScope, WriteOnly } from '../../session.tsx';
 
 const CHANNELS = ['admin', 'channels'];
@@ -108,14 +108,7 @@ function ChannelSettings({ channel, onDone }: { channel: Channel; onDone: () => 
         </Field>
       </div>
       <ErrorNote error={save.error} />
-      <div className="inline">
-        <button type="submit" disabled={save.isPending}>
-          Save channel {channel.id}
-        </button>
-        <button type="button" className="secondary" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <SaveButtons label={`Save channel ${channel.id}`} pending={save.isPending} onCancel={onDone} />
     </form>
   );
 }

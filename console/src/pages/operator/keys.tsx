@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { dateTime, usd } from '../../api/http.ts';
 import { actAsKeyPath, type ApiKey, operatorApi } from '../../api/operator.ts';
-import { ConfirmButton, CopyButton, ErrorNote, Field, Pager, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
+import { ConfirmButton, CopyButton, ErrorNote, Field, Pager, SaveButtons, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
 import { useOperatorScope } from '../../session.tsx';
 import { changeBody, createBody, EMPTY_SETTINGS, type SettingsForm, SettingsFields, settingsOf } from './key-settings.tsx';
 
@@ -75,14 +75,7 @@ function EditKey({ apiKey, onDone }: { apiKey: ApiKey; onDone: () => void }) {
     >
       <SettingsFields form={form} set={set} />
       <ErrorNote error={save.error} />
-      <div className="inline">
-        <button type="submit" disabled={save.isPending}>
-          Save key {apiKey.id}
-        </button>
-        <button type="button" className="secondary" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <SaveButtons label={`Save key ${apiKey.id}`} pending={save.isPending} onCancel={onDone} />
     </form>
   );
 }

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { dateTime } from '../../api/http.ts';
 import { type Group, type ModelPrice, operatorApi } from '../../api/operator.ts';
-import { ErrorNote, Field, Section, Status, Table } from '../../components/ui.tsx';
+import { ErrorNote, Field, SaveButtons, Section, Status, Table } from '../../components/ui.tsx';
 import { useOperatorScope, WriteOnly } from '../../session.tsx';
 
 const ratiosText = (ratios: Record<string, number>) =>
@@ -52,12 +52,7 @@ function ModelForm({ model, onDone }: { model: ModelPrice; onDone: () => void })
       <Field label="Resolution ratios" hint="e.g. 720P=1, 1080P=1.5">
         {(id) => <input id={id} value={ratios} onChange={(e) => setRatios(e.target.value)} />}
       </Field>
-      <button type="submit" disabled={save.isPending}>
-        Save {model.model}
-      </button>
-      <button type="button" className="secondary" onClick={onDone}>
-        Cancel
-      </button>
+      <SaveButtons label={`Save ${model.model}`} pending={save.isPending} onCancel={onDone} />
       <ErrorNote error={save.error} />
     </form>
   );
