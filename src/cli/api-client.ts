@@ -1,16 +1,8 @@
 // The CLI's side of the REST API: one request, its JSON (or text) answer, or the API's own error.
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
+import { ApiError, apiErrorFrom } from '../shared/api-error.ts';
 
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-  }
-}
+export { ApiError };
 
 export interface ApiClientOptions {
   baseUrl: string;
@@ -41,13 +33,13 @@ export class ApiClient {
     }
     const text = await response.text();
     if (!response.ok) {
-      let body: { code?: string; message?: string } = {};
+      let body: unknown = null;
       try {
-        body = JSON.parse(text) as typeof body;
+        body = JSON.parse(text);
       } catch {
         // not JSON: the text is the message
       }
-      throw new ApiError(response.status, body.code ?? `http_${response.status}`, body.message ?? (text || response.statusText));
+      throw apiErrorFrom(response.status, body, { code: `http_${response.status}`, message: text || response.statusText });
     }
     if (options.text) return text as T;
     return (text ? JSON.parse(text) : undefined) as T;

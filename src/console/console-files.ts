@@ -9,8 +9,9 @@ export const CONSOLE_DIR = path.join(root, 'console');
 export const CONSOLE_DIST = path.join(CONSOLE_DIR, 'dist');
 export const CONSOLE_INDEX = path.join(CONSOLE_DIST, 'index.html');
 
-// What the build is made from: its sources, its configuration, and the dependencies it bundles.
-const INPUTS = ['src', 'index.html', 'vite.config.ts', 'tsconfig.json', 'public'].map((name) => path.join(CONSOLE_DIR, name));
+// What the build is made from: its sources, its configuration, the gateway's code it shares
+// (src/shared: plain modules the browser bundles too) and the dependencies it bundles.
+const INPUTS = [...['src', 'index.html', 'vite.config.ts', 'tsconfig.json', 'public'].map((name) => path.join(CONSOLE_DIR, name)), path.join(root, 'src', 'shared')];
 const LOCKFILE = path.join(root, 'package-lock.json');
 
 function newestMtime(file: string): number {

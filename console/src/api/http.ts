@@ -1,29 +1,15 @@
 // One way to call the gateway from the browser: same-origin paths only, JSON in and out, and one
 // error type for both error shapes the API uses ({code, message} and OpenAI's {error: {...}}).
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
+import { apiErrorFrom } from '../../../src/shared/api-error.ts';
 
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-  }
-}
+export { ApiError } from '../../../src/shared/api-error.ts';
 
 export interface RequestOptions {
   method?: string;
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
-}
-
-function errorFrom(status: number, body: unknown): ApiError {
-  const shaped = body as { code?: string; message?: string; error?: { code?: string; message?: string } } | null;
-  const inner = shaped?.error ?? shaped;
-  return new ApiError(status, inner?.code ?? String(status), inner?.message ?? `the gateway answered ${status}`);
 }
 
 /** Calls a path of this origin. The path must start with "/": nothing here ever talks to another origin. */
@@ -44,7 +30,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   } catch {
     // Not JSON (a proxy's error page): the status says enough.
   }
-  if (!res.ok) throw errorFrom(res.status, parsed);
+  if (!res.ok) throw apiErrorFrom(res.status, parsed, { code: String(res.status), message: `the gateway answered ${res.status}` });
   return parsed as T;
 }
 
