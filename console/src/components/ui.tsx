@@ -15,6 +15,39 @@ export function Field({ label, hint, children }: { label: string; hint?: string;
   );
 }
 
+/** A form of filters: applied when submitted (Enter, or its button); it sends nothing itself. */
+export function FilterForm({ onApply, search = false, children }: { onApply: () => void; search?: boolean; children: ReactNode }) {
+  return (
+    <form
+      className="inline"
+      role={search ? 'search' : undefined}
+      onSubmit={(event) => {
+        event.preventDefault();
+        onApply();
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+/** A list's filter that applies as soon as it changes: `options` are [value, label] pairs. */
+export function SelectFilter({ label, value, options, onChange }: { label: string; value: string; options: [string, string][]; onChange: (value: string) => void }) {
+  return (
+    <Field label={label}>
+      {(id) => (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+          {options.map(([optionValue, text]) => (
+            <option key={optionValue} value={optionValue}>
+              {text}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 /** An edit form's Save and Cancel. */
 export function SaveButtons({ label, pending, onCancel }: { label: string; pending: boolean; onCancel: () => void }) {
   return (

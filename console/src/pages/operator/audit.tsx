@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { dateTime } from '../../api/http.ts';
 import { operatorApi } from '../../api/operator.ts';
-import { ErrorNote, Field, Pager, Section, Table, useCursorPages } from '../../components/ui.tsx';
+import { ErrorNote, Field, FilterForm, Pager, Section, Table, useCursorPages } from '../../components/ui.tsx';
 
 /** The fields a change touched, before → after (secrets arrive already redacted). */
 function changed(before: Record<string, unknown> | null, after: Record<string, unknown> | null): string {
@@ -27,14 +27,10 @@ export function Audit() {
     <>
       <h1>Audit</h1>
       <Section title="Filters">
-        <form
-          className="inline"
-          onSubmit={(event) => {
-            event.preventDefault();
-            pages.reset();
-            setFilter(form);
-          }}
-        >
+        <FilterForm onApply={() => {
+          pages.reset();
+          setFilter(form);
+        }}>
           <Field label="Actor" hint="Name or token id">
             {(id) => <input id={id} maxLength={128} value={form.actor} onChange={(e) => set('actor', e.target.value)} />}
           </Field>
@@ -46,7 +42,7 @@ export function Audit() {
           </Field>
           <Field label="Target id">{(id) => <input id={id} maxLength={128} value={form.targetId} onChange={(e) => set('targetId', e.target.value)} />}</Field>
           <button type="submit">Apply</button>
-        </form>
+        </FilterForm>
       </Section>
       <Section title="Changes, newest first">
         <ErrorNote error={audit.error} />

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { dateTime } from '../../api/http.ts';
 import { type Channel, type ChannelTest, operatorApi } from '../../api/operator.ts';
-import { ErrorNote, Field, Pager, SaveButtons, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
+import { ErrorNote, Field, Pager, SaveButtons, Section, SelectFilter, Status, Table, useCursorPages } from '../../components/ui.tsx';
 import { useOperatorScope, WriteOnly } from '../../session.tsx';
 
 const CHANNELS = ['admin', 'channels'];
@@ -193,23 +193,20 @@ export function Channels() {
       <Section
         title="Channels"
         actions={
-          <Field label="Show">
-            {(id) => (
-              <select
-                id={id}
-                value={status}
-                onChange={(e) => {
-                  pages.reset();
-                  setStatus(e.target.value);
-                }}
-              >
-                <option value="">all</option>
-                <option value="enabled">enabled</option>
-                <option value="disabled">disabled</option>
-                <option value="auto_disabled">auto-disabled</option>
-              </select>
-            )}
-          </Field>
+          <SelectFilter
+            label="Show"
+            value={status}
+            options={[
+              ['', 'all'],
+              ['enabled', 'enabled'],
+              ['disabled', 'disabled'],
+              ['auto_disabled', 'auto-disabled'],
+            ]}
+            onChange={(value) => {
+              pages.reset();
+              setStatus(value);
+            }}
+          />
         }
       >
         <ErrorNote error={channels.error} />

@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { dateTime, usd } from '../../api/http.ts';
 import { actAsKeyPath, type ApiKey, operatorApi } from '../../api/operator.ts';
-import { ConfirmButton, CopyButton, ErrorNote, Field, Pager, SaveButtons, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
+import { ConfirmButton, CopyButton, ErrorNote, Pager, SaveButtons, Section, SelectFilter, Status, Table, useCursorPages } from '../../components/ui.tsx';
 import { useOperatorScope } from '../../session.tsx';
 import { changeBody, createBody, EMPTY_SETTINGS, type SettingsForm, SettingsFields, settingsOf } from './key-settings.tsx';
 
@@ -196,23 +196,20 @@ export function KeyList({ userId }: { userId?: number }) {
     <Section
       title="API keys"
       actions={
-        <Field label="Key status">
-          {(id) => (
-            <select
-              id={id}
-              value={status}
-              onChange={(e) => {
-                pages.reset();
-                setStatus(e.target.value);
-              }}
-            >
-              <option value="">any</option>
-              <option value="enabled">enabled</option>
-              <option value="disabled">disabled</option>
-              <option value="revoked">revoked</option>
-            </select>
-          )}
-        </Field>
+        <SelectFilter
+          label="Key status"
+          value={status}
+          options={[
+            ['', 'any'],
+            ['enabled', 'enabled'],
+            ['disabled', 'disabled'],
+            ['revoked', 'revoked'],
+          ]}
+          onChange={(value) => {
+            pages.reset();
+            setStatus(value);
+          }}
+        />
       }
     >
       {canWrite && userId !== undefined ? (

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useSearch } from 'wouter';
 import { operatorApi } from '../../api/operator.ts';
 import { LOG_TYPES, LogTable } from '../../components/log-table.tsx';
-import { ErrorNote, Field, Pager, Section, useCursorPages } from '../../components/ui.tsx';
+import { ErrorNote, Field, FilterForm, Pager, Section, useCursorPages } from '../../components/ui.tsx';
 
 export function OperatorLogs() {
   const initial = new URLSearchParams(useSearch());
@@ -33,14 +33,10 @@ export function OperatorLogs() {
     <>
       <h1>Quota logs</h1>
       <Section title="Filters">
-        <form
-          className="inline"
-          onSubmit={(event) => {
-            event.preventDefault();
-            pages.reset();
-            setFilter({ userId, taskId, type });
-          }}
-        >
+        <FilterForm onApply={() => {
+          pages.reset();
+          setFilter({ userId, taskId, type });
+        }}>
           <Field label="User id">{(id) => <input id={id} type="number" min={1} value={userId} onChange={(e) => setUserId(e.target.value)} />}</Field>
           <Field label="Task id">{(id) => <input id={id} value={taskId} onChange={(e) => setTaskId(e.target.value)} />}</Field>
           <Field label="Type">
@@ -56,7 +52,7 @@ export function OperatorLogs() {
             )}
           </Field>
           <button type="submit">Apply</button>
-        </form>
+        </FilterForm>
       </Section>
       <Section
         title="Quota movements, newest first"

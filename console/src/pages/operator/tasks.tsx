@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { Link, useSearch } from 'wouter';
 import { dateTime, usd } from '../../api/http.ts';
 import { operatorApi, TASK_STATUSES } from '../../api/operator.ts';
-import { ErrorNote, Field, Pager, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
+import { ErrorNote, Field, FilterForm, Pager, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
 
 const UNFINISHED = new Set(['NOT_START', 'QUEUED', 'IN_PROGRESS']);
 
@@ -23,14 +23,10 @@ export function AdminTasks() {
     <>
       <h1>Tasks</h1>
       <Section title="Filters">
-        <form
-          className="inline"
-          onSubmit={(event) => {
-            event.preventDefault();
-            pages.reset();
-            setFilter(form);
-          }}
-        >
+        <FilterForm onApply={() => {
+          pages.reset();
+          setFilter(form);
+        }}>
           <Field label="Status">
             {(id) => (
               <select id={id} value={form.status} onChange={(e) => set('status', e.target.value)}>
@@ -47,7 +43,7 @@ export function AdminTasks() {
           <Field label="User id">{(id) => <input id={id} type="number" min={1} value={form.userId} onChange={(e) => set('userId', e.target.value)} />}</Field>
           <Field label="Key id">{(id) => <input id={id} type="number" min={1} value={form.keyId} onChange={(e) => set('keyId', e.target.value)} />}</Field>
           <button type="submit">Apply</button>
-        </form>
+        </FilterForm>
       </Section>
       <Section title="Tasks, newest first">
         <ErrorNote error={tasks.error} />

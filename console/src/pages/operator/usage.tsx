@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import { usd } from '../../api/http.ts';
 import { operatorApi, type UsageGroupBy } from '../../api/operator.ts';
-import { ErrorNote, Field, Section, Table } from '../../components/ui.tsx';
+import { ErrorNote, Field, FilterForm, Section, Table } from '../../components/ui.tsx';
 import { toChartRows } from './usage-rows.ts';
 
 const UsageChart = lazy(() => import('../../charts/usage-chart.tsx'));
@@ -23,13 +23,7 @@ export function AdminUsage() {
     <>
       <h1>Usage</h1>
       <Section title="Report">
-        <form
-          className="inline"
-          onSubmit={(event) => {
-            event.preventDefault();
-            setFilter(form);
-          }}
-        >
+        <FilterForm onApply={() => setFilter(form)}>
           <Field label="Group by">
             {(id) => (
               <select id={id} value={form.groupBy} onChange={(e) => set('groupBy', e.target.value)}>
@@ -44,7 +38,7 @@ export function AdminUsage() {
           <Field label="To (UTC day)">{(id) => <input id={id} type="date" value={form.to} onChange={(e) => set('to', e.target.value)} />}</Field>
           <Field label="User id">{(id) => <input id={id} type="number" min={1} value={form.userId} onChange={(e) => set('userId', e.target.value)} />}</Field>
           <button type="submit">Show</button>
-        </form>
+        </FilterForm>
         <ErrorNote error={usage.error} />
         {usage.data ? (
           <p className="muted">

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { dateTime, usd } from '../../api/http.ts';
 import { operatorApi } from '../../api/operator.ts';
-import { ErrorNote, Field, Pager, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
+import { ErrorNote, Field, FilterForm, Pager, Section, Status, Table, useCursorPages } from '../../components/ui.tsx';
 import { WriteOnly } from '../../session.tsx';
 
 function UserList() {
@@ -14,15 +14,10 @@ function UserList() {
   const users = useQuery({ queryKey: ['admin', 'users', filter, pages.cursor], queryFn: () => operatorApi.users({ ...filter, cursor: pages.cursor }) });
   return (
     <Section title="Find a user">
-      <form
-        className="inline"
-        role="search"
-        onSubmit={(event) => {
-          event.preventDefault();
-          pages.reset();
-          setFilter({ search: search.trim(), status });
-        }}
-      >
+      <FilterForm search onApply={() => {
+        pages.reset();
+        setFilter({ search: search.trim(), status });
+      }}>
         <Field label="Search" hint="Part of the name, or the id.">
           {(id) => <input id={id} type="search" maxLength={128} value={search} onChange={(e) => setSearch(e.target.value)} />}
         </Field>
@@ -36,7 +31,7 @@ function UserList() {
           )}
         </Field>
         <button type="submit">Search</button>
-      </form>
+      </FilterForm>
       <ErrorNote error={users.error} />
       {users.data ? (
         <Table caption="Users found" head={['Id', 'Name', 'Group', 'Status', 'Balance', 'Spent', 'Created']}>

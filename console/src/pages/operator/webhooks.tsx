@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { dateTime } from '../../api/http.ts';
 import { operatorApi } from '../../api/operator.ts';
-import { ErrorNote, Field, Pager, Section, Table, useCursorPages } from '../../components/ui.tsx';
+import { ErrorNote, Field, FilterForm, Pager, Section, Table, useCursorPages } from '../../components/ui.tsx';
 
 export function WebhookDeliveries() {
   const [taskId, setTaskId] = useState('');
@@ -17,17 +17,13 @@ export function WebhookDeliveries() {
     <>
       <h1>Webhook deliveries</h1>
       <Section title="Filter">
-        <form
-          className="inline"
-          onSubmit={(event) => {
-            event.preventDefault();
-            pages.reset();
-            setFilter(taskId.trim());
-          }}
-        >
+        <FilterForm onApply={() => {
+          pages.reset();
+          setFilter(taskId.trim());
+        }}>
           <Field label="Task id">{(id) => <input id={id} value={taskId} onChange={(e) => setTaskId(e.target.value)} />}</Field>
           <button type="submit">Apply</button>
-        </form>
+        </FilterForm>
       </Section>
       <Section title="Attempts, newest first">
         <ErrorNote error={deliveries.error} />
