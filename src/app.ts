@@ -134,6 +134,10 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
         metrics.quotaCharged.inc({ model: submit.model }, submit.quota);
       }
     },
+    onStatement: (rows, seconds) => {
+      metrics.chargeBatchSize.observe(rows);
+      metrics.chargeStatementDuration.observe(seconds);
+    },
   });
   const events = new TaskEvents(listener);
   // Cancels reach DashScope from here: the client waits for its answer.

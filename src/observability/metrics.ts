@@ -24,6 +24,8 @@ export type ResultCopyOutcome = 'stored' | 'skipped' | 'failed' | 'error';
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const UPSTREAM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 // Wan 2.7 takes minutes; the simulator, and failures refused at once, take seconds.
+const CHARGE_BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+const CHARGE_STATEMENT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 const TASK_BUCKETS = [1, 5, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 5400];
 
 export function upstreamOutcome(failure: UpstreamFailure | null): UpstreamOutcome {
@@ -52,6 +54,18 @@ export function createMetrics() {
       name: 'vgw_tasks_submitted_total',
       help: 'Tasks charged and recorded, by model',
       labelNames: ['model'] as const,
+      registers,
+    }),
+    chargeBatchSize: new Histogram({
+      name: 'vgw_charge_batch_rows',
+      help: 'Submits charged together in one statement and one commit (group commit)',
+      buckets: CHARGE_BATCH_BUCKETS,
+      registers,
+    }),
+    chargeStatementDuration: new Histogram({
+      name: 'vgw_charge_statement_duration_seconds',
+      help: 'Charge statements, from sending to the commit\'s answer (what each submit of the batch waited for the database)',
+      buckets: CHARGE_STATEMENT_BUCKETS,
       registers,
     }),
     tasksFinished: new Counter({

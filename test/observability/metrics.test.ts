@@ -102,6 +102,11 @@ describe('GET /metrics', () => {
     expect(delta(api, apiBefore, 'vgw_tasks_submitted_total', { model: MODEL })).toBe(5);
     expect(delta(api, apiBefore, 'vgw_quota_charged_total', { model: MODEL })).toBe(charged);
     expect(charged).toBe(5 * 250_000);
+    // Each submit went through a charge statement, alone or with others.
+    expect(delta(api, apiBefore, 'vgw_charge_batch_rows_sum')).toBe(5);
+    const statements = delta(api, apiBefore, 'vgw_charge_batch_rows_count');
+    expect(statements).toBeGreaterThanOrEqual(1);
+    expect(delta(api, apiBefore, 'vgw_charge_statement_duration_seconds_count')).toBe(statements);
     expect(delta(api, apiBefore, 'vgw_tasks_finished_total', { status: 'FAILURE', model: MODEL })).toBe(1);
     expect(delta(api, apiBefore, 'vgw_quota_refunded_total', { model: MODEL })).toBe(await refundOf(throttled));
     // The API's gauges: nothing unfinished any more, the queues, the channel, the worker's heartbeat.

@@ -20,6 +20,8 @@ export interface ChargeBatcherOptions {
   log: FastifyBaseLogger;
   /** After a batch that charged something has committed, with the submits it charged (the dispatchers are told, the metrics count them). */
   onCharged: (charged: Omit<ChargeRow, 'ord'>[]) => void;
+  /** After every charge statement that answered, with its rows and how long it took. */
+  onStatement: (rows: number, seconds: number) => void;
 }
 
 interface Entry {
@@ -108,7 +110,9 @@ export class ChargeBatcher {
     this.inFlight++;
     const rows = batch.map((entry, ord) => ({ ...entry.row, ord }));
     try {
+      const started = performance.now();
       const results = await chargeBatch(this.db, rows);
+      this.options.onStatement(rows.length, (performance.now() - started) / 1000);
       const charged = batch.filter((_, i) => results[i]?.created).map((entry) => entry.row);
       if (charged.length > 0) this.options.onCharged(charged);
       this.settle(batch, results.map((r) => (r.created === null ? { verdict: r.verdict } : { created: r.created })));
