@@ -18,6 +18,7 @@ import { HOT_BALANCE } from '../workload.ts';
 import { createCustomers } from './customers.ts';
 import { prepareGatewayDatabase } from './database.ts';
 import { countTasks, pickQueryTargets, queryLoad } from './query.ts';
+import { chargeFacts, readChargeCounters } from './charge-stats.ts';
 import { submitLoad } from './submit.ts';
 import { scratchStorageDir } from '../lib/scratch-storage.ts';
 
@@ -60,8 +61,12 @@ export const gatewaySuite: Suite = {
     );
 
     const waits = profileDir ? await sampleWaits(databaseUrl) : undefined;
+    // The counters include the warm-ups: these are means per statement, not totals.
+    const atStart = await readChargeCounters(gateway.url);
     const submit = await measure('submit', 'gateway submit', submitLoad(gateway.url, customers), load);
+    const afterSubmit = await readChargeCounters(gateway.url);
     const submitHot = await measure('submit_hot', 'gateway submit, one user', submitLoad(gateway.url, hotCustomer), load);
+    const batching = { ...chargeFacts('submit', atStart, afterSubmit), ...chargeFacts('submit_hot', afterSubmit, await readChargeCounters(gateway.url)) };
     await waits?.stop();
     await settleWrites(databaseUrl);
     const targets = await pickQueryTargets(databaseUrl, customers, QUERY_TASKS);
@@ -73,7 +78,7 @@ export const gatewaySuite: Suite = {
 
     return {
       measurements: [submit, submitHot, query],
-      facts: { tasks_created: await countTasks(databaseUrl), query_tasks: targets.length, ...(profileDir ? { profiled: 1 } : {}) },
+      facts: { tasks_created: await countTasks(databaseUrl), query_tasks: targets.length, ...batching, ...(profileDir ? { profiled: 1 } : {}) },
       ...(profileDir && waits ? { notes: await profileNotes(profileDir, waits, [submit, submitHot]) } : {}),
     };
   },

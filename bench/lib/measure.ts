@@ -2,6 +2,7 @@
 // the measured run with identical settings. Every scenario goes through here so that all figures
 // in the report are taken the same way.
 import autocannon, { type Options, type RawRequest, type Result } from 'autocannon';
+import { type CpuUsage, cpuUsage, snapshotCpu } from './cpu-usage.ts';
 import { log } from './log.ts';
 
 export interface LoadSettings {
@@ -41,6 +42,8 @@ export interface Measurement {
    * clock, which on Linux every process shares: a CPU profile's sample times are on the same clock.
    */
   window: { startUs: number; endUs: number };
+  /** Where the machine's CPU went during the measured run. */
+  cpu: CpuUsage;
 }
 
 const REQUEST_TIMEOUT_S = 10;
@@ -63,14 +66,24 @@ export async function measure(key: string, label: string, load: HttpLoad, settin
     warmupFailures = warmup.non2xx + warmup.errors;
   }
   log(`${label}: measuring ${settings.durationS} s with ${settings.connections} connections`);
+  const cpuBefore = await snapshotCpu();
   const startUs = monotonicUs();
   const result = await autocannon(options(settings.durationS));
-  return summarize(key, label, result, warmupFailures, { startUs, endUs: monotonicUs() });
+  const window = { startUs, endUs: monotonicUs() };
+  const cpu = cpuUsage(cpuBefore, await snapshotCpu(), result.requests.total);
+  return summarize(key, label, result, warmupFailures, window, cpu);
 }
 
 export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
-function summarize(key: string, label: string, result: Result, warmupFailures: number, window: Measurement['window']): Measurement {
+function summarize(
+  key: string,
+  label: string,
+  result: Result,
+  warmupFailures: number,
+  window: Measurement['window'],
+  cpu: CpuUsage,
+): Measurement {
   return {
     key,
     label,
@@ -84,5 +97,6 @@ function summarize(key: string, label: string, result: Result, warmupFailures: n
     warmupFailures,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
     window,
+    cpu,
   };
 }

@@ -1,5 +1,6 @@
 // The human-readable table, then the one-line JSON summary that scripts read (always stdout's last
 // line). Field names derive from measurement keys, so a new suite's figures appear without edits.
+import { CPU_GROUPS } from './cpu-usage.ts';
 import type { Measurement } from './measure.ts';
 
 /** `key` = rps of measurement `of` / rps of measurement `to`. */
@@ -35,16 +36,32 @@ export function formatTable(measurements: Measurement[], ratios: Ratio[]): strin
     String(m.errors),
     String(m.warmupFailures),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const out = [formatColumns(header, rows)];
   for (const m of measurements) {
     const other = Object.entries(m.statusCodes).filter(([code]) => !code.startsWith('2'));
     if (other.length > 0) out.push(`  ${m.label}: status codes ${other.map(([code, n]) => `${code}×${n}`).join(', ')}`);
   }
   out.push('');
   for (const ratio of ratios) out.push(`${ratio.label}: ${ratioValue(measurements, ratio) ?? 'n/a'}`);
+  out.push('', formatCpuTable(measurements));
   return out.join('\n');
+}
+
+/** CPU µs per request by group of processes: what each request cost the whole machine. */
+function formatCpuTable(measurements: Measurement[]): string {
+  const header = ['CPU µs per request', ...CPU_GROUPS, 'all', 'machine busy %'];
+  const rows = measurements.map((m) => {
+    const values = CPU_GROUPS.map((group) => m.cpu.perRequest[group]);
+    return [m.label, ...values.map(String), String(values.reduce((a, b) => a + b, 0)), String(m.cpu.busyPct)];
+  });
+  return formatColumns(header, rows);
+}
+
+/** A plain-text table: the first column left-aligned, the figures right-aligned. */
+function formatColumns(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 export function summary(measurements: Measurement[], ratios: Ratio[], extra: Record<string, number | string>): Record<string, unknown> {
@@ -57,6 +74,8 @@ export function summary(measurements: Measurement[], ratios: Ratio[], extra: Rec
     fields[`${m.key}_requests`] = m.completed;
     fields[`${m.key}_non2xx`] = m.non2xx;
     fields[`${m.key}_errors`] = m.errors;
+    for (const group of CPU_GROUPS) fields[`${m.key}_cpu_${group}_us`] = m.cpu.perRequest[group];
+    fields[`${m.key}_cpu_busy_pct`] = m.cpu.busyPct;
   }
   for (const ratio of ratios) fields[ratio.key] = ratioValue(measurements, ratio);
   fields.warmup_failures = measurements.reduce((sum, m) => sum + m.warmupFailures, 0);
