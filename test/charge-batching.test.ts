@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settleTask } from '../src/lifecycle/settlement.ts';
 import { ChargeBatcher } from '../src/modules/tasks/charge-batcher.ts';
-import type { ChargeRow } from '../src/modules/tasks/charge.repository.ts';
+import type { Queryable } from '../src/db/database.ts';
+import { type ChargeRow, chargeBatch } from '../src/modules/tasks/charge.repository.ts';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
 import { balanceOf, createCustomer, createKey, createUser, specExamples } from './helpers/factories.ts';
 import { countRows } from './helpers/rows.ts';
@@ -92,6 +93,12 @@ describe('concurrent submits charged in batches', () => {
   });
 });
 
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
 describe('one batch', () => {
   const log = pino({ level: 'silent' });
   let seq = 0;
@@ -116,11 +123,41 @@ describe('one batch', () => {
     ...extra,
   });
 
+  it('finds its payers and their keys by primary key, not by reading every user', async () => {
+    // Enough users and keys that a scan is a real cost, with fresh statistics, as in production.
+    await ctx.query(`INSERT INTO users (name) SELECT 'plan-' || n FROM generate_series(1, 2000) AS n`);
+    await ctx.query(`INSERT INTO api_keys (user_id, name, key_hash, key_prefix)
+                     SELECT id, 'plan', md5(random()::text), 'sk-plan' FROM users WHERE name LIKE 'plan-%'`);
+    await ctx.query('ANALYZE users; ANALYZE api_keys');
+    const payer = await createCustomer(ctx.http, 10_000_000);
+    let statement: { sql: string; parameters: readonly unknown[] } | undefined;
+    const capture = { executeQuery: async (query: { sql: string; parameters: readonly unknown[] }) => ((statement = query), { rows: [] }) };
+    await chargeBatch(capture as unknown as Queryable, [{ ...row(payer.userId, payer.keyId), ord: 0 }]);
+    const { sql, parameters } = statement as NonNullable<typeof statement>;
+    // The plan every connection settles on after its first runs, the generic one; in one simple-protocol
+    // round trip, so that every statement runs on the same pooled connection.
+    const args = parameters.map((value) => (typeof value === 'string' ? `'${value.replaceAll("'", "''")}'` : String(value)));
+    const results = (await ctx.query(
+      `SET plan_cache_mode = force_generic_plan; PREPARE charge_plan AS ${sql};
+       EXPLAIN (FORMAT JSON) EXECUTE charge_plan(${args.join(', ')}); DEALLOCATE charge_plan; RESET plan_cache_mode`,
+    )) as unknown as { command: string; rows: { 'QUERY PLAN': { Plan: PlanNode }[] }[] }[];
+    const plan = (results.find((r) => r.command === 'EXPLAIN') as (typeof results)[number]).rows[0]!['QUERY PLAN'];
+    const reads: string[] = [];
+    const walk = (node: PlanNode) => {
+      const table = node['Relation Name'];
+      if ((table === 'users' || table === 'api_keys') && node['Node Type'].endsWith('Scan')) reads.push(`${node['Node Type']} on ${table}`);
+      for (const child of node.Plans ?? []) walk(child);
+    };
+    walk(plan[0]!.Plan);
+    // Locked, then debited: two reads of each table, every one by its primary key.
+    expect(reads.sort()).toEqual(['Index Scan on api_keys', 'Index Scan on api_keys', 'Index Scan on users', 'Index Scan on users']);
+  });
+
   it('fails only its overdrawing row, its replayed key and its bad row; the rest are charged', async () => {
     const rich = await createCustomer(ctx.http, 10_000_000);
     const poor = await createCustomer(ctx.http, 100_000);
     // An Idempotency-Key already used by an earlier charge.
-    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log, onCharged: () => {} });
+    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log, onCharged: () => {}, onStatement: () => {} });
     const first = await batcher.charge(row(rich.userId, rich.keyId, { idem_key: 'k-1', idem_hash: 'h'.repeat(64) }));
     expect(first.kind).toBe('charged');
 
@@ -145,7 +182,7 @@ describe('one batch', () => {
     const user = await createUser(ctx.http, { quota: 2 * T2V_720P_5S });
     const capped = await createKey(ctx.http, user.id, { quota: 0 });
     const open = await createKey(ctx.http, user.id);
-    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log, onCharged: () => {} });
+    const batcher = new ChargeBatcher(ctx.db, { maxBatch: 128, concurrency: 1, log, onCharged: () => {}, onStatement: () => {} });
     // The first row is refused by its key's own limit; the user's running sum still counts it, so
     // the third looks unaffordable in this batch. Sent again, it is charged.
     const outcomes = await Promise.all([
