@@ -201,6 +201,14 @@ describe('admin sanity', () => {
     expect(await countRows(ctx.db, 'taskDispatch')).toBe(tasks);
     expect((await ctx.http('GET', '/admin/logs?type=2&limit=1', { token: ADMIN_TOKEN })).status).toBe(200);
   });
+
+  it('consume logs carry no dedupe key: the unique index on it holds refunds only, and none of the submits', async () => {
+    const { rows } = await ctx.query(`SELECT count(*) FILTER (WHERE dedupe_key IS NOT NULL) AS keyed, count(*) AS all FROM logs WHERE type = 2`);
+    expect(Number(rows[0].all)).toBeGreaterThan(0);
+    expect(Number(rows[0].keyed)).toBe(0);
+    const index = await ctx.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'logs_dedupe_key_key'`);
+    expect(index.rows[0].indexdef).toMatch(/WHERE \(dedupe_key IS NOT NULL\)$/);
+  });
 });
 
 describe('charges and settlements of one customer at once', () => {

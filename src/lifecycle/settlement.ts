@@ -81,7 +81,8 @@ const settle = prepare('settle-task', (p: Settlement & { id: number; startedAt: 
             ])
             .where('refund', '>', 0n),
         )
-        .onConflict((oc) => oc.column('dedupeKey').doNothing())
+        // The predicate names the partial unique index on dedupe_key as the arbiter.
+        .onConflict((oc) => oc.column('dedupeKey').where('dedupeKey', 'is not', null).doNothing())
         .returning(['userId', 'keyId', 'quota']),
     )
     .with('userCredit', (db) =>

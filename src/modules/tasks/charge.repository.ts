@@ -226,20 +226,9 @@ const chargeBatchQuery = prepare('charge-batch', (p: { batch: string }, qb) =>
     .with('consumeLog', (db) =>
       db
         .insertInto('logs')
-        .columns(['type', 'userId', 'keyId', 'taskId', 'model', 'quota', 'content', 'dedupeKey'])
+        .columns(['type', 'userId', 'keyId', 'taskId', 'model', 'quota', 'content'])
         .expression((eb) =>
-          eb
-            .selectFrom('charged')
-            .select([
-              eb.lit(LOG_TYPE.consume).as('type'),
-              'userId',
-              'keyId',
-              'taskId',
-              'model',
-              'quota',
-              'logContent',
-              sql<string>`'charge:' || ${eb.ref('taskId')}`.as('dedupeKey'),
-            ]),
+          eb.selectFrom('charged').select([eb.lit(LOG_TYPE.consume).as('type'), 'userId', 'keyId', 'taskId', 'model', 'quota', 'logContent']),
         ),
     )
     // The queue's source of truth: the dispatcher moves it into BullMQ (src/jobs/dispatcher.ts).
