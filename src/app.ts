@@ -129,9 +129,17 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
     log: app.log,
     onCharged: (charged) => {
       bell.ring();
-      for (const submit of charged) {
-        metrics.tasksSubmitted.inc({ model: submit.model });
-        metrics.quotaCharged.inc({ model: submit.model }, submit.quota);
+      // Once per model and batch: a labelled counter's increment costs a label lookup each time.
+      const byModel = new Map<string, { tasks: number; quota: number }>();
+      for (const { model, quota } of charged) {
+        const sum = byModel.get(model) ?? { tasks: 0, quota: 0 };
+        sum.tasks += 1;
+        sum.quota += quota;
+        byModel.set(model, sum);
+      }
+      for (const [model, sum] of byModel) {
+        metrics.tasksSubmitted.inc({ model }, sum.tasks);
+        metrics.quotaCharged.inc({ model }, sum.quota);
       }
     },
     onStatement: (rows, seconds) => {

@@ -56,11 +56,12 @@ export type Verdict =
   | 'inflight';
 
 /**
- * What the database makes for a new task: its id and its times. Everything else in the row is
+ * What the database makes for a new task: its id and its time. Everything else in the row is
  * what the charge wrote or a default of the table, which the caller knows already (reading back
- * the whole record cost the API more than the rest of the statement's answer).
+ * the whole record cost the API more than the rest of the statement's answer). The submit, created
+ * and updated times are all now() of the charge's transaction: one is read, and stands for all three.
  */
-export const CREATED_COLUMNS = ['id', 'taskId', 'submitTime', 'createdAt', 'updatedAt'] as const satisfies readonly (keyof TaskRow)[];
+export const CREATED_COLUMNS = ['id', 'taskId', 'createdAt'] as const satisfies readonly (keyof TaskRow)[];
 export type CreatedTask = Pick<TaskRow, (typeof CREATED_COLUMNS)[number]>;
 
 export interface ChargeResult {

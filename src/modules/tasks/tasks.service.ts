@@ -96,6 +96,8 @@ const refusal = (verdict: keyof typeof REFUSALS): AppError => REFUSALS[verdict](
 function chargedTask(task: NewTask, created: CreatedTask, traceparent: string | null): TaskRow {
   return {
     ...created,
+    submitTime: created.createdAt,
+    updatedAt: created.createdAt,
     platform: task.platform,
     userId: task.userId,
     keyId: task.keyId,
