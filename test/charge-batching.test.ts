@@ -4,11 +4,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settleTask } from '../src/lifecycle/settlement.ts';
 import { ChargeBatcher } from '../src/modules/tasks/charge-batcher.ts';
-import type { Queryable } from '../src/db/database.ts';
+import type { Db, Queryable } from '../src/db/database.ts';
 import { type ChargeRow, chargeBatch } from '../src/modules/tasks/charge.repository.ts';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
 import { balanceOf, createCustomer, createKey, createUser, specExamples } from './helpers/factories.ts';
 import { countRows } from './helpers/rows.ts';
+import { until } from './helpers/until.ts';
 
 let ctx: TestContext;
 
@@ -176,6 +177,31 @@ describe('one batch', () => {
     expect(outcomes[4]).toMatchObject({ kind: 'charged' });
     expect(await balanceOf(ctx.http, rich.userId)).toEqual({ quota: 10_000_000 - 3 * T2V_720P_5S, used_quota: 3 * T2V_720P_5S });
     expect(await balanceOf(ctx.http, poor.userId)).toEqual({ quota: 100_000, used_quota: 0 });
+  });
+
+  it('sends the next batch as soon as one returns, before the answers of the one that returned', async () => {
+    // A database that holds each statement until the test lets it go, and charges every row.
+    const statements: { rows: { ord: number; task_id: string }[]; answer: () => void }[] = [];
+    const db = {
+      executeQuery: (query: { parameters: readonly unknown[] }) =>
+        new Promise((resolve) => {
+          const rows = JSON.parse(query.parameters.find((p) => typeof p === 'string' && p.startsWith('[')) as string);
+          statements.push({
+            rows,
+            answer: () => resolve({ rows: rows.map((r: { ord: number; task_id: string }) => ({ ord: r.ord, verdict: 'ok', id: r.ord + 1, taskId: r.task_id, createdAt: new Date() })) }),
+          });
+        }),
+    } as unknown as Db;
+    const batcher = new ChargeBatcher(db, { maxBatch: 128, concurrency: 1, log, onCharged: () => {}, onStatement: () => {} });
+    const first = batcher.charge(row(1, 1));
+    await until(async () => (statements.length === 1 ? true : undefined), 'the first statement');
+    const second = batcher.charge(row(1, 1));
+    // What the first submit's answer sees the moment it is resolved: the second statement already sent.
+    const sentWhenAnswered = first.then(() => statements.length);
+    statements[0]!.answer();
+    expect(await sentWhenAnswered).toBe(2);
+    statements[1]!.answer();
+    expect((await second).kind).toBe('charged');
   });
 
   it('sends back a refusal that an uncharged earlier row may have caused, and decides it again', async () => {

@@ -61,18 +61,23 @@ export class ChargeBatcher {
     });
   }
 
+  /** Sends at the end of this turn of the event loop, so that the submits arriving in it go together. */
   private schedule(): void {
     if (this.scheduled || this.pending.length === 0 || this.inFlight >= this.options.concurrency) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      while (this.pending.length > 0 && this.inFlight < this.options.concurrency) {
-        const batch = this.takeBatch();
-        // Everything waiting belongs to users whose batches are in flight.
-        if (batch.length === 0) return;
-        void this.run(batch);
-      }
+      this.send();
     });
+  }
+
+  private send(): void {
+    while (this.pending.length > 0 && this.inFlight < this.options.concurrency) {
+      const batch = this.takeBatch();
+      // Everything waiting belongs to users whose batches are in flight.
+      if (batch.length === 0) return;
+      void this.run(batch);
+    }
   }
 
   /**
@@ -121,7 +126,10 @@ export class ChargeBatcher {
     } finally {
       for (const entry of batch) this.busyUsers.delete(entry.row.user_id);
       this.inFlight--;
-      this.schedule();
+      // At once, not at the end of the turn: what waited for this batch has all arrived, and the
+      // answers to this batch's submits (resolved above, sent as microtasks after this) would
+      // otherwise be written before the next statement leaves, with the database idle meanwhile.
+      this.send();
     }
   }
 
