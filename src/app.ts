@@ -105,12 +105,12 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   await app.register(multipart);
   // The web console's session cookie (src/modules/auth/console-sessions.service.ts).
   await app.register(cookie);
+  registerSecurityHeaders(app, publicBaseUrl(config), await storage.linkOrigin());
   await registerOpenApi(app, {
     baseUrl: publicBaseUrl(config),
     pollIntervalMs: config.POLL_INTERVAL_MS,
     resultRetentionDays: config.RESULT_RETENTION_DAYS,
   });
-  registerSecurityHeaders(app, publicBaseUrl(config), await storage.linkOrigin());
 
   const keyCache = new KeyCache((hash) => loadKeyIdentity(db, hash), bus, KEY_CACHE);
   const baseUrl = publicBaseUrl(config);

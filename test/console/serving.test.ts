@@ -61,17 +61,19 @@ describe('serving /console', () => {
 });
 
 describe('security headers', () => {
-  it('puts a strict Content-Security-Policy and the usual headers on the console, the JSON API and /docs (inline styles there only)', async () => {
-    for (const pathname of ['/console/', '/healthz', '/v1/models', '/docs/']) {
+  it('puts a strict Content-Security-Policy and the usual headers on the console and /docs (inline styles there only)', async () => {
+    for (const pathname of ['/console/', '/docs/']) {
       const res = await fetch(`${ctx.baseUrl}${pathname}`);
+      expect(res.headers.get('content-type'), pathname).toMatch(/^text\/html/);
       const csp = res.headers.get('content-security-policy') ?? '';
       expect(csp, pathname).toContain("default-src 'self'");
       expect(csp).toMatch(/script-src 'self'(;|$)/);
       // Swagger UI styles itself inline; nothing else may, and no page may run inline scripts.
-      expect(csp).toMatch(pathname === '/docs/' ? /style-src 'self' 'unsafe-inline'(;|$)/ : /style-src 'self'(;|$)/);
+      expect(csp).toMatch(pathname.startsWith('/docs/') ? /style-src 'self' 'unsafe-inline'(;|$)/ : /style-src 'self'(;|$)/);
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toContain("object-src 'none'");
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
       expect(res.headers.get('referrer-policy')).toBe('same-origin');
       // Results are embedded by customers' own sites: no same-origin resource policy.
       expect(res.headers.get('cross-origin-resource-policy')).toBeNull();
@@ -80,6 +82,48 @@ describe('security headers', () => {
       // Local storage: every video and image is this origin's.
       expect(directive(csp, 'media-src')).toEqual(["'self'"]);
       expect(directive(csp, 'img-src')).toEqual(["'self'", 'data:']);
+    }
+  });
+
+  it('gives JSON answers, refusals included, the short set of an API: nothing may load from them or frame them', async () => {
+    const answers = [
+      await fetch(`${ctx.baseUrl}/healthz`),
+      await fetch(`${ctx.baseUrl}/openapi.json`),
+      await fetch(`${ctx.baseUrl}/v1/models`, { headers: { authorization: 'Bearer sk-nosuchkey' } }),
+      await fetch(`${ctx.baseUrl}/v1/no-such-route`),
+    ];
+    for (const res of answers) {
+      expect(res.headers.get('content-type'), res.url).toMatch(/^application\/json/);
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      for (const name of ['referrer-policy', 'cross-origin-opener-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-xss-protection']) {
+        expect(res.headers.get(name), name).toBeNull();
+      }
+    }
+    expect(answers.map((res) => res.status)).toEqual([200, 200, 401, 404]);
+  });
+
+  it("keeps a document's headers on a 304, whose headers update the cached page's", async () => {
+    const first = await fetch(`${ctx.baseUrl}/console/`);
+    const etag = first.headers.get('etag');
+    expect(etag).toBeTruthy();
+    // fetch() adds `cache-control: no-cache` to a request with its own validators unless told otherwise.
+    const again = await fetch(`${ctx.baseUrl}/console/`, { headers: { 'if-none-match': etag ?? '', 'cache-control': 'max-age=0' } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('content-security-policy')).toBe(first.headers.get('content-security-policy'));
+    expect(again.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+
+  it('sends HSTS on documents and JSON alike when the public address is https', async () => {
+    const gateway = await createTestContext({ PUBLIC_BASE_URL: 'https://gateway.example' });
+    try {
+      for (const pathname of ['/console/', '/healthz']) {
+        const res = await fetch(`${gateway.baseUrl}${pathname}`);
+        expect(res.headers.get('strict-transport-security'), pathname).toBe('max-age=15552000');
+      }
+    } finally {
+      await gateway.close();
     }
   });
 
