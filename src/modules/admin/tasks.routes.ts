@@ -8,6 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { RouteError } from '../../http/route-docs.ts';
 import type { JobQueue } from '../../jobs/job-queue.ts';
 import { AppError } from '../../lib/errors.ts';
+import { EXAMPLE_TASK_ID } from '../../lib/ids.ts';
 import { endTask } from '../../lifecycle/end-task.ts';
 import { streamTask } from '../tasks/event-stream.ts';
 import { eventStreamResponses, STREAM_NOTE } from '../tasks/route-support.ts';
@@ -20,7 +21,7 @@ import { failedTaskSchema, failTaskBody, taskDetailSchema, taskIdParams, tasksPa
 import { ADMIN, ADMIN_ERRORS, BAD_CURSOR, BODY_ERRORS, CHANGE_ERRORS, IDEMPOTENCY_NOTE, REPLAYED } from './route-kit.ts';
 import { listTasks, requireTask, taskHistory, toAdminTaskView } from './tasks.repository.ts';
 
-const TASK_NOT_FOUND: RouteError = { code: 'not_found', example: 'task task_Hk3mQ9xTz2LwVb7NcR4pYd8sJf6aGe1U not found', param: 'task_id' };
+const TASK_NOT_FOUND: RouteError = { code: 'not_found', example: `task ${EXAMPLE_TASK_ID} not found`, param: 'task_id' };
 
 const BAD_TASK_ID: RouteError = { code: 'invalid_request', example: 'params task_id: Too big: expected string to have <=64 characters' };
 
@@ -115,7 +116,7 @@ export function taskRoutes(app: FastifyInstance, { db, ending, mutate, resultUrl
         { code: 'invalid_request', example: 'reason: Too small: expected string to have >=1 characters' },
         ...CHANGE_ERRORS,
         TASK_NOT_FOUND,
-        { code: 'conflict', example: 'task task_Hk3mQ9xTz2LwVb7NcR4pYd8sJf6aGe1U has already ended (SUCCESS); there is nothing to fail', param: 'task_id' },
+        { code: 'conflict', example: `task ${EXAMPLE_TASK_ID} has already ended (SUCCESS); there is nothing to fail`, param: 'task_id' },
         ...BODY_ERRORS,
       ],
     },
