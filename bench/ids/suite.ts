@@ -75,8 +75,7 @@ async function measureScheme(scheme: IdScheme, databaseUrl: string): Promise<{ w
 }
 
 async function measureInserts(client: pg.Client, userId: number, id: (i: number) => string): Promise<{ walMb: number; seconds: number }> {
-  const lsn = async () => String((await client.query('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn);
-  const before = await lsn();
+  const before = String((await client.query('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn);
   const started = performance.now();
   for (let done = 0; done < MEASURED_ROWS; done += ROWS_PER_STATEMENT) {
     await client.query(INSERT, [Array.from({ length: ROWS_PER_STATEMENT }, (_, i) => id(done + i)), userId]);
