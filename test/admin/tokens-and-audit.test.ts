@@ -151,6 +151,22 @@ describe('Idempotency-Key on changes', () => {
     expect(reused.body.code).toBe('idempotency_key_reused');
   });
 
+  it("keeps each operator's keys apart: two tokens may use the same key for different changes", async () => {
+    const user = await createUser(ctx.http);
+    const alice = asAdmin(ctx, (await newToken('write', 'alice')).token);
+    const headers = { 'idempotency-key': `shared-${user.id}` };
+    const byBootstrap = await admin('POST', `/admin/users/${user.id}/quota`, { delta: 100 }, { headers });
+    const byAlice = await alice('POST', `/admin/users/${user.id}/quota`, { delta: 20 }, { headers });
+    expect([byBootstrap.status, byAlice.status]).toEqual([200, 200]);
+    expect(byAlice.headers.get('idempotent-replayed')).toBeNull();
+    // Each one's retry answers its own first response and changes nothing.
+    const aliceAgain = await alice('POST', `/admin/users/${user.id}/quota`, { delta: 20 }, { headers });
+    expect(aliceAgain.headers.get('idempotent-replayed')).toBe('true');
+    expect(aliceAgain.body).toEqual(byAlice.body);
+    expect((await admin('POST', `/admin/users/${user.id}/quota`, { delta: 20 }, { headers })).body.code).toBe('idempotency_key_reused');
+    expect((await admin('GET', `/admin/users/${user.id}`)).body.quota).toBe(120);
+  });
+
   it('credits once when the same top-up races itself', async () => {
     const user = await createUser(ctx.http);
     const headers = { 'idempotency-key': `race-${user.id}` };

@@ -1,7 +1,7 @@
 // The one way an admin change is made: in one transaction, the change itself, its audit row
 // (who, what, the record before and after with secrets redacted, request id, address) and, when
-// the request carries an Idempotency-Key, the key's claim and the answer to give a repeat. The
-// key behaves as on a client submit: the same key and request within 24 hours answer the first
+// the request carries an Idempotency-Key, the key's claim and the answer to give a repeat. Each
+// admin token's keys are its own, as each user's are on submits, and a key behaves as there: the same key and request within 24 hours answer the first
 // response again (Idempotent-Replayed: true) without doing anything; the same key with another
 // request is 422; a concurrent repeat waits for the first one's outcome; a change that fails
 // leaves the key unused.
@@ -90,7 +90,7 @@ export function createMutator(db: Db): Mutate {
     const status = mutation.status ?? 200;
     return db.transaction().execute(async (tx) => {
       if (idempotencyKey !== undefined) {
-        const use = await claimAdminKey(tx, idempotencyKey, requestHash);
+        const use = await claimAdminKey(tx, request.actor, idempotencyKey, requestHash);
         if (!use.claimed) {
           if (use.requestHash !== requestHash) {
             throw new AppError(
@@ -115,7 +115,7 @@ export function createMutator(db: Db): Mutate {
         ip: request.ip,
       });
       // A replay of a create that showed a key or token answers without it: it is never stored.
-      if (idempotencyKey !== undefined) await recordAdminKeyResponse(tx, idempotencyKey, status, redactFields((outcome.response ?? null) as object | null, SHOWN_ONCE));
+      if (idempotencyKey !== undefined) await recordAdminKeyResponse(tx, request.actor, idempotencyKey, status, redactFields((outcome.response ?? null) as object | null, SHOWN_ONCE));
       return { status, body: outcome.response, replayed: false };
     });
   };

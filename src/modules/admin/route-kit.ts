@@ -35,4 +35,4 @@ export const REPLAYED: Record<string, ResponseHeader> = {
 };
 
 export const IDEMPOTENCY_NOTE =
-  'Takes an `Idempotency-Key` header: the same key and request within 24 hours answer the first response again (with `Idempotent-Replayed: true`) and change nothing; the same key with another request is 422. Every change is written to the audit log (GET /admin/audit) in the same transaction.';
+  'Takes an `Idempotency-Key` header (keys are per admin token): the same key and request within 24 hours answer the first response again (with `Idempotent-Replayed: true`) and change nothing; the same key with another request is 422. Every change is written to the audit log (GET /admin/audit) in the same transaction.';
