@@ -179,6 +179,29 @@ describe('the customer account routes', () => {
   });
 });
 
+describe("the customer's usage", () => {
+  it("is the operator's usage report for their user: read from the rollup, so it agrees with it and costs no scan of the logs", async () => {
+    const dave = await createCustomer(ctx.http, 3_000_000);
+    const task = await submit(ctx, dave.key, specExamples.t2v);
+    expect((await waitForFinal(ctx, dave.key, task)).status).toBe('SUCCESS');
+    // Three days ago, in the rollup only: the history a long-lived customer has, whose logs the
+    // report no longer reads one by one.
+    const past = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
+    await ctx.query(
+      `INSERT INTO usage_daily (day, user_id, key_id, model, tasks, succeeded, quota_charged, quota_refunded) VALUES ($1, $2, $3, 'wan2.7-i2v', 4, 3, 1000000, 250000)`,
+      [past, dave.userId, dave.keyId],
+    );
+    const byDay = (await ctx.http('GET', '/v1/me/usage?group_by=day&days=7', { token: dave.key })).body.data;
+    expect(byDay.find((d: any) => d.group === past)).toEqual({ group: past, tasks: 4, charged_quota: 1_000_000, refunded_quota: 250_000, net_quota: 750_000 });
+    const byModel = (await ctx.http('GET', '/v1/me/usage?group_by=model&days=7', { token: dave.key })).body.data;
+    const operator = (await ctx.http('GET', `/admin/usage?group_by=model&user_id=${dave.userId}&from=${past}`, { token: ADMIN_TOKEN })).body.data;
+    expect(byModel).toEqual(
+      operator.map((r: any) => ({ group: r.bucket, tasks: r.tasks, charged_quota: r.quota_charged, refunded_quota: r.quota_refunded, net_quota: r.quota_net })),
+    );
+    expect(byModel.map((r: any) => r.group)).toEqual(['wan2.7-i2v', 'wan2.7-t2v']);
+  });
+});
+
 describe('an operator acting for a key', () => {
   let support: { id: number; token: string; name: string };
   let reader: string;

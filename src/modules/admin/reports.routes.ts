@@ -14,7 +14,7 @@ import { allLogs, listLogs, toLogView } from './logs.repository.ts';
 import { auditPage, auditQuery, systemSchema, usageQuery, usageSchema } from './operations.schemas.ts';
 import { ADMIN, ADMIN_ERRORS, BAD_CURSOR } from './route-kit.ts';
 import { systemOverview } from './system.ts';
-import { usageReport } from './usage.repository.ts';
+import { usageReport } from '../billing/usage.repository.ts';
 
 const LOG_COLUMNS = ['id', 'created_at', 'type', 'user_id', 'key_id', 'task_id', 'model', 'quota', 'content'] as const;
 const DAY_S = 86_400;

@@ -1,5 +1,4 @@
-// The caller's own account: their key and user, and their spending summed from the quota logs.
-import { sql } from 'kysely';
+// The caller's own account: their key and user (their usage is billing/usage.repository.ts).
 import type { Db } from '../../db/database.ts';
 
 export async function findKeyAndUser(db: Db, keyId: number) {
@@ -26,33 +25,4 @@ export async function findKeyAndUser(db: Db, keyId: number) {
     ])
     .where('k.id', '=', keyId)
     .executeTakeFirst();
-}
-
-export interface UsageSum {
-  group: string;
-  tasks: bigint;
-  charged: bigint;
-  refunded: bigint;
-}
-
-/**
- * Charges (log type 2) and refunds (type 6) of the user's last `days` days (UTC), per day
- * (YYYY-MM-DD) or per model. A refund counts in the day it was made.
- */
-export async function sumUsage(db: Db, userId: number, groupBy: 'day' | 'model', days: number): Promise<UsageSum[]> {
-  const group = groupBy === 'day' ? sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')` : sql<string>`model`;
-  return db
-    .selectFrom('logs')
-    .select([
-      group.as('group'),
-      sql<bigint>`count(*) filter (where type = 2)`.as('tasks'),
-      sql<bigint>`coalesce(sum(quota) filter (where type = 2), 0)`.as('charged'),
-      sql<bigint>`coalesce(sum(quota) filter (where type = 6), 0)`.as('refunded'),
-    ])
-    .where('userId', '=', userId)
-    .where('type', 'in', [2, 6])
-    .where('createdAt', '>=', sql<Date>`date_trunc('day', now() at time zone 'UTC') at time zone 'UTC' - make_interval(days => ${days - 1})`)
-    .groupBy(sql`1`)
-    .orderBy(sql`1`)
-    .execute();
 }

@@ -116,7 +116,7 @@ export async function meRoutes(app: FastifyInstance, { me, authenticate }: MeRou
       operationId: 'getAccountUsage',
       tags,
       summary: 'Your charges and refunds per day or per model',
-      description: "Sums of the user's quota logs (all their keys), for the last `days` days.",
+      description: "Sums of the user's quota logs (all their keys), for the last `days` days, read from the daily usage rollup that the operator's report reads.",
       security,
       querystring: usageQuery,
       response: { 200: usageSchema },

@@ -6,7 +6,8 @@ import { unixSeconds } from '../../lib/time.ts';
 import { listLogs, toLogView } from '../admin/logs.repository.ts';
 import type { KeyIdentity } from '../auth/key-identity.ts';
 import type { BillingService } from '../billing/billing.service.ts';
-import { findKeyAndUser, sumUsage } from './me.repository.ts';
+import { usageReport } from '../billing/usage.repository.ts';
+import { findKeyAndUser } from './me.repository.ts';
 
 export type MeService = ReturnType<typeof createMeService>;
 
@@ -49,20 +50,17 @@ export function createMeService(db: Db, billing: BillingService) {
       };
     },
 
+    /** The operator's usage report, for the caller's user: read from the rollup, never the logs. */
     async usage(auth: KeyIdentity, groupBy: 'day' | 'model', days: number) {
-      const sums = await sumUsage(db, auth.userId, groupBy, days);
-      const rows = sums.map((s) => ({
-        group: s.group,
-        tasks: Number(s.tasks),
-        charged_quota: Number(s.charged),
-        refunded_quota: Number(s.refunded),
-        net_quota: Number(s.charged - s.refunded),
-      }));
+      const period = lastDays(days);
+      const report = await usageReport(db, { fromDay: period[0] ?? '', toDay: period.at(-1) ?? '', groupBy, userId: auth.userId });
+      const rows = report
+        // A task that ended in the period but was charged before it leaves a row of its end alone.
+        .filter((r) => r.tasks > 0 || r.quota_charged > 0 || r.quota_refunded > 0)
+        .map((r) => ({ group: r.bucket, tasks: r.tasks, charged_quota: r.quota_charged, refunded_quota: r.quota_refunded, net_quota: r.quota_net }));
       // Every day of the period, those without usage too, so a chart's axis is the period.
       const data =
-        groupBy === 'day'
-          ? lastDays(days).map((day) => rows.find((r) => r.group === day) ?? { group: day, tasks: 0, charged_quota: 0, refunded_quota: 0, net_quota: 0 })
-          : rows;
+        groupBy === 'day' ? period.map((day) => rows.find((r) => r.group === day) ?? { group: day, tasks: 0, charged_quota: 0, refunded_quota: 0, net_quota: 0 }) : rows;
       return { object: 'list' as const, group_by: groupBy, days, data };
     },
 

@@ -1,6 +1,7 @@
 // Usage reports from usage_daily, the rollup that triggers on logs and tasks keep in the same
 // transaction as the rows they count (migration admin_operations): a report reads a few rows
-// per day, user, key and model however long the history, never the logs themselves.
+// per day, user, key and model however long the history, never the logs themselves. The
+// operator's report (GET /admin/usage) and the customer's own (GET /v1/me/usage) both read it.
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
 
