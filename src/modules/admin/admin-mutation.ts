@@ -1,10 +1,10 @@
 // The one way an admin change is made: in one transaction, the change itself, its audit row
 // (who, what, the record before and after with secrets redacted, request id, address) and, when
 // the request carries an Idempotency-Key, the key's claim and the answer to give a repeat. Each
-// admin token's keys are its own, as each user's are on submits, and a key behaves as there: the same key and request within 24 hours answer the first
-// response again (Idempotent-Replayed: true) without doing anything; the same key with another
-// request is 422; a concurrent repeat waits for the first one's outcome; a change that fails
-// leaves the key unused.
+// admin token's keys are its own, as each user's are on submits, and a key behaves as there: the
+// same key and request within 24 hours answer the first response again (Idempotent-Replayed:
+// true) without doing anything; the same key with another request is 422; a concurrent repeat
+// waits for the first one's outcome; a change that fails leaves the key unused.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, Tx } from '../../db/database.ts';
 import type { AuditRecord } from '../../db/json-columns.ts';

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { csvLine } from '../../lib/csv.ts';
 import { badRequest } from '../../lib/errors.ts';
 import { listDeliveries, toDeliveryView } from '../../webhooks/deliveries.repository.ts';
+import { usageReport } from '../billing/usage.repository.ts';
 import type { AdminContext } from './admin.routes.ts';
 import { logsPage, logsQuery, webhookDeliveriesPage, webhookDeliveriesQuery } from './admin.schemas.ts';
 import { listAudit, toAuditView } from './audit.repository.ts';
@@ -14,7 +15,6 @@ import { allLogs, listLogs, toLogView } from './logs.repository.ts';
 import { auditPage, auditQuery, systemSchema, usageQuery, usageSchema } from './operations.schemas.ts';
 import { ADMIN, ADMIN_ERRORS, BAD_CURSOR } from './route-kit.ts';
 import { systemOverview } from './system.ts';
-import { usageReport } from '../billing/usage.repository.ts';
 
 const LOG_COLUMNS = ['id', 'created_at', 'type', 'user_id', 'key_id', 'task_id', 'model', 'quota', 'content'] as const;
 const DAY_S = 86_400;
