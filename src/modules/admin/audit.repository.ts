@@ -4,6 +4,7 @@ import type { AuditRecord } from '../../db/json-columns.ts';
 import type { AuditLog } from '../../generated/kysely/database.ts';
 import { newestFirst, type PageRequest, toPage } from '../../lib/newest-first.ts';
 import { unixSeconds } from '../../lib/time.ts';
+import { recordId } from './admin.schemas.ts';
 
 export interface AuditEntry {
   actorTokenId: number | null;
@@ -51,7 +52,9 @@ export async function listAudit(db: Db, filter: AuditFilter) {
   let query = db.selectFrom('auditLogs').selectAll();
   if (filter.actor !== undefined) {
     const actor = filter.actor;
-    query = /^\d+$/.test(actor) ? query.where((eb) => eb.or([eb('actorTokenId', '=', Number(actor)), eb('actorName', '=', actor)])) : query.where('actorName', '=', actor);
+    // Digits beyond the id column's range can only be a name (as a number the database refused them: a 500).
+    const tokenId = /^\d+$/.test(actor) && recordId.safeParse(Number(actor)).success ? Number(actor) : null;
+    query = tokenId !== null ? query.where((eb) => eb.or([eb('actorTokenId', '=', tokenId), eb('actorName', '=', actor)])) : query.where('actorName', '=', actor);
   }
   if (filter.action !== undefined) query = query.where('action', '=', filter.action);
   if (filter.target_type !== undefined) query = query.where('targetType', '=', filter.target_type);
