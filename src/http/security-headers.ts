@@ -14,19 +14,14 @@ import helmet from 'helmet';
  * presigned links, GatewayStorage.linkOrigin), or null.
  */
 export function registerSecurityHeaders(app: FastifyInstance, baseUrl: string, storageOrigin: string | null = null): void {
-  const hsts = baseUrl.startsWith('https:') ? { maxAge: 15_552_000, includeSubDomains: false } : false;
-  const dataHeaders: Record<string, string> = {
-    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    ...(hsts ? { 'strict-transport-security': `max-age=${hsts.maxAge}` } : {}),
-  };
   // Registered before Swagger UI, whose own onSend lets its pages style themselves inline by
   // rewriting the policy set here; the policy itself needs what Swagger UI publishes once it is
-  // registered, so it is made when the server is ready.
+  // registered, so both sets are made when the server is ready.
   let documentHeaders: Record<string, string> = {};
+  let dataHeaders: Record<string, string> = {};
   app.addHook('onReady', (done) => {
-    documentHeaders = headersSetBy(helmetFor(app, hsts, storageOrigin));
+    documentHeaders = headersSetBy(helmetFor(app, baseUrl, storageOrigin));
+    dataHeaders = dataHeadersFrom(documentHeaders);
     const unreplaced = Object.keys(dataHeaders).filter((name) => documentHeaders[name] === undefined);
     done(unreplaced.length === 0 ? undefined : new Error(`the document headers do not replace ${unreplaced.join(', ')}`));
   });
@@ -42,6 +37,17 @@ export function registerSecurityHeaders(app: FastifyInstance, baseUrl: string, s
   });
 }
 
+/** What JSON answers carry: nothing may load from them or frame them; HSTS as documents send it. */
+function dataHeadersFrom(documentHeaders: Record<string, string>): Record<string, string> {
+  const hsts = documentHeaders['strict-transport-security'];
+  return {
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    ...(hsts === undefined ? {} : { 'strict-transport-security': hsts }),
+  };
+}
+
 /**
  * JSON is data. An answer without a type (a 204, a 304 of a cached page) is treated as a document:
  * a 304's headers update the cached page's own, and the console's page must keep its policy.
@@ -50,7 +56,7 @@ function isData(contentType: unknown): boolean {
   return typeof contentType === 'string' && contentType.startsWith('application/json');
 }
 
-function helmetFor(app: FastifyInstance, hsts: false | { maxAge: number; includeSubDomains: boolean }, storageOrigin: string | null): Middleware {
+function helmetFor(app: FastifyInstance, baseUrl: string, storageOrigin: string | null): Middleware {
   // A succeeded task's result_url is a presigned link to the store when the storage is S3: the
   // operator's task page plays it (and could show its thumbnail) from there. That origin alone is
   // added; the customer pages relay videos through GET /v1/videos/{id}/content, this origin.
@@ -83,7 +89,7 @@ function helmetFor(app: FastifyInstance, hsts: false | { maxAge: number; include
     crossOriginResourcePolicy: false,
     // Nothing here needs cross-origin isolation, and requiring it would block S3-hosted videos.
     crossOriginEmbedderPolicy: false,
-    strictTransportSecurity: hsts,
+    strictTransportSecurity: baseUrl.startsWith('https:') ? { maxAge: 15_552_000, includeSubDomains: false } : false,
     referrerPolicy: { policy: 'same-origin' },
   });
 }
