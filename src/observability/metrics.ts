@@ -23,9 +23,10 @@ export type ResultCopyOutcome = 'stored' | 'skipped' | 'failed' | 'error';
 // A held answer (Prefer: wait) can take up to WAIT_MAX_S; plain requests take milliseconds.
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const UPSTREAM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-// Wan 2.7 takes minutes; the simulator, and failures refused at once, take seconds.
+// Up to CHARGE_BATCH_MAX's default rows; a statement with its commit takes milliseconds.
 const CHARGE_BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
 const CHARGE_STATEMENT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+// Wan 2.7 takes minutes; the simulator, and failures refused at once, take seconds.
 const TASK_BUCKETS = [1, 5, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 5400];
 
 export function upstreamOutcome(failure: UpstreamFailure | null): UpstreamOutcome {
