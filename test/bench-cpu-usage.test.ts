@@ -2,9 +2,9 @@
 // arithmetic from clock ticks to microseconds per request.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cpuUsage, type CpuSnapshot, snapshotCpu } from '../bench/lib/cpu-usage.ts';
+import { cpuUsage, type CpuSnapshot, type ProcessCpu, snapshotCpu } from '../bench/lib/cpu-usage.ts';
 
-const snapshot = (processes: [number, CpuSnapshot['processes'] extends Map<number, infer V> ? V : never][], busy: number, total: number): CpuSnapshot => ({
+const snapshot = (processes: [number, ProcessCpu][], busy: number, total: number): CpuSnapshot => ({
   processes: new Map(processes),
   machine: { busy, total },
 });

@@ -4,9 +4,15 @@
 // and the other way round. Read from /proc (Linux); elsewhere the figures are simply absent.
 import { readdir, readFile } from 'node:fs/promises';
 
-/** CPU time of every process, in clock ticks, by pid; and the machine's busy and total ticks. */
+/** One process's CPU time so far, in clock ticks, and what it counts as. */
+export interface ProcessCpu {
+  group: CpuGroup;
+  ticks: number;
+}
+
+/** CPU time of every process by pid; and the machine's busy and total ticks. */
 export interface CpuSnapshot {
-  processes: Map<number, { group: CpuGroup; ticks: number }>;
+  processes: Map<number, ProcessCpu>;
   machine: { busy: number; total: number };
 }
 
@@ -70,24 +76,21 @@ export async function snapshotCpu(): Promise<CpuSnapshot> {
   return { processes, machine };
 }
 
+/** One figure for each group, in CPU_GROUPS' order. */
+const byGroup = (value: (group: CpuGroup) => number): Record<CpuGroup, number> =>
+  Object.fromEntries(CPU_GROUPS.map((group) => [group, value(group)])) as Record<CpuGroup, number>;
+
 /**
  * CPU microseconds per completed request of each group between two snapshots. A process that
  * started during the window counts from zero; one that ended is missing (its time is lost, so
  * the figures are a lower bound for short-lived processes, of which a measurement has none).
  */
 export function cpuUsage(before: CpuSnapshot, after: CpuSnapshot, requests: number): CpuUsage {
-  const totals: Record<CpuGroup, number> = { load: 0, server: 0, postgres: 0, redis: 0, other: 0 };
-  for (const [pid, now] of after.processes) totals[now.group] += now.ticks - (before.processes.get(pid)?.ticks ?? 0);
-  const perRequest = (ticks: number) => (requests > 0 ? Math.round(((ticks / TICKS_PER_S) * 1e6) / requests) : 0);
+  const ticks = byGroup(() => 0);
+  for (const [pid, now] of after.processes) ticks[now.group] += now.ticks - (before.processes.get(pid)?.ticks ?? 0);
   const total = after.machine.total - before.machine.total;
   return {
-    perRequest: {
-      load: perRequest(totals.load),
-      server: perRequest(totals.server),
-      postgres: perRequest(totals.postgres),
-      redis: perRequest(totals.redis),
-      other: perRequest(totals.other),
-    },
+    perRequest: byGroup((group) => (requests > 0 ? Math.round(((ticks[group] / TICKS_PER_S) * 1e6) / requests) : 0)),
     busyPct: total > 0 ? Math.round(((after.machine.busy - before.machine.busy) / total) * 100) : 0,
   };
 }
