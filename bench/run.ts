@@ -6,13 +6,14 @@
 //   BENCH_DURATION_S (10)  BENCH_WARMUP_S (3)  BENCH_CONNECTIONS (50)  BENCH_USERS (1000)
 //   BENCH_POOL_SIZE (10)   BENCH_BATCHES_IN_FLIGHT (4)   BENCH_WORKER_TASKS (4000)   BENCH_FOOTPRINT_TASKS (10000)
 //   BENCH_LATENCY_TASKS (200)  BENCH_LATENCY_GAP_MS (50)  BENCH_LATENCY_LOAD_RPS (200)  BENCH_LATENCY_LOAD_S (5)
-//   BENCH_WAITERS (5000)  BENCH_SUITES (all: baselines,gateway,latency,waiters,worker,admin,ids)
+//   BENCH_WAITERS (5000)  BENCH_SUITES (all: baselines,gateway,latency,waiters,worker,admin,ids,charge)
 //   BENCH_PROFILE (0; 1 runs the gateway under the CPU profiler and summarises where its time went)
 //   DATABASE_URL / REDIS_URL: the servers to use (the database name is ignored)
 //
 // Progress goes to stderr; stdout gets a table and, as its last line, one JSON object.
 import { adminSuite } from './admin/suite.ts';
 import { baselineSuite } from './baselines/suite.ts';
+import { chargeSuite } from './charge/suite.ts';
 import { loadBenchConfig } from './config.ts';
 import { gatewaySuite } from './gateway/suite.ts';
 import { idsSuite } from './ids/suite.ts';
@@ -29,8 +30,8 @@ import type { Suite } from './lib/suite.ts';
 // absorbed the previous one's writes, so neither gets a fresher server than the other.
 // The latency and waiter suites run before the worker's, on a machine not yet busy with its 4,000 tasks.
 // The admin suite comes late: its million log rows are written on a database of its own; then the
-// ids suite, which writes its own history of tasks.
-const ALL_SUITES: Suite[] = [baselineSuite, gatewaySuite, latencySuite, waitersSuite, workerSuite, adminSuite, idsSuite];
+// ids suite, which writes its own history of tasks, and the charge statement on its own.
+const ALL_SUITES: Suite[] = [baselineSuite, gatewaySuite, latencySuite, waitersSuite, workerSuite, adminSuite, idsSuite, chargeSuite];
 // BENCH_SUITES=worker (or a comma list of suite names) runs only those; the ratios need baselines and gateway together.
 const chosen = (process.env.BENCH_SUITES ?? '').split(',').filter(Boolean);
 const SUITES = chosen.length ? ALL_SUITES.filter((suite) => chosen.includes(suite.name)) : ALL_SUITES;
