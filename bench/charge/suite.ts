@@ -4,7 +4,6 @@
 // statement (12 is what the submit suite's batches hold at 50 connections). The figure is the
 // backend's own CPU time (/proc) per charged submit; from the two ends follow what a statement costs
 // whatever it holds and what each submit adds, the two numbers any change to the charge moves.
-import { readFile } from 'node:fs/promises';
 import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.ts';
 import { newTaskId } from '../../src/lib/ids.ts';
@@ -12,13 +11,15 @@ import { describeCharge, priceTask } from '../../src/modules/pricing/quota.ts';
 import { type ChargeRow, chargeBatch } from '../../src/modules/tasks/charge.repository.ts';
 import { ACTION_BY_CAPABILITY } from '../../src/modules/tasks/models.ts';
 import { normalizeRequest } from '../../src/modules/tasks/normalize-request.ts';
+import { DASHSCOPE_PLATFORM } from '../../src/modules/tasks/tasks.service.ts';
 import { Decimal } from 'decimal.js';
 import { type Customer, createCustomers } from '../gateway/customers.ts';
 import { prepareGatewayDatabase } from '../gateway/database.ts';
+import { processCpuUs } from '../lib/cpu-usage.ts';
 import { log } from '../lib/log.ts';
 import { rotation } from '../lib/rotation.ts';
 import type { Suite } from '../lib/suite.ts';
-import { SUBMIT_BODY } from '../workload.ts';
+import { QUOTA_PER_SUBMIT, SUBMIT_BODY } from '../workload.ts';
 
 const SMALL = 1;
 const LARGE = 48;
@@ -26,8 +27,6 @@ const LARGE = 48;
 const BATCH_SIZES = [SMALL, 12, LARGE];
 /** Charged submits measured at each batch size, after as many unmeasured ones (plans, caches). */
 const SUBMITS_PER_SIZE = 12_000;
-/** Linux's clock ticks in /proc/<pid>/stat (USER_HZ). */
-const TICK_US = 10_000;
 
 export const chargeSuite: Suite = {
   name: 'charge',
@@ -51,10 +50,10 @@ export const chargeSuite: Suite = {
           }
         };
         await run();
-        const ticks = await backendTicks(pid);
+        const cpuBefore = await processCpuUs(pid);
         const started = performance.now();
         await run();
-        const cpuUs = ((await backendTicks(pid)) - ticks) * TICK_US;
+        const cpuUs = (await processCpuUs(pid)) - cpuBefore;
         const wallMs = (performance.now() - started) / statements;
         facts[`charge_cpu_us_per_submit_${size}`] = Math.round(cpuUs / (statements * size));
         facts[`charge_statement_ms_${size}`] = Math.round(wallMs * 100) / 100;
@@ -84,6 +83,10 @@ const price = priceTask({
   resolutionRatio: new Decimal(1),
   seconds: request.billed_seconds,
 });
+// The seeded price of wan2.7-t2v at 720P in the default group, as the submit suite is charged.
+if (price.quota !== QUOTA_PER_SUBMIT) throw new Error(`charge: priced ${price.quota}, the submit suite is charged ${QUOTA_PER_SUBMIT}`);
+const action = ACTION_BY_CAPABILITY.t2v;
+const logContent = describeCharge(action, price);
 
 /** A submit of the bench's body as the API hands it to the charge. */
 function chargeRow(ord: number, customer: Customer): ChargeRow {
@@ -93,25 +96,19 @@ function chargeRow(ord: number, customer: Customer): ChargeRow {
     key_id: customer.keyId,
     quota: price.quota,
     task_id: newTaskId(),
-    platform: '17',
+    platform: DASHSCOPE_PLATFORM,
     group: 'default',
     model: body.model,
-    action: ACTION_BY_CAPABILITY.t2v,
+    action,
     price_snapshot: price,
     request,
     callback_url: null,
     webhook_events: [],
     remixed_from: null,
-    log_content: describeCharge(ACTION_BY_CAPABILITY.t2v, price),
+    log_content: logContent,
     idem_key: null,
     idem_hash: null,
     traceparent: null,
   };
 }
 
-/** User and system CPU ticks of one process. */
-async function backendTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}

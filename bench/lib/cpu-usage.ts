@@ -47,6 +47,23 @@ async function machineTicks(): Promise<CpuSnapshot['machine']> {
   return { busy, total: busy + (idle ?? 0) + (iowait ?? 0) };
 }
 
+/** A /proc/<pid>/stat line's command name and CPU time (user and system), in clock ticks. */
+function parseStat(stat: string): { comm: string; ticks: number } {
+  // The command name is in parentheses and may itself hold spaces or parentheses.
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line; fields[0] here is field 3 (state).
+  return { comm: stat.slice(open + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+const ticksToUs = (ticks: number): number => (ticks / TICKS_PER_S) * 1e6;
+
+/** One process's CPU time so far (user and system), in microseconds. */
+export async function processCpuUs(pid: number): Promise<number> {
+  return ticksToUs(parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).ticks);
+}
+
 export async function snapshotCpu(): Promise<CpuSnapshot> {
   const processes: CpuSnapshot['processes'] = new Map();
   let entries: string[];
@@ -63,14 +80,9 @@ export async function snapshotCpu(): Promise<CpuSnapshot> {
       .map(async (name) => {
         const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => undefined);
         if (!stat) return;
-        // The command name is in parentheses and may itself hold spaces or parentheses.
-        const open = stat.indexOf('(');
-        const close = stat.lastIndexOf(')');
-        const fields = stat.slice(close + 2).split(' ');
-        // utime and stime are fields 14 and 15 of the line; fields[0] here is field 3 (state).
-        const ticks = Number(fields[11]) + Number(fields[12]);
+        const { comm, ticks } = parseStat(stat);
         const pid = Number(name);
-        processes.set(pid, { group: groupOf(pid, stat.slice(open + 1, close)), ticks });
+        processes.set(pid, { group: groupOf(pid, comm), ticks });
       }),
   );
   return { processes, machine };
@@ -90,7 +102,7 @@ export function cpuUsage(before: CpuSnapshot, after: CpuSnapshot, requests: numb
   for (const [pid, now] of after.processes) ticks[now.group] += now.ticks - (before.processes.get(pid)?.ticks ?? 0);
   const total = after.machine.total - before.machine.total;
   return {
-    perRequest: byGroup((group) => (requests > 0 ? Math.round(((ticks[group] / TICKS_PER_S) * 1e6) / requests) : 0)),
+    perRequest: byGroup((group) => (requests > 0 ? Math.round(ticksToUs(ticks[group]) / requests) : 0)),
     busyPct: total > 0 ? Math.round(((after.machine.busy - before.machine.busy) / total) * 100) : 0,
   };
 }

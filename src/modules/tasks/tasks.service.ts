@@ -36,7 +36,7 @@ import {
 const FINAL = new Set(['SUCCESS', 'FAILURE']);
 
 /** EasyRouter shows a task's `platform` as its channel type; 17 is Alibaba DashScope. */
-const DASHSCOPE_PLATFORM = '17';
+export const DASHSCOPE_PLATFORM = '17';
 
 export interface TaskServiceDeps {
   db: Db;
