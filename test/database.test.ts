@@ -91,6 +91,28 @@ describe('migrations', () => {
       await client.end();
     }
   });
+
+  it('refuse to delete a user or a key, whose tasks and logs refer to them without foreign keys', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`INSERT INTO users (name) VALUES ('kept') RETURNING id`);
+      const userId = rows[0].id as number;
+      const key = await client.query(`INSERT INTO api_keys (user_id, key_hash, key_prefix) VALUES ($1, repeat('k', 64), 'sk-k') RETURNING id`, [userId]);
+      await expect(client.query(`DELETE FROM api_keys WHERE id = $1`, [key.rows[0].id])).rejects.toMatchObject({
+        code: '23001',
+        message: expect.stringMatching(/^api_keys rows are never deleted: .*revoke the key instead/),
+      });
+      await expect(client.query(`DELETE FROM users WHERE id = $1`, [userId])).rejects.toMatchObject({
+        code: '23001',
+        message: expect.stringMatching(/^users rows are never deleted: .*disable the user instead/),
+      });
+      const left = await client.query(`SELECT (SELECT count(*) FROM users WHERE id = $1)::int AS users, (SELECT count(*) FROM api_keys WHERE user_id = $1)::int AS keys`, [userId]);
+      expect(left.rows[0]).toEqual({ users: 1, keys: 1 });
+    } finally {
+      await client.end();
+    }
+  });
 });
 
 
