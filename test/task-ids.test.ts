@@ -1,8 +1,9 @@
 // Task ids: EasyRouter's format, unguessable, and in creation order, so that the indexes keyed by
 // them grow at their right edge.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { EXAMPLE_TASK_ID, newTaskId, TASK_ID_PATTERN } from '../src/lib/ids.ts';
 import pg from 'pg';
+import { withDatabase } from './setup/database-url.ts';
 
 describe('task ids', () => {
   it('keep the public format: "task_" and 32 letters and digits, the example too', () => {
@@ -14,7 +15,7 @@ describe('task ids', () => {
     const start = Date.UTC(2026, 11, 1);
     const ids = [...Array.from({ length: 2_000 }, (_, i) => newTaskId(start + i)), ...Array.from({ length: 2_000 }, (_, i) => newTaskId(start + 2_000 + i * 2_222_222))];
     expect([...ids].sort()).toEqual(ids);
-    const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    const client = new pg.Client({ connectionString: withDatabase(inject('databaseUrl'), 'postgres') });
     await client.connect();
     try {
       // en-US sorts letters regardless of case first ('a' < 'B'), where C sorts by code ('B' < 'a').
