@@ -64,7 +64,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     warmupS: nonNegativeInt(env, 'BENCH_WARMUP_S', 3),
     users: positiveInt(env, 'BENCH_USERS', 1_000),
     poolSize: positiveInt(env, 'BENCH_POOL_SIZE', 10),
-    batchesInFlight: positiveInt(env, 'BENCH_BATCHES_IN_FLIGHT', 4),
+    batchesInFlight: positiveInt(env, 'BENCH_BATCHES_IN_FLIGHT', 1),
     profile: flag(env, 'BENCH_PROFILE'),
   };
 }

@@ -4,7 +4,7 @@
 // that are removed at the end. docs/benchmarks.md explains every figure.
 //
 //   BENCH_DURATION_S (10)  BENCH_WARMUP_S (3)  BENCH_CONNECTIONS (50)  BENCH_USERS (1000)
-//   BENCH_POOL_SIZE (10)   BENCH_BATCHES_IN_FLIGHT (4)   BENCH_WORKER_TASKS (4000)   BENCH_FOOTPRINT_TASKS (10000)
+//   BENCH_POOL_SIZE (10)   BENCH_BATCHES_IN_FLIGHT (1)   BENCH_WORKER_TASKS (4000)   BENCH_FOOTPRINT_TASKS (10000)
 //   BENCH_LATENCY_TASKS (200)  BENCH_LATENCY_GAP_MS (50)  BENCH_LATENCY_LOAD_RPS (200)  BENCH_LATENCY_LOAD_S (5)
 //   BENCH_WAITERS (5000)  BENCH_SUITES (all: baselines,gateway,latency,waiters,worker,admin,ids,charge)
 //   BENCH_PROFILE (0; 1 runs the gateway under the CPU profiler and summarises where its time went)

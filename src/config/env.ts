@@ -25,7 +25,12 @@ export const envSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
   /** Submits charged together in one statement at most, and such statements in flight at once per API process. */
   CHARGE_BATCH_MAX: positiveInt.max(1_000).default(128),
-  CHARGE_BATCH_CONCURRENCY: positiveInt.default(4),
+  /**
+   * One: while a batch is in flight the next one fills, so its size follows the load, and fewer,
+   * larger statements cost PostgreSQL less per submit (docs/benchmarks.md, fourth session). More
+   * only helps where a commit's flush, not the CPU, is what a batch waits for.
+   */
+  CHARGE_BATCH_CONCURRENCY: positiveInt.default(1),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// URL' })
     .default('redis://127.0.0.1:6379'),
