@@ -6,6 +6,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config/env.ts';
+import { refuseEncodedBodies } from './http/content-encoding.ts';
 import { discardUnreadBodies } from './http/discard-unread-body.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.routes.ts';
@@ -101,6 +102,7 @@ export async function buildApp({ config, db, listener, redis, bus, queues, stora
   observeRequests(app, metrics);
   addClusterGauges(metrics, { db, queues });
   discardUnreadBodies(app, config.BODY_DISCARD_LIMIT_BYTES);
+  refuseEncodedBodies(app);
   // Creates only: multipart bodies are read by the route's own hook (multipart-body.ts).
   await app.register(multipart);
   // The web console's session cookie (src/modules/auth/console-sessions.service.ts).

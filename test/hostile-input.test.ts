@@ -2,6 +2,7 @@
 // cannot be decoded, and every other answer the framework itself produces: each is a 4xx that
 // names what to fix, in the shape of the API the request was for, and none of them charges.
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, createTestContext, type TestContext } from './helpers/context.ts';
 import { balanceOf, createCustomer, type Customer, specExamples } from './helpers/factories.ts';
@@ -171,6 +172,22 @@ describe('answers the framework makes', () => {
       const res = await ctx.http('POST', path, { token, raw: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expectError(res, 415, family, /application\/json/);
     }
+  });
+
+  it('a compressed body is a 415 that says to send it uncompressed, in each family, and is not read as plain', async () => {
+    const body = JSON.stringify(specExamples.t2v);
+    for (const [path, family] of [['/v1/videos', 'openai'], ['/v1/video/generations', 'gateway']] as const) {
+      // Really gzip, and plain JSON that only says it is: neither is guessed at, neither is charged.
+      for (const raw of [gzipSync(body), body]) {
+        const res = await ctx.http('POST', path, { token: customer.key, raw, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+        expectError(res, 415, family, /Content-Encoding gzip is not supported; send the body uncompressed/);
+      }
+    }
+    const admin = await ctx.http('POST', '/admin/users', { token: ADMIN_TOKEN, raw: '{"name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'br' } });
+    expectError(admin, 415, 'gateway', /Content-Encoding br/);
+    // identity is no encoding at all.
+    const plain = await ctx.http('POST', '/v1/video/quote', { token: customer.key, raw: body, headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
+    expect(plain.status, JSON.stringify(plain.body)).toBe(200);
   });
 
   it('a method a route does not have is a 404 in each family', async () => {

@@ -136,7 +136,7 @@ export const errorCodes = {
   unsupported_media_type: {
     status: 415,
     openaiType: 'invalid_request_error',
-    meaning: 'The body is neither application/json nor multipart/form-data (the create routes take either; the others take JSON).',
+    meaning: 'The body is neither application/json nor multipart/form-data (the create routes take either; the others take JSON), or it is compressed (a Content-Encoding other than identity): send it uncompressed.',
     example: { message: 'unsupported Content-Type; send the body as application/json or multipart/form-data', param: null },
   },
   headers_too_large: {
