@@ -3,14 +3,13 @@
 // and a label that lies would be charged as plain JSON.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../lib/errors.ts';
+import { AppError, excerpt } from '../lib/errors.ts';
 
 export function refuseEncodedBodies(app: FastifyInstance): void {
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const encoding = request.headers['content-encoding']?.trim() ?? '';
     if (encoding === '' || encoding.toLowerCase() === 'identity' || !hasBody(request.headers)) return done(null, payload);
-    const named = encoding.length > 40 ? `${encoding.slice(0, 37)}...` : encoding;
-    done(new AppError('unsupported_media_type', `Content-Encoding ${named} is not supported; send the body uncompressed`));
+    done(new AppError('unsupported_media_type', `Content-Encoding ${excerpt(encoding, 40)} is not supported; send the body uncompressed`));
   });
 }
 

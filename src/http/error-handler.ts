@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
-import { AppError, badRequest, errorCodes } from '../lib/errors.ts';
+import { AppError, badRequest, errorCodes, excerpt } from '../lib/errors.ts';
 
 /** What a 503 tells the client to wait before trying again. */
 export const RETRY_AFTER_S = 2;
@@ -106,13 +106,11 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   const path = request.url.split('?')[0] ?? request.url;
   const appError =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? badRequest(`${truncated(path)} is too long: a path parameter (an id) is at most 64 characters`)
-      : badRequest(`${truncated(path)} is not a valid URL: a percent-escape in it is broken (% must be followed by two hex digits) or does not encode UTF-8 text`);
+      ? badRequest(`${excerpt(path, 120)} is too long: a path parameter (an id) is at most 64 characters`)
+      : badRequest(`${excerpt(path, 120)} is not a valid URL: a percent-escape in it is broken (% must be followed by two hex digits) or does not encode UTF-8 text`);
   request.log.info({ code: appError.code, message: appError.message }, 'request rejected');
   void reply.status(appError.status).send(renderError(request.url, appError));
 }
-
-const truncated = (text: string) => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
 
 // What Node's parser attaches to its errors (Fastify's type has only some of it).
 type ClientError = ConnectionError & { code?: string; reason?: string };

@@ -181,5 +181,8 @@ export class AppError extends Error {
   }
 }
 
+/** Client input quoted in a message, cut to `maxChars` (the ellipsis included) so the answer stays short. */
+export const excerpt = (text: string, maxChars: number): string => (text.length > maxChars ? `${text.slice(0, maxChars - 3)}...` : text);
+
 export const badRequest = (message: string, param: string | null = null): AppError =>
   new AppError('invalid_request', message, param);

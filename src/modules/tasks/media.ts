@@ -1,6 +1,6 @@
 // Media inputs: where each kind may come from, what a URL's extension says it is, and the
 // per-model rules on how many of each type a request may carry.
-import { AppError, badRequest } from '../../lib/errors.ts';
+import { AppError, badRequest, excerpt } from '../../lib/errors.ts';
 import { dataUriImage } from './images.ts';
 import type { Capability } from './models.ts';
 
@@ -80,10 +80,10 @@ export function inspectMediaUrl(url: string, field: string, maxImageBytes: numbe
   try {
     parsed = new URL(url);
   } catch {
-    throw badRequest(`${field} must be an http(s) URL (or a data: URI for an image), got "${truncate(url)}"`, field);
+    throw badRequest(`${field} must be an http(s) URL (or a data: URI for an image), got "${excerpt(url, 80)}"`, field);
   }
   if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname) {
-    throw badRequest(`${field} must be an http(s) URL (or a data: URI for an image), got "${truncate(url)}"`, field);
+    throw badRequest(`${field} must be an http(s) URL (or a data: URI for an image), got "${excerpt(url, 80)}"`, field);
   }
   const extension = /\.([A-Za-z0-9]+)$/.exec(parsed.pathname)?.[1]?.toLowerCase();
   return { kind: extension ? EXTENSIONS[extension] : undefined, extension };
@@ -183,4 +183,3 @@ export function checkMediaCounts(capability: Capability, media: MediaItem[]): vo
 
 const modelName = (capability: Capability) => `wan2.7-${capability}`;
 const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
-const truncate = (text: string) => (text.length > 80 ? `${text.slice(0, 77)}...` : text);
