@@ -23,12 +23,13 @@ export const envSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
   /** Opening a connection, or waiting for a free one, gives up after this: a stalled database answers 503, not a queue without end. */
   DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
-  /** Submits charged together in one statement at most, and such statements in flight at once per API process. */
+  /** Submits charged together in one statement at most. */
   CHARGE_BATCH_MAX: positiveInt.max(1_000).default(128),
   /**
-   * One: while a batch is in flight the next one fills, so its size follows the load, and fewer,
-   * larger statements cost PostgreSQL less per submit (docs/benchmarks.md, fourth session). More
-   * only helps where a commit's flush, not the CPU, is what a batch waits for.
+   * Charge statements in flight at once per API process. One: while a batch is in flight the next
+   * one fills, so its size follows the load, and fewer, larger statements cost PostgreSQL less per
+   * submit (docs/benchmarks.md, fourth session). More only helps where a commit's flush, not the
+   * CPU, is what a batch waits for.
    */
   CHARGE_BATCH_CONCURRENCY: positiveInt.default(1),
   REDIS_URL: z
