@@ -46,6 +46,10 @@ const RATIOS: Ratio[] = [
   // What submit_ratio was until issue 11, kept so the history stays comparable.
   { key: 'submit_tx_ratio', label: 'submit / transaction baseline', of: 'submit', to: 'baseline_tx' },
   { key: 'query_ratio', label: 'query / read baseline', of: 'query', to: 'baseline_read' },
+  // The gateway's charge statement behind a bare server: the most submit_ratio can be with this
+  // statement here, and how much of it the gateway's API keeps.
+  { key: 'charge_bare_ratio', label: 'gateway charge, bare server / one-statement baseline', of: 'charge_bare', to: 'baseline_stmt' },
+  { key: 'submit_bare_ratio', label: 'submit / gateway charge, bare server', of: 'submit', to: 'charge_bare' },
 ];
 
 // Issue 11, "Submits at the speed of the database". The query figures must be no worse than

@@ -6,20 +6,14 @@
 // whatever it holds and what each submit adds, the two numbers any change to the charge moves.
 import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.ts';
-import { newTaskId } from '../../src/lib/ids.ts';
-import { describeCharge, priceTask } from '../../src/modules/pricing/quota.ts';
-import { type ChargeRow, chargeBatch } from '../../src/modules/tasks/charge.repository.ts';
-import { ACTION_BY_CAPABILITY } from '../../src/modules/tasks/models.ts';
-import { normalizeRequest } from '../../src/modules/tasks/normalize-request.ts';
-import { DASHSCOPE_PLATFORM } from '../../src/modules/tasks/tasks.service.ts';
-import { Decimal } from 'decimal.js';
-import { type Customer, createCustomers } from '../gateway/customers.ts';
+import { chargeBatch } from '../../src/modules/tasks/charge.repository.ts';
+import { chargeRowFor } from '../gateway/charge-row.ts';
+import { createCustomers } from '../gateway/customers.ts';
 import { prepareGatewayDatabase } from '../gateway/database.ts';
 import { processCpuUs } from '../lib/cpu-usage.ts';
 import { log } from '../lib/log.ts';
 import { rotation } from '../lib/rotation.ts';
 import type { Suite } from '../lib/suite.ts';
-import { QUOTA_PER_SUBMIT, SUBMIT_BODY } from '../workload.ts';
 
 const SMALL = 1;
 const LARGE = 48;
@@ -45,7 +39,7 @@ export const chargeSuite: Suite = {
         const statements = Math.ceil(SUBMITS_PER_SIZE / size);
         const run = async () => {
           for (let i = 0; i < statements; i++) {
-            const results = await chargeBatch(db, Array.from({ length: size }, (_, ord) => chargeRow(ord, next())));
+            const results = await chargeBatch(db, Array.from({ length: size }, (_, ord) => ({ ord, ...chargeRowFor(next()) })));
             if (results.some((r) => r.created === null)) throw new Error(`charge: a submit was refused (${JSON.stringify(results)})`);
           }
         };
@@ -71,44 +65,3 @@ export const chargeSuite: Suite = {
     }
   },
 };
-
-const body = JSON.parse(SUBMIT_BODY) as { model: string; prompt: string; resolution: string; duration: number };
-const request = normalizeRequest(body as never, body.model, 't2v');
-const price = priceTask({
-  model: body.model,
-  pricePerSecond: new Decimal('0.1'),
-  group: 'default',
-  groupRatio: new Decimal(1),
-  resolution: request.resolution,
-  resolutionRatio: new Decimal(1),
-  seconds: request.billed_seconds,
-});
-// The seeded price of wan2.7-t2v at 720P in the default group, as the submit suite is charged.
-if (price.quota !== QUOTA_PER_SUBMIT) throw new Error(`charge: priced ${price.quota}, the submit suite is charged ${QUOTA_PER_SUBMIT}`);
-const action = ACTION_BY_CAPABILITY.t2v;
-const logContent = describeCharge(action, price);
-
-/** A submit of the bench's body as the API hands it to the charge. */
-function chargeRow(ord: number, customer: Customer): ChargeRow {
-  return {
-    ord,
-    user_id: customer.userId,
-    key_id: customer.keyId,
-    quota: price.quota,
-    task_id: newTaskId(),
-    platform: DASHSCOPE_PLATFORM,
-    group: 'default',
-    model: body.model,
-    action,
-    price_snapshot: price,
-    request,
-    callback_url: null,
-    webhook_events: [],
-    remixed_from: null,
-    log_content: logContent,
-    idem_key: null,
-    idem_hash: null,
-    traceparent: null,
-  };
-}
-

@@ -2,7 +2,8 @@
 // namespace: submit over every customer, then every submit from one customer (the burst that
 // queues on one row), then query the tasks the first created. With BENCH_PROFILE=1 the gateway
 // runs under the V8 CPU profiler and its database sessions are sampled, and the report says where
-// the time went during both submits.
+// the time went during both submits. Before the gateway starts, its charge statement is measured
+// behind a bare server (charge-server.ts): the ceiling the statement alone puts on the submit.
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,11 +11,13 @@ import { deleteKeysWithPrefix } from '../lib/redis.ts';
 import { REPO_ROOT, startServer } from '../lib/child-server.ts';
 import { formatProfileSummary, readCpuProfile, summarizeProfile } from '../lib/cpu-profile.ts';
 import { log } from '../lib/log.ts';
-import { type Measurement, measure } from '../lib/measure.ts';
+import { type LoadSettings, type Measurement, measure } from '../lib/measure.ts';
 import { formatWaitSummary, sampleWaits, type WaitSampler } from '../lib/pg-waits.ts';
 import { settleWrites } from '../lib/postgres.ts';
 import type { Suite } from '../lib/suite.ts';
-import { HOT_BALANCE } from '../workload.ts';
+import { HOT_BALANCE, SUBMIT_BODY } from '../workload.ts';
+import type { BenchConfig } from '../config.ts';
+import type { Cleanup } from '../lib/cleanup.ts';
 import { createCustomers } from './customers.ts';
 import { prepareGatewayDatabase } from './database.ts';
 import { countTasks, pickQueryTargets, queryLoad } from './query.ts';
@@ -29,6 +32,7 @@ export const gatewaySuite: Suite = {
   async run({ config, load, cleanup }) {
     const { redisUrl, redisPrefix } = config;
     log(`gateway: preparing database ${config.gatewayDatabase} and ${config.users} users`);
+    const bare = await measureBareCharge(config, load, cleanup);
     const databaseUrl = await prepareGatewayDatabase(config, cleanup);
     const customers = await createCustomers(databaseUrl, config.users);
     const hotCustomer = await createCustomers(databaseUrl, 1, HOT_BALANCE);
@@ -77,12 +81,40 @@ export const gatewaySuite: Suite = {
     await gateway.stop();
 
     return {
-      measurements: [submit, submitHot, query],
+      measurements: [bare, submit, submitHot, query],
       facts: { tasks_created: await countTasks(databaseUrl), query_tasks: targets.length, ...batching, ...(profileDir ? { profiled: 1 } : {}) },
       ...(profileDir && waits ? { notes: await profileNotes(profileDir, waits, [submit, submitHot]) } : {}),
     };
   },
 };
+
+/**
+ * The gateway's charge statement behind a bare server (charge-server.ts), on a database of its own
+ * so that its tasks do not grow the gateway's tables before the gateway is measured.
+ */
+async function measureBareCharge(config: BenchConfig, load: LoadSettings, cleanup: Cleanup): Promise<Measurement> {
+  const name = `${config.gatewayDatabase}_bare`;
+  log(`gateway: preparing database ${name} and ${config.users} users for the charge on a bare server`);
+  const databaseUrl = await prepareGatewayDatabase(config, cleanup, name);
+  await createCustomers(databaseUrl, config.users);
+  const server = await startServer(
+    {
+      name: 'charge on a bare server',
+      script: 'bench/gateway/charge-server.ts',
+      env: { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(config.poolSize) },
+      readyPath: '/readyz',
+    },
+    cleanup,
+  );
+  const measurement = await measure(
+    'charge_bare',
+    'gateway charge, bare server',
+    { url: `${server.url}/v1/tasks`, method: 'POST', headers: { 'content-type': 'application/json' }, body: SUBMIT_BODY },
+    load,
+  );
+  await server.stop();
+  return measurement;
+}
 
 /**
  * The profile the gateway wrote on exit, and what its database sessions were doing, each
