@@ -3,6 +3,7 @@
 // clean stop on SIGTERM.
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { exitOnSignal } from '../lib/exit-on-signal.ts';
 
 export interface BaselineSettings {
   users: number;
@@ -28,16 +29,5 @@ export async function serveBaseline(register: (app: FastifyInstance, pool: pg.Po
   });
   register(app, pool, { users: Number(required('BASELINE_USERS')), batchesInFlight: Number(required('BASELINE_BATCHES_IN_FLIGHT')) });
   await app.listen({ port: Number(required('PORT')), host: required('HOST') });
-
-  const stop = () => {
-    app
-      .close()
-      .then(() => pool.end())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  exitOnSignal(app, () => pool.end());
 }

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { databaseOptions, loadConfig } from '../../src/config/env.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { ChargeBatcher } from '../../src/modules/tasks/charge-batcher.ts';
+import { exitOnSignal } from '../lib/exit-on-signal.ts';
 import { rotation } from '../lib/rotation.ts';
 import { chargeRowFor, type Payer } from './charge-row.ts';
 
@@ -33,15 +34,4 @@ app.post('/v1/tasks', async (_request, reply) => {
   return { id: outcome.created.taskId, status: 'queued' };
 });
 await app.listen({ port: config.PORT, host: config.HOST });
-
-const stop = () => {
-  app
-    .close()
-    .then(() => database.close())
-    .then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+exitOnSignal(app, () => database.close());
