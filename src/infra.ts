@@ -9,7 +9,7 @@ import { CacheBus } from './lib/cache-bus.ts';
 import { type Db, openDatabase } from './db/database.ts';
 import { PgListener } from './db/listener.ts';
 import { loggerOptions } from './lib/logger.ts';
-import { createBlockingRedis, createRedis, type RedisClient, redisNamespace, redisTarget, whenReady } from './lib/redis.ts';
+import { createRedis, createSubscriberRedis, type RedisClient, redisNamespace, redisTarget, whenReady } from './lib/redis.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { sealChannelKeys } from './modules/admin/channels.repository.ts';
@@ -52,7 +52,7 @@ export async function createInfra(config: Config, role: string, shared: { metric
   const redis = createRedis(redisTarget(config), `${config.REDIS_PREFIX}:${role}`);
   await whenReady(redis, REDIS_READY_MS);
   // Subscriptions are not on any request's path: this one waits through outages and resubscribes.
-  const subscriber = createBlockingRedis(redisTarget(config), `${config.REDIS_PREFIX}:${role}:invalidations`);
+  const subscriber = createSubscriberRedis(redisTarget(config), `${config.REDIS_PREFIX}:${role}:invalidations`);
   const bus = new CacheBus(subscriber, redis, `${namespace}:invalidate`);
   await bus.start();
   const queues: Queues = {

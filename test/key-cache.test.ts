@@ -4,13 +4,13 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { CacheBus } from '../src/lib/cache-bus.ts';
-import { createBlockingRedis, createRedis, whenReady } from '../src/lib/redis.ts';
+import { createSubscriberRedis, createRedis, whenReady } from '../src/lib/redis.ts';
 import { KeyCache } from '../src/modules/auth/key-cache.ts';
 import type { KeyIdentity } from '../src/modules/auth/key-identity.ts';
 
 const channel = `vgwtest_${randomBytes(4).toString('hex')}:invalidate`;
 // As in the gateway: subscribers wait through outages, publishers fail fast.
-const [subA, subB] = [0, 1].map((i) => createBlockingRedis(inject('redisUrl'), `key-cache-test-sub-${i}`)) as [Redis, Redis];
+const [subA, subB] = [0, 1].map((i) => createSubscriberRedis(inject('redisUrl'), `key-cache-test-sub-${i}`)) as [Redis, Redis];
 const [pubA, pubB] = [0, 1].map((i) => createRedis(inject('redisUrl'), `key-cache-test-pub-${i}`)) as [Redis, Redis];
 const connections = [subA, subB, pubA, pubB];
 const busA = new CacheBus(subA, pubA, channel);
@@ -131,7 +131,7 @@ describe('KeyCache', () => {
   });
 
   it('reads through to the database while invalidations cannot be received', async () => {
-    const sub = createBlockingRedis(inject('redisUrl'), 'key-cache-test-down');
+    const sub = createSubscriberRedis(inject('redisUrl'), 'key-cache-test-down');
     const bus = new CacheBus(sub, pubA, channel);
     await bus.start();
     const { calls, load } = countingLoader(new Map([['h4', identity('h4')]]));

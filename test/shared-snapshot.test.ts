@@ -2,10 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CacheBus } from '../src/lib/cache-bus.ts';
-import { createBlockingRedis, createRedis, whenReady } from '../src/lib/redis.ts';
+import { createSubscriberRedis, createRedis, whenReady } from '../src/lib/redis.ts';
 import { SharedSnapshot } from '../src/lib/shared-snapshot.ts';
 
-const sub = createBlockingRedis(inject('redisUrl'), 'shared-snapshot-test');
+const sub = createSubscriberRedis(inject('redisUrl'), 'shared-snapshot-test');
 const pub = createRedis(inject('redisUrl'), 'shared-snapshot-test-pub');
 const bus = new CacheBus(sub, pub, `vgwtest_${randomBytes(4).toString('hex')}:invalidate`);
 beforeAll(async () => {

@@ -29,9 +29,18 @@ export class CacheBus {
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.emit(JSON.parse(text) as Invalidation);
     });
-    // Any reconnect may have lost messages published while the connection was down.
-    this.subscriber.on('ready', () => this.emit({ kind: 'all' }));
+    await this.subscribe();
+    // The connection does not resubscribe by itself (createSubscriberRedis). A subscription that
+    // fails here failed because the connection dropped again: its next 'ready' comes back here.
+    this.subscriber.on('ready', () => {
+      this.subscribe().catch(() => {});
+    });
+  }
+
+  /** Subscribes, then drops everything: messages published while unsubscribed were lost. */
+  private async subscribe(): Promise<void> {
     await this.subscriber.subscribe(this.channel);
+    this.emit({ kind: 'all' });
   }
 
   /** Caches must not serve from memory unless invalidations are being received. */

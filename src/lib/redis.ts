@@ -48,6 +48,16 @@ export function createBlockingRedis(target: string | RedisTarget, connectionName
   return connect(target, { connectionName, maxRetriesPerRequest: null }, true);
 }
 
+/**
+ * A connection for pub/sub subscriptions: it rides out reconnects like a blocking one, but does not
+ * resubscribe by itself. ioredis's own resubscription leaves its promise unhandled, and a shutdown
+ * during a reconnect rejected it ("Connection is closed."), which ends a Node.js process; the
+ * owner subscribes again on 'ready' instead (cache-bus.ts).
+ */
+export function createSubscriberRedis(target: string | RedisTarget, connectionName: string): RedisClient {
+  return connect(target, { connectionName, maxRetriesPerRequest: null, autoResubscribe: false }, true);
+}
+
 function connect(target: string | RedisTarget, options: RedisOptions, offlineQueue: boolean): RedisClient {
   const { url, clusterNodes } = typeof target === 'string' ? { url: target, clusterNodes: [] } : target;
   if (!clusterNodes.length) return quiet(new Redis(url, { ...options, enableOfflineQueue: offlineQueue }));
