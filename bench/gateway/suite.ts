@@ -31,8 +31,8 @@ export const gatewaySuite: Suite = {
   name: 'gateway',
   async run({ config, load, cleanup }) {
     const { redisUrl, redisPrefix } = config;
-    log(`gateway: preparing database ${config.gatewayDatabase} and ${config.users} users`);
     const bare = await measureBareCharge(config, load, cleanup);
+    log(`gateway: preparing database ${config.gatewayDatabase} and ${config.users} users`);
     const databaseUrl = await prepareGatewayDatabase(config, cleanup);
     const customers = await createCustomers(databaseUrl, config.users);
     const hotCustomer = await createCustomers(databaseUrl, 1, HOT_BALANCE);
